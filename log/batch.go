@@ -1,0 +1,279 @@
+package log
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Entry is one message to append.
+type Entry struct {
+	Channel   string
+	EventType string
+	ClientID  string
+	// IdempotencyKey, when not empty, makes a second append with the same
+	// key on the same channel return the first message instead of appending.
+	IdempotencyKey string
+	Content        []byte
+}
+
+// Result is the outcome of appending one Entry.
+type Result struct {
+	// Message is the stored message: the new one, or for a duplicate the
+	// one first appended under the same idempotency key.
+	Message Message
+	// Duplicate is true when the idempotency key had been seen.
+	Duplicate bool
+}
+
+// Batch collects the writes of one or more Raft entries and commits them
+// atomically together with the applied index. Only one Batch may be open at
+// a time; it is not safe for concurrent use.
+type Batch struct {
+	s        *Store
+	b        *pebble.Batch
+	applied  uint64
+	clock    int64
+	channels map[string]*Channel // copies of records changed in this batch
+	idem     map[string]uint64   // idempotency keys added in this batch
+	msgs     []Message
+	err      error
+}
+
+// NewBatch starts a batch. The caller must Commit or Discard it.
+func (s *Store) NewBatch() *Batch {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return &Batch{
+		s:        s,
+		b:        s.db.NewBatch(),
+		applied:  s.applied,
+		clock:    s.clock,
+		channels: make(map[string]*Channel),
+	}
+}
+
+// channel returns the batch's working copy of a channel record, creating
+// one when create is true. Returns nil if absent and not created.
+func (b *Batch) channel(slug string, create bool, pos uint64, now int64) *Channel {
+	if c := b.channels[slug]; c != nil {
+		return c
+	}
+	b.s.mu.RLock()
+	old := b.s.channels[slug]
+	b.s.mu.RUnlock()
+	if old == nil && !create {
+		return nil
+	}
+	c := new(Channel)
+	if old != nil {
+		*c = *old
+	} else {
+		*c = Channel{Slug: slug, Name: slug, CreatedAt: now, UpdatedAt: now, CreatedPos: pos}
+	}
+	b.channels[slug] = c
+	return c
+}
+
+// tick advances the batch's clock to t if later, and returns the clock:
+// message times never go backwards, whatever the leaders' clocks do.
+func (b *Batch) tick(t int64) int64 {
+	if t > b.clock {
+		b.clock = t
+	}
+	return b.clock
+}
+
+// Append appends the entries of the Raft entry at index, accepted by the
+// leader at time now (Unix ms). Positions are Position(index, 1…len).
+func (b *Batch) Append(index uint64, now int64, entries []Entry) []Result {
+	if len(entries) > MaxEntriesPerIndex {
+		panic(fmt.Sprintf("log: %d entries in one index; at most %d", len(entries), MaxEntriesPerIndex))
+	}
+	now = b.tick(now)
+	b.setApplied(index)
+	results := make([]Result, len(entries))
+	var buf []byte
+	for i := range entries {
+		e := &entries[i]
+		pos := Position(index, i+1)
+		if e.IdempotencyKey != "" {
+			if m, ok := b.lookupIdem(e.Channel, e.IdempotencyKey); ok {
+				results[i] = Result{Message: m, Duplicate: true}
+				continue
+			}
+		}
+		m := Message{Channel: e.Channel, Position: pos, EventType: e.EventType, ClientID: e.ClientID, Content: e.Content, Time: now}
+		buf = encodeMessage(buf[:0], &m)
+		b.put(messageKey(e.Channel, pos), buf)
+		if e.IdempotencyKey != "" {
+			b.put(idemKey(e.Channel, e.IdempotencyKey), binary.BigEndian.AppendUint64(nil, pos))
+			if b.idem == nil {
+				b.idem = make(map[string]uint64)
+			}
+			b.idem[string(idemKey(e.Channel, e.IdempotencyKey))] = pos
+		}
+		c := b.channel(e.Channel, true, pos, now)
+		c.MessageCount++
+		c.Bytes += m.Size()
+		c.LastPos = pos
+		c.LastTime = now
+		b.msgs = append(b.msgs, m)
+		results[i] = Result{Message: m}
+	}
+	if len(b.msgs) > 0 {
+		b.put(timeKey(now, Position(index, 0)), nil)
+	}
+	return results
+}
+
+// lookupIdem finds the message first appended under an idempotency key, in
+// this batch or the store. A key whose message has expired is forgotten.
+func (b *Batch) lookupIdem(channel, key string) (Message, bool) {
+	k := idemKey(channel, key)
+	if pos, ok := b.idem[string(k)]; ok {
+		for i := range b.msgs {
+			if b.msgs[i].Position == pos {
+				return b.msgs[i], true
+			}
+		}
+	}
+	b.s.mu.RLock()
+	defer b.s.mu.RUnlock()
+	v, closer, err := b.s.db.Get(k)
+	if err != nil {
+		return Message{}, false
+	}
+	pos := binary.BigEndian.Uint64(v)
+	closer.Close()
+	m, err := b.s.getLocked(channel, pos)
+	if err != nil {
+		return Message{}, false
+	}
+	return m, true
+}
+
+// CreateChannel creates a listed channel with the given settings, at the
+// Raft entry index, time now. It fails with ErrChannelExists if listed.
+func (b *Batch) CreateChannel(index uint64, now int64, slug string, set Settings) (Channel, error) {
+	now = b.tick(now)
+	b.setApplied(index)
+	c := b.channel(slug, true, Position(index, 0), now)
+	if c.Listed() && c.CreatedPos != Position(index, 0) {
+		return Channel{}, fmt.Errorf("create channel %q: %w", slug, ErrChannelExists)
+	}
+	if !c.Explicit {
+		c.CreatedAt = now
+	}
+	c.Explicit = true
+	set.applyTo(c)
+	c.UpdatedAt = now
+	return *c, nil
+}
+
+// UpdateChannel changes a listed channel's settings.
+func (b *Batch) UpdateChannel(index uint64, now int64, slug string, set Settings) (Channel, error) {
+	now = b.tick(now)
+	b.setApplied(index)
+	c := b.channel(slug, false, 0, now)
+	if c == nil || !c.Listed() {
+		return Channel{}, fmt.Errorf("update channel %q: %w", slug, ErrChannelNotFound)
+	}
+	c.Explicit = true
+	set.applyTo(c)
+	c.UpdatedAt = now
+	return *c, nil
+}
+
+// DeleteChannel deletes a listed channel and all its messages. The record
+// stays behind, unlisted, remembering that everything up to its last
+// position was dropped, so a resume from an old ID is told so.
+func (b *Batch) DeleteChannel(index uint64, now int64, slug string) error {
+	now = b.tick(now)
+	b.setApplied(index)
+	c := b.channel(slug, false, 0, now)
+	if c == nil || !c.Listed() {
+		return fmt.Errorf("delete channel %q: %w", slug, ErrChannelNotFound)
+	}
+	b.deleteRange(messagePrefix(slug), prefixEnd(messagePrefix(slug)))
+	ip := idemKey(slug, "")
+	b.deleteRange(ip, prefixEnd(ip))
+	*c = Channel{Slug: slug, Name: slug, DroppedPos: c.LastPos, LastPos: c.LastPos, CreatedPos: c.CreatedPos, UpdatedAt: now}
+	return nil
+}
+
+// SetApplied records index as applied; for Raft entries that carry no
+// command for the store (configuration changes, no-ops).
+func (b *Batch) SetApplied(index uint64) { b.setApplied(index) }
+
+func (b *Batch) setApplied(index uint64) {
+	if index < b.applied {
+		panic(fmt.Sprintf("log: applied index going backwards: %d after %d", index, b.applied))
+	}
+	b.applied = index
+}
+
+func (b *Batch) put(k, v []byte) {
+	if b.err == nil {
+		b.err = b.b.Set(k, v, nil)
+	}
+}
+
+func (b *Batch) deleteRange(start, end []byte) {
+	if b.err == nil {
+		b.err = b.b.DeleteRange(start, end, nil)
+	}
+}
+
+// Discard drops the batch without writing.
+func (b *Batch) Discard() { b.b.Close() }
+
+// Commit writes the batch, with the applied index and changed channel
+// records, in one atomic Pebble write without fsync, then hands the new
+// messages to the feed and wakes the tailers.
+func (b *Batch) Commit() error {
+	defer b.b.Close()
+	if b.err != nil {
+		return fmt.Errorf("commit batch: %w", b.err)
+	}
+	b.put(keyApplied, binary.BigEndian.AppendUint64(nil, b.applied))
+	b.put(keyClock, binary.BigEndian.AppendUint64(nil, uint64(b.clock)))
+	for slug, c := range b.channels {
+		v, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("commit batch: channel %q: %w", slug, err)
+		}
+		b.put(channelKey(slug), v)
+	}
+	if b.err != nil {
+		return fmt.Errorf("commit batch: %w", b.err)
+	}
+	s := b.s
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if err := b.b.Commit(pebble.NoSync); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("commit batch: %w", err)
+	}
+	s.applied = b.applied
+	s.clock = b.clock
+	for slug, c := range b.channels {
+		s.channels[slug] = c
+	}
+	s.mu.Unlock()
+	var head uint64
+	if n := len(b.msgs); n > 0 {
+		head = b.msgs[n-1].Position
+	}
+	s.feed.append(b.msgs, head)
+	return nil
+}
+
+// errNotFound is returned by get when no message has the position.
+var errNotFound = errors.New("message not found")

@@ -1,0 +1,171 @@
+package log
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// getLocked reads one message. Requires s.mu held.
+func (s *Store) getLocked(channel string, pos uint64) (Message, error) {
+	v, closer, err := s.db.Get(messageKey(channel, pos))
+	if err != nil {
+		if err == pebble.ErrNotFound {
+			return Message{}, errNotFound
+		}
+		return Message{}, err
+	}
+	defer closer.Close()
+	m := Message{Channel: channel, Position: pos}
+	if err := decodeMessage(v, &m); err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
+
+// iter opens an iterator over one channel's messages. Requires s.mu held.
+func (s *Store) iter(channel string) (*pebble.Iterator, error) {
+	if s.closed {
+		return nil, ErrClosed
+	}
+	p := messagePrefix(channel)
+	return s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+}
+
+// Read returns up to limit messages of the channel with positions after
+// `after`, oldest first: one seek and a forward scan. limit <= 0 means 1000.
+func (s *Store) Read(channel string, after uint64, limit int) ([]Message, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	it, err := s.iter(channel)
+	if err != nil {
+		return nil, fmt.Errorf("read %q: %w", channel, err)
+	}
+	defer it.Close()
+	var out []Message
+	for it.SeekGE(messageKey(channel, after+1)); it.Valid() && len(out) < limit; it.Next() {
+		m := Message{Channel: channel, Position: positionOf(it.Key())}
+		if err := decodeMessage(it.Value(), &m); err != nil {
+			return nil, fmt.Errorf("read %q at %s: %w", channel, FormatID(m.Position), err)
+		}
+		out = append(out, m)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("read %q: %w", channel, err)
+	}
+	return out, nil
+}
+
+// Gap describes messages a reader missed because they expired or were
+// deleted: everything after After and before Before (0: none retained).
+type Gap struct {
+	Channel string
+	After   uint64
+	Before  uint64
+}
+
+// Catchup is the answer to Since.
+type Catchup struct {
+	// Messages are oldest first.
+	Messages []Message
+	// Complete is false when messages after the requested position were
+	// dropped by retention or deletion before they could be read.
+	Complete bool
+	// Gap is set when Complete is false.
+	Gap *Gap
+}
+
+// Since returns up to limit messages after position `after`, oldest first,
+// and whether anything after `after` was already dropped.
+func (s *Store) Since(channel string, after uint64, limit int) (Catchup, error) {
+	msgs, err := s.Read(channel, after, limit)
+	if err != nil {
+		return Catchup{}, err
+	}
+	c, _ := s.Channel(channel)
+	out := Catchup{Messages: msgs, Complete: after >= c.DroppedPos}
+	if !out.Complete {
+		g := &Gap{Channel: channel, After: after}
+		if len(msgs) > 0 {
+			g.Before = msgs[0].Position
+		}
+		out.Gap = g
+	}
+	return out, nil
+}
+
+// HistoryQuery selects a page of a channel's history.
+type HistoryQuery struct {
+	// Page is 1-based; PageSize is the number of items per page.
+	Page, PageSize int
+	// EventType, when set, keeps only messages of that event type.
+	EventType string
+	// After and Before, when not zero, keep only messages with Time strictly
+	// after or before them (Unix ms).
+	After, Before int64
+}
+
+// HistoryPage is one page of history, newest first, and the number of
+// messages matching the query in all pages.
+type HistoryPage struct {
+	Items []Message
+	Total int
+}
+
+// History returns a page of the channel's messages, newest first.
+func (s *Store) History(channel string, q HistoryQuery) (HistoryPage, error) {
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	if q.PageSize < 1 {
+		q.PageSize = 25
+	}
+	skip := (q.Page - 1) * q.PageSize
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	it, err := s.iter(channel)
+	if err != nil {
+		return HistoryPage{}, fmt.Errorf("history %q: %w", channel, err)
+	}
+	defer it.Close()
+	var page HistoryPage
+	filtered := q.EventType != "" || q.After != 0 || q.Before != 0
+	if !filtered {
+		if c := s.channels[channel]; c != nil {
+			page.Total = int(c.MessageCount)
+		}
+	}
+	n := 0
+	for it.Last(); it.Valid(); it.Prev() {
+		if !filtered && n >= skip+q.PageSize {
+			break
+		}
+		m := Message{Channel: channel, Position: positionOf(it.Key())}
+		if err := decodeMessage(it.Value(), &m); err != nil {
+			return HistoryPage{}, fmt.Errorf("history %q at %s: %w", channel, FormatID(m.Position), err)
+		}
+		if q.After != 0 && m.Time <= q.After {
+			break // times never decrease along the log
+		}
+		if q.Before != 0 && m.Time >= q.Before {
+			continue
+		}
+		if q.EventType != "" && m.EventType != q.EventType {
+			continue
+		}
+		if n >= skip && n < skip+q.PageSize {
+			page.Items = append(page.Items, m)
+		}
+		n++
+	}
+	if err := it.Error(); err != nil {
+		return HistoryPage{}, fmt.Errorf("history %q: %w", channel, err)
+	}
+	if filtered {
+		page.Total = n
+	}
+	return page, nil
+}

@@ -1,0 +1,94 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// These tests inject faults at the network boundary (a closed port, a black
+// hole that reads and never answers); no server behaviour is imitated.
+
+func TestPublish_ClosedPortIsNotApplied(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+
+	c, err := New(Config{Addrs: []string{"http://" + addr, "http://" + addr}, SecretKey: "sec_x", RequestTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Publish(context.Background(), "c", map[string]any{"v": 1})
+	if err == nil {
+		t.Fatal("publish to a closed port succeeded")
+	}
+	if !NotApplied(err) {
+		t.Fatalf("NotApplied = false for %v", err)
+	}
+	var re *RequestError
+	if !errors.As(err, &re) || re.Attempts != 2 {
+		t.Fatalf("err = %#v, want a RequestError after 2 attempts", err)
+	}
+}
+
+func TestPublish_TimeoutAfterSendIsUnknown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_, _ = io.Copy(io.Discard, conn) // swallow the request, never answer
+			}()
+		}
+	}()
+
+	c, err := New(Config{Addrs: []string{"http://" + ln.Addr().String()}, SecretKey: "sec_x", RequestTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Publish(context.Background(), "c", map[string]any{"v": 1})
+	if err == nil {
+		t.Fatal("publish to a black hole succeeded")
+	}
+	if NotApplied(err) {
+		t.Fatalf("NotApplied = true for a request that was sent: %v", err)
+	}
+}
+
+func TestPublish_CancelledBeforeSendIsNotApplied(t *testing.T) {
+	c, err := New(Config{Addrs: []string{"http://127.0.0.1:1"}, SecretKey: "sec_x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = c.Publish(ctx, "c", map[string]any{"v": 1})
+	if !NotApplied(err) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want a not-applied context.Canceled", err)
+	}
+}
+
+func TestPublish_BadContentIsNotApplied(t *testing.T) {
+	c, err := New(Config{Addrs: []string{"http://127.0.0.1:1"}, SecretKey: "sec_x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Publish(context.Background(), "c", func() {})
+	if !NotApplied(err) {
+		t.Fatalf("err = %v, want not applied", err)
+	}
+}

@@ -17,3 +17,21 @@ export async function waitFor(check, what, timeout = 10000) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+// deferrer returns a function that registers cleanups for test `t`; they run
+// last-registered first (node:test runs `t.after` hooks first-registered first),
+// so a resource is released before what it depends on.
+export function deferrer(t) {
+  const stack = [];
+  t.after(async () => {
+    while (stack.length) {
+      const fn = stack.pop();
+      try {
+        await fn();
+      } catch (err) {
+        console.error('cleanup failed:', err);
+      }
+    }
+  });
+  return (fn) => stack.push(fn);
+}

@@ -3,16 +3,17 @@ import { test } from 'node:test';
 import WebSocket from 'ws';
 import { AuthenticationError, PushFloClient, ValidationError } from '../../dist/esm/index.js';
 import { startFakeServer } from '../support/fake-server.mjs';
-import { waitFor } from '../support/wait.mjs';
+import { deferrer, waitFor } from '../support/wait.mjs';
 
 // Fast timings so faults resolve quickly; nothing below asserts a duration.
 const fast = { reconnectDelay: 20, maxReconnectDelay: 100, connectionTimeout: 2000, heartbeatInterval: 5000 };
 
 async function setup(t, opts = {}) {
+  const defer = deferrer(t);
   const server = await startFakeServer();
-  t.after(() => server.close());
+  defer(() => server.close());
   const client = new PushFloClient({ publishKey: 'pub_test', baseUrl: server.url, WebSocket, ...fast, ...opts });
-  t.after(() => client.destroy());
+  defer(() => client.destroy());
   const states = [];
   client.onConnectionChange((s) => states.push(s));
   return { server, client, states };

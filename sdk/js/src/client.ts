@@ -82,10 +82,19 @@ export class PushFloClient {
   private everConnected = false;
   private currentClientId: string | undefined;
   private readonly log: Log;
+  private readonly onOnline: () => void;
+  private listeningOnline = false;
 
   constructor(options: ClientOptions) {
     this.opts = resolveOptions(options);
     this.log = this.opts.debug ? (...args) => console.log('[pushflo]', ...args) : () => {};
+    this.onOnline = () => {
+      // The browser says the network is back: skip the rest of the backoff.
+      if (this.wanted && this.retryTimer) {
+        clearTimeout(this.retryTimer);
+        this.startAttempt();
+      }
+    };
     if (this.opts.autoConnect) {
       // After the constructor returns, so listeners added right away see every state.
       queueMicrotask(() => {
@@ -140,6 +149,7 @@ export class PushFloClient {
     if (!this.wanted) {
       this.wanted = true;
       this.attempts = 0;
+      this.watchOnline(true);
       this.startAttempt();
     }
     return p;
@@ -152,6 +162,7 @@ export class PushFloClient {
   disconnect(): void {
     const was = this.state;
     this.wanted = false;
+    this.watchOnline(false);
     this.clearTimers();
     this.dropTransport();
     this.dropProbe();
@@ -351,6 +362,7 @@ export class PushFloClient {
     }
     if (!this.opts.autoReconnect) {
       this.wanted = false;
+      this.watchOnline(false);
       this.dropProbe();
       this.transportKind = undefined;
       this.setState('disconnected');
@@ -370,6 +382,7 @@ export class PushFloClient {
 
   private giveUp(err: PushFloError): void {
     this.wanted = false;
+    this.watchOnline(false);
     this.clearTimers();
     this.dropProbe();
     this.transportKind = undefined;
@@ -439,6 +452,14 @@ export class PushFloClient {
     const p = this.probe;
     this.probe = undefined;
     p?.close();
+  }
+
+  private watchOnline(on: boolean): void {
+    const w = (globalThis as any).window;
+    if (!w || typeof w.addEventListener !== 'function' || on === this.listeningOnline) return;
+    this.listeningOnline = on;
+    if (on) w.addEventListener('online', this.onOnline);
+    else w.removeEventListener('online', this.onOnline);
   }
 
   private clearTimers(): void {

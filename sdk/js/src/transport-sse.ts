@@ -90,12 +90,10 @@ export class SSETransport implements Transport {
       this.cfg.log('ignoring an SSE event whose data is not JSON');
       return;
     }
-    if (ev.event === 'gap') {
+    // A gap record has after/before and no content; a message whose
+    // eventType happens to be "gap" still has its id and content.
+    if (ev.event === 'gap' && body && body.after !== undefined && body.content === undefined) {
       this.on.gap({ channel: String(body.channel ?? channel), after: String(body.after), before: String(body.before), reason: String(body.reason ?? '') });
-      return;
-    }
-    if (ev.event === 'error') {
-      this.on.error(errorFromWire(String(body.error ?? 'server error'), body.code, 0, channel));
       return;
     }
     this.on.message(messageFromSSE(body, ev, channel));

@@ -108,7 +108,8 @@ func (b *Batch) Append(index uint64, now int64, entries []Entry) []Result {
 		}
 		m := Message{Channel: e.Channel, Position: pos, EventType: e.EventType, ClientID: e.ClientID, Content: e.Content, Time: now}
 		buf = encodeMessage(buf[:0], &m)
-		b.put(messageKey(e.Channel, pos), buf)
+		key := messageKey(e.Channel, pos)
+		b.put(key, buf)
 		if e.IdempotencyKey != "" {
 			b.put(idemKey(e.Channel, e.IdempotencyKey), binary.BigEndian.AppendUint64(nil, pos))
 			if b.idem == nil {
@@ -118,7 +119,7 @@ func (b *Batch) Append(index uint64, now int64, entries []Entry) []Result {
 		}
 		c := b.channel(e.Channel, true, pos, now)
 		c.MessageCount++
-		c.Bytes += m.Size()
+		c.Bytes += int64(len(key) + len(buf))
 		c.LastPos = pos
 		c.LastTime = now
 		b.msgs = append(b.msgs, m)
@@ -203,6 +204,43 @@ func (b *Batch) DeleteChannel(index uint64, now int64, slug string) error {
 	b.deleteRange(ip, prefixEnd(ip))
 	*c = Channel{Slug: slug, Name: slug, DroppedPos: c.LastPos, LastPos: c.LastPos, CreatedPos: c.CreatedPos, UpdatedAt: now}
 	return nil
+}
+
+// Expire drops the channel's messages at positions up to and including
+// through, with a range delete, and returns how many were dropped. The
+// caller (the FSM) records the applied index.
+func (b *Batch) Expire(channel string, through uint64) int64 {
+	c := b.channel(channel, false, 0, 0)
+	if c == nil || through <= c.DroppedPos {
+		return 0
+	}
+	b.s.mu.RLock()
+	it, err := b.s.iter(channel)
+	if err != nil {
+		b.s.mu.RUnlock()
+		b.err = err
+		return 0
+	}
+	var n, bytes int64
+	var last uint64
+	end := messageKey(channel, through+1)
+	for it.SeekGE(messageKey(channel, c.DroppedPos)); it.Valid() && string(it.Key()) < string(end); it.Next() {
+		n++
+		bytes += int64(len(it.Key()) + len(it.Value()))
+		last = positionOf(it.Key())
+	}
+	if err := it.Close(); err != nil && b.err == nil {
+		b.err = err
+	}
+	b.s.mu.RUnlock()
+	if n == 0 {
+		return 0
+	}
+	b.deleteRange(messagePrefix(channel), end)
+	c.MessageCount -= n
+	c.Bytes -= bytes
+	c.DroppedPos = last
+	return n
 }
 
 // SetApplied records index as applied; for Raft entries that carry no

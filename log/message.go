@@ -31,12 +31,6 @@ func (m *Message) ID() string { return FormatID(m.Position) }
 // CreatedAt returns Time as a time.Time in UTC.
 func (m *Message) CreatedAt() time.Time { return time.UnixMilli(m.Time).UTC() }
 
-// Size returns the bytes the message occupies in the store, roughly: the
-// figure byte caps count.
-func (m *Message) Size() int64 {
-	return int64(len(m.Channel) + len(m.EventType) + len(m.ClientID) + len(m.Content) + 24)
-}
-
 // Position returns the position of the offset-th message (1-based) of the
 // Raft entry at index.
 func Position(index uint64, offset int) uint64 { return index<<16 | uint64(offset) }

@@ -1,0 +1,317 @@
+package raftnode
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+	"github.com/pushflo/pushflo/log"
+)
+
+// ChannelCommand creates, updates or deletes a channel through Raft,
+// forwarding to the leader when needed, and returns the record after the
+// change. Errors wrap log.ErrChannelExists or log.ErrChannelNotFound when
+// those are the reason.
+func (n *Node) ChannelCommand(ctx context.Context, op ChannelOp, slug string, set log.Settings) (log.Channel, error) {
+	cmd := &channelCommand{Op: op, Slug: slug, Settings: set}
+	giveUp := time.Now().Add(n.cfg.LeaderWait)
+	for {
+		id, addr, err := n.waitLeader(ctx)
+		if err != nil {
+			return log.Channel{}, err
+		}
+		var c log.Channel
+		if id == n.cfg.NodeID {
+			c, _, err = n.applyChannel(ctx, cmd)
+		} else {
+			var reply ChannelReply
+			js, _ := json.Marshal(cmd)
+			sent, cerr := n.fwd.call(ctx, addr, "Node.Channel", &ChannelArgs{JSON: js}, &reply)
+			switch {
+			case cerr != nil && !sent:
+				err = errRetry
+			case cerr != nil:
+				err = fmt.Errorf("%w: %v", ErrUnknownOutcome, cerr)
+			case reply.NotFound:
+				err = fmt.Errorf("%s: %w", reply.Err, log.ErrChannelNotFound)
+			case reply.Exists:
+				err = fmt.Errorf("%s: %w", reply.Err, log.ErrChannelExists)
+			case reply.Err != "":
+				err = fromForwardResult(ForwardResult{Kind: reply.Kind, Err: reply.Err}).err
+			}
+			c = reply.Channel
+			if err == nil {
+				wctx, cancel := context.WithTimeout(ctx, time.Second)
+				_ = n.WaitApplied(wctx, reply.Index)
+				cancel()
+			}
+		}
+		if errors.Is(err, errRetry) && time.Now().Before(giveUp) {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		if errors.Is(err, errRetry) {
+			err = ErrNoLeader
+		}
+		return c, err
+	}
+}
+
+// applyChannel proposes a channel command on this node, which must lead.
+func (n *Node) applyChannel(ctx context.Context, cmd *channelCommand) (log.Channel, uint64, error) {
+	cmd.Time = time.Now().UnixMilli()
+	data, err := encodeJSON(kindChannel, cmd)
+	if err != nil {
+		return log.Channel{}, 0, err
+	}
+	f := n.raft.Apply(data, n.cfg.ApplyTimeout)
+	if err := f.Error(); err != nil {
+		return log.Channel{}, 0, classify(err)
+	}
+	switch r := f.Response().(type) {
+	case channelResult:
+		return r.Channel, f.Index(), r.Err
+	case error:
+		return log.Channel{}, f.Index(), r
+	}
+	return log.Channel{}, f.Index(), fmt.Errorf("unexpected channel result %T", f.Response())
+}
+
+// Expire proposes dropping messages for retention. Only the leader may call
+// it; elsewhere it returns ErrNotLeaderForAdmin. It returns how many
+// messages this node dropped.
+func (n *Node) Expire(ctx context.Context, cutoffs []Cutoff) (int64, error) {
+	if !n.IsLeader() {
+		return 0, ErrNotLeaderForAdmin
+	}
+	data, err := encodeJSON(kindExpire, &expireCommand{Time: time.Now().UnixMilli(), Cutoffs: cutoffs})
+	if err != nil {
+		return 0, err
+	}
+	f := n.raft.Apply(data, n.cfg.ApplyTimeout)
+	if err := f.Error(); err != nil {
+		return 0, classify(err)
+	}
+	switch r := f.Response().(type) {
+	case int64:
+		return r, nil
+	case error:
+		return 0, r
+	}
+	return 0, nil
+}
+
+// localReadIndex returns this leader's commit index after confirming with
+// a quorum that it still leads.
+func (n *Node) localReadIndex() (uint64, error) {
+	if !n.IsLeader() {
+		return 0, ErrNotLeaderForAdmin
+	}
+	idx := n.raft.CommitIndex()
+	if err := n.raft.VerifyLeader().Error(); err != nil {
+		return 0, classify(err)
+	}
+	return idx, nil
+}
+
+// ReadIndex returns a Raft index such that once this node has applied it,
+// its store holds every write acknowledged before ReadIndex was called: the
+// leader's commit index, confirmed with a quorum.
+func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
+	id, addr, err := n.waitLeader(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if id == n.cfg.NodeID {
+		return n.localReadIndex()
+	}
+	var idx uint64
+	if _, err := n.fwd.call(ctx, addr, "Node.ReadIndex", &struct{}{}, &idx); err != nil {
+		return 0, fmt.Errorf("read index from leader %s: %w", id, err)
+	}
+	return idx, nil
+}
+
+// Barrier waits until this node's store holds every write acknowledged
+// before the call: read-your-writes for reads served by any node.
+func (n *Node) Barrier(ctx context.Context) error {
+	idx, err := n.ReadIndex(ctx)
+	if err != nil {
+		return err
+	}
+	return n.WaitApplied(ctx, idx)
+}
+
+// readIndexCache remembers the leader's commit index for Ready, so a
+// readiness probe does not cost a quorum round each time.
+type readIndexCache struct {
+	mu    sync.Mutex
+	index uint64
+	at    time.Time
+}
+
+// Ready returns nil when the node can serve: it knows a leader and its
+// store has applied what the leader had committed a moment ago.
+func (n *Node) Ready(ctx context.Context) error {
+	if n.ctx.Err() != nil {
+		return ErrClosed
+	}
+	id, _ := n.Leader()
+	if id == "" {
+		return ErrNoLeader
+	}
+	c := &n.readIdx
+	c.mu.Lock()
+	fresh := time.Since(c.at) < time.Second
+	idx := c.index
+	c.mu.Unlock()
+	if !fresh {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		var err error
+		if idx, err = n.ReadIndex(ctx); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.index, c.at = idx, time.Now()
+		c.mu.Unlock()
+	}
+	if applied := n.store.Applied(); applied < idx {
+		return fmt.Errorf("catching up: applied %d of %d", applied, idx)
+	}
+	return nil
+}
+
+// NodeStatus is one node's view of itself.
+type NodeStatus struct {
+	ID          string `json:"id"`
+	RaftAddr    string `json:"raftAddr"`
+	HTTPAddr    string `json:"httpAddr"`
+	State       string `json:"state"`
+	Suffrage    string `json:"suffrage,omitempty"`
+	Leader      string `json:"leader"`
+	Term        uint64 `json:"term"`
+	LastIndex   uint64 `json:"lastIndex"`
+	CommitIndex uint64 `json:"commitIndex"`
+	Applied     uint64 `json:"applied"`
+	// Lag is how many entries this node's store trails the leader's commit
+	// index; set in cluster status.
+	Lag   uint64 `json:"lag"`
+	Error string `json:"error,omitempty"`
+}
+
+func (n *Node) localStatus() NodeStatus {
+	id, _ := n.Leader()
+	stats := n.raft.Stats()
+	var term uint64
+	fmt.Sscan(stats["term"], &term)
+	return NodeStatus{
+		ID: n.cfg.NodeID, RaftAddr: string(n.trans.LocalAddr()), HTTPAddr: n.cfg.HTTPAddr,
+		State: n.raft.State().String(), Leader: id, Term: term,
+		LastIndex: n.raft.LastIndex(), CommitIndex: n.raft.CommitIndex(), Applied: n.store.Applied(),
+	}
+}
+
+// Status asks every member for its status, in member order. Members that
+// do not answer within the context carry an Error.
+func (n *Node) Status(ctx context.Context) ([]NodeStatus, error) {
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	servers := f.Configuration().Servers
+	out := make([]NodeStatus, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if string(s.ID) == n.cfg.NodeID {
+				out[i] = n.localStatus()
+			} else {
+				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				defer cancel()
+				if _, err := n.fwd.call(cctx, string(s.Address), "Node.Status", &struct{}{}, &out[i]); err != nil {
+					out[i] = NodeStatus{ID: string(s.ID), RaftAddr: string(s.Address), State: "Unreachable", Error: err.Error()}
+				}
+			}
+			out[i].Suffrage = s.Suffrage.String()
+		}()
+	}
+	wg.Wait()
+	var commit uint64
+	for _, s := range out {
+		if s.State == raft.Leader.String() {
+			commit = s.CommitIndex
+		}
+	}
+	for i := range out {
+		if commit > out[i].Applied && out[i].Error == "" {
+			out[i].Lag = commit - out[i].Applied
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// AddMember adds a voter (or, with nonVoter, a member that replicates and
+// serves reads but does not vote), through the leader.
+func (n *Node) AddMember(ctx context.Context, id, addr string, nonVoter bool) error {
+	return n.onLeader(ctx, "Node.AddMember", &MemberArgs{ID: id, Addr: addr, NonVoter: nonVoter})
+}
+
+// RemoveMember removes a member, through the leader.
+func (n *Node) RemoveMember(ctx context.Context, id string) error {
+	return n.onLeader(ctx, "Node.RemoveMember", &MemberArgs{ID: id})
+}
+
+func (n *Node) onLeader(ctx context.Context, method string, args *MemberArgs) error {
+	leader, addr, err := n.waitLeader(ctx)
+	if err != nil {
+		return err
+	}
+	if leader == n.cfg.NodeID {
+		if method == "Node.AddMember" {
+			return n.addMemberLocal(args)
+		}
+		return n.removeMemberLocal(args.ID)
+	}
+	_, err = n.fwd.call(ctx, addr, method, args, &struct{}{})
+	return err
+}
+
+func (n *Node) addMemberLocal(a *MemberArgs) error {
+	if !n.IsLeader() {
+		return ErrNotLeaderForAdmin
+	}
+	var f raft.IndexFuture
+	if a.NonVoter {
+		f = n.raft.AddNonvoter(raft.ServerID(a.ID), raft.ServerAddress(a.Addr), 0, 10*time.Second)
+	} else {
+		f = n.raft.AddVoter(raft.ServerID(a.ID), raft.ServerAddress(a.Addr), 0, 10*time.Second)
+	}
+	if err := f.Error(); err != nil {
+		return fmt.Errorf("add member %s: %w", a.ID, err)
+	}
+	n.logger.Info("member added", "member", a.ID, "addr", a.Addr, "nonvoter", a.NonVoter)
+	return nil
+}
+
+func (n *Node) removeMemberLocal(id string) error {
+	if !n.IsLeader() {
+		return ErrNotLeaderForAdmin
+	}
+	if err := n.raft.RemoveServer(raft.ServerID(id), 0, 10*time.Second).Error(); err != nil {
+		return fmt.Errorf("remove member %s: %w", id, err)
+	}
+	n.logger.Info("member removed", "member", id)
+	return nil
+}
+
+// Snapshot asks Raft to take a snapshot now.
+func (n *Node) Snapshot() error { return n.raft.Snapshot().Error() }

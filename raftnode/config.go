@@ -1,0 +1,173 @@
+package raftnode
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pushflo/pushflo/log"
+)
+
+// Peer is one member of the initial cluster.
+type Peer struct {
+	ID   string
+	Addr string
+}
+
+// ParsePeers parses "n1=10.0.0.1:7000,n2=10.0.0.2:7000".
+func ParsePeers(s string) ([]Peer, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []Peer
+	var errs []error
+	for _, part := range strings.Split(s, ",") {
+		id, addr, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || id == "" || addr == "" {
+			errs = append(errs, fmt.Errorf("peer %q is not id=host:port", part))
+			continue
+		}
+		out = append(out, Peer{ID: id, Addr: addr})
+	}
+	return out, errors.Join(errs...)
+}
+
+// Config configures a Node. Zero values mean the defaults.
+type Config struct {
+	// NodeID names this node in the cluster; required.
+	NodeID string
+	// Dir holds raft.db (log and stable store) and snapshots/; required.
+	Dir string
+	// RaftAddr is the TCP address to listen on for Raft and forwarded
+	// requests; default 127.0.0.1:7000.
+	RaftAddr string
+	// AdvertiseAddr is the Raft address other nodes dial; default RaftAddr.
+	AdvertiseAddr string
+	// HTTPAddr is this node's client-facing HTTP address, reported in
+	// cluster status.
+	HTTPAddr string
+	// Secret is the cluster secret both ends of every Raft connection must
+	// know. Empty is allowed for a single node and means "no secret".
+	Secret string
+	// BootstrapPeers, when set on a node with no Raft state, bootstraps a
+	// cluster of exactly these members (every initial member is given the
+	// same list). When empty and Join is false, a node with no state
+	// bootstraps a one-node cluster of itself.
+	BootstrapPeers []Peer
+	// Join means: do not bootstrap; wait to be added by a leader.
+	Join bool
+	// Store is the log the FSM applies to; required. The caller opens and
+	// closes it (after Node.Close).
+	Store *log.Store
+
+	// MaxBatch is the most messages in one Raft entry; default 512.
+	MaxBatch int
+	// MaxInflight is the most Raft entries the batcher leaves uncommitted at
+	// once; default 8.
+	MaxInflight int
+	// LeaderWait is how long a write waits for a leader to be known before
+	// it fails with ErrNoLeader; default 5s.
+	LeaderWait time.Duration
+	// ApplyTimeout bounds how long a write waits to enter the Raft queue;
+	// default 10s.
+	ApplyTimeout time.Duration
+
+	// HeartbeatTimeout and ElectionTimeout, defaults 500ms: how quickly a
+	// dead leader is replaced. LeaderLeaseTimeout default 250ms.
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
+	// CommitTimeout is how long a leader waits with nothing to send before
+	// it tells followers the commit index; default 5ms, so followers apply
+	// (and deliver) committed entries without waiting for a heartbeat.
+	CommitTimeout time.Duration
+	// SnapshotThreshold is how many entries since the last snapshot trigger
+	// a new one; default 8192. SnapshotInterval is how often that is
+	// checked; default 30s. TrailingLogs is how many entries stay in the
+	// Raft log after a snapshot; default 10240.
+	SnapshotThreshold uint64
+	SnapshotInterval  time.Duration
+	TrailingLogs      uint64
+
+	// Logger receives logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) ensureDefaults() {
+	if c.RaftAddr == "" {
+		c.RaftAddr = "127.0.0.1:7000"
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 512
+	}
+	if c.MaxInflight <= 0 {
+		c.MaxInflight = 8
+	}
+	if c.LeaderWait <= 0 {
+		c.LeaderWait = 5 * time.Second
+	}
+	if c.ApplyTimeout <= 0 {
+		c.ApplyTimeout = 10 * time.Second
+	}
+	if c.HeartbeatTimeout <= 0 {
+		c.HeartbeatTimeout = 500 * time.Millisecond
+	}
+	if c.ElectionTimeout <= 0 {
+		c.ElectionTimeout = 500 * time.Millisecond
+	}
+	if c.LeaderLeaseTimeout <= 0 {
+		c.LeaderLeaseTimeout = 250 * time.Millisecond
+	}
+	if c.CommitTimeout <= 0 {
+		c.CommitTimeout = 5 * time.Millisecond
+	}
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = 8192
+	}
+	if c.SnapshotInterval <= 0 {
+		c.SnapshotInterval = 30 * time.Second
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = 10240
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports every problem with the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.NodeID == "" {
+		errs = append(errs, errors.New("NodeID is empty; every node needs a unique ID"))
+	}
+	if c.Dir == "" {
+		errs = append(errs, errors.New("Dir is empty"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("Store is nil"))
+	}
+	if c.MaxBatch > log.MaxEntriesPerIndex {
+		errs = append(errs, fmt.Errorf("MaxBatch is %d; at most %d", c.MaxBatch, log.MaxEntriesPerIndex))
+	}
+	if len(c.BootstrapPeers) > 0 {
+		found := false
+		seen := map[string]bool{}
+		for _, p := range c.BootstrapPeers {
+			if seen[p.ID] {
+				errs = append(errs, fmt.Errorf("bootstrap peer %q is listed twice", p.ID))
+			}
+			seen[p.ID] = true
+			found = found || p.ID == c.NodeID
+		}
+		if !found {
+			errs = append(errs, fmt.Errorf("bootstrap peers do not include this node %q", c.NodeID))
+		}
+		if len(c.BootstrapPeers) > 1 && c.Secret == "" {
+			errs = append(errs, errors.New("a cluster of several nodes needs a cluster secret"))
+		}
+	}
+	return errors.Join(errs...)
+}

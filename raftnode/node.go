@@ -1,0 +1,381 @@
+package raftnode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/rpc"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"github.com/pushflo/pushflo/log"
+)
+
+// Errors returned by writes. Callers tell them apart with errors.Is.
+var (
+	// ErrNoLeader is returned when no leader was known within LeaderWait, or
+	// the leader refused the write before appending it. The write was not
+	// applied; it is safe to retry.
+	ErrNoLeader = errors.New("no leader: the write was not applied")
+	// ErrUnknownOutcome is returned when leadership was lost, or the link to
+	// the leader broke, after the write was sent: it may or may not have
+	// been applied. Retry with an idempotency key to be sure.
+	ErrUnknownOutcome = errors.New("leader lost during the write: it may or may not have been applied")
+	// ErrClosed is returned by calls on a closed node.
+	ErrClosed = errors.New("raft node closed")
+	// ErrNotLeaderForAdmin is returned by membership changes that reach a
+	// node that is not the leader.
+	ErrNotLeaderForAdmin = errors.New("not the leader")
+)
+
+// Node is one member of the Raft group: it proposes writes (forwarding them
+// to the leader when it is not the leader), applies committed entries to the
+// log store, and answers cluster status. All methods are safe for concurrent
+// use.
+type Node struct {
+	cfg    Config
+	logger *slog.Logger
+
+	raft    *raft.Raft
+	trans   *raft.NetworkTransport
+	stream  *streamLayer
+	bolt    *raftboltdb.BoltStore
+	store   *log.Store
+	batch   *batcher[*proposal]
+	fwd     *forwarder
+	rpcSrv  *rpc.Server
+	readIdx readIndexCache
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// Open starts the node: opens the Raft log, listens on the Raft address,
+// bootstraps or rejoins the cluster as configured.
+func Open(cfg Config) (*Node, error) {
+	cfg.ensureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("raftnode config: %w", err)
+	}
+	logger := cfg.Logger.With("component", "raftnode", "node", cfg.NodeID)
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open raft dir: %w", err)
+	}
+	n := &Node{cfg: cfg, logger: logger, store: cfg.Store}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	ok := false
+	defer func() {
+		if !ok {
+			n.Close()
+		}
+	}()
+
+	var err error
+	n.bolt, err = raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
+	if err != nil {
+		return nil, fmt.Errorf("open raft log: %w", err)
+	}
+	hlog := newHCLogger(logger)
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog)
+	if err != nil {
+		return nil, fmt.Errorf("open snapshot store: %w", err)
+	}
+	n.stream, err = newStreamLayer(cfg.RaftAddr, cfg.AdvertiseAddr, []byte(cfg.Secret), logger)
+	if err != nil {
+		return nil, err
+	}
+	n.rpcSrv = rpc.NewServer()
+	if err := n.rpcSrv.RegisterName("Node", &rpcService{n: n}); err != nil {
+		return nil, fmt.Errorf("register rpc: %w", err)
+	}
+	n.stream.forward = func(c netConn) { n.rpcSrv.ServeConn(c) }
+	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: n.stream, MaxPool: 4, Timeout: 10 * time.Second, Logger: hlog,
+	})
+
+	rc := raft.DefaultConfig()
+	rc.LocalID = raft.ServerID(cfg.NodeID)
+	rc.Logger = hlog
+	rc.HeartbeatTimeout = cfg.HeartbeatTimeout
+	rc.ElectionTimeout = cfg.ElectionTimeout
+	rc.LeaderLeaseTimeout = cfg.LeaderLeaseTimeout
+	rc.CommitTimeout = cfg.CommitTimeout
+	rc.SnapshotThreshold = cfg.SnapshotThreshold
+	rc.SnapshotInterval = cfg.SnapshotInterval
+	rc.TrailingLogs = cfg.TrailingLogs
+	rc.BatchApplyCh = true
+	rc.MaxAppendEntries = 256
+
+	f := &fsm{store: cfg.Store, logger: logger}
+	has, err := raft.HasExistingState(n.bolt, n.bolt, snaps)
+	if err != nil {
+		return nil, fmt.Errorf("read raft state: %w", err)
+	}
+	n.raft, err = raft.NewRaft(rc, f, n.bolt, n.bolt, snaps, n.trans)
+	if err != nil {
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
+	if !has && !cfg.Join {
+		peers := cfg.BootstrapPeers
+		if len(peers) == 0 {
+			peers = []Peer{{ID: cfg.NodeID, Addr: string(n.trans.LocalAddr())}}
+		}
+		var conf raft.Configuration
+		for _, p := range peers {
+			conf.Servers = append(conf.Servers, raft.Server{ID: raft.ServerID(p.ID), Address: raft.ServerAddress(p.Addr), Suffrage: raft.Voter})
+		}
+		if err := n.raft.BootstrapCluster(conf).Error(); err != nil && !errors.Is(err, raft.ErrCantBootstrap) {
+			return nil, fmt.Errorf("bootstrap cluster: %w", err)
+		}
+		logger.Info("bootstrapped cluster", "members", len(peers))
+	}
+	n.fwd = newForwarder(n)
+	n.batch = newBatcher(cfg.MaxBatch, cfg.MaxInflight, n.applyPublish)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.batch.run(n.ctx)
+	}()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.watchLeader()
+	}()
+	ok = true
+	logger.Info("raft node started", "raft_addr", string(n.trans.LocalAddr()), "existing_state", has)
+	return n, nil
+}
+
+// watchLeader logs leadership changes.
+func (n *Node) watchLeader() {
+	obs := make(chan raft.Observation, 16)
+	o := raft.NewObserver(obs, false, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	})
+	n.raft.RegisterObserver(o)
+	defer n.raft.DeregisterObserver(o)
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case ob := <-obs:
+			lo := ob.Data.(raft.LeaderObservation)
+			n.logger.Info("leader changed", "leader", string(lo.LeaderID), "leader_addr", string(lo.LeaderAddr))
+		}
+	}
+}
+
+// Close stops the node: pending writes fail, Raft shuts down, the Raft log
+// closes. The store is left open for the caller to close.
+func (n *Node) Close() error {
+	var err error
+	n.once.Do(func() {
+		n.cancel()
+		if n.raft != nil {
+			if e := n.raft.Shutdown().Error(); e != nil {
+				err = fmt.Errorf("shutdown raft: %w", e)
+			}
+		}
+		if n.fwd != nil {
+			n.fwd.close()
+		}
+		if n.trans != nil {
+			n.trans.Close()
+		} else if n.stream != nil {
+			n.stream.Close()
+		}
+		n.wg.Wait()
+		if n.bolt != nil {
+			if e := n.bolt.Close(); e != nil && err == nil {
+				err = fmt.Errorf("close raft log: %w", e)
+			}
+		}
+	})
+	return err
+}
+
+// ID returns the node's ID.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// IsLeader reports whether this node is the leader now.
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// Leader returns the current leader's ID and Raft address, empty if none is
+// known.
+func (n *Node) Leader() (id, addr string) {
+	a, i := n.raft.LeaderWithID()
+	return string(i), string(a)
+}
+
+// LeaderCh returns a channel that receives true when this node becomes
+// leader and false when it stops being leader.
+func (n *Node) LeaderCh() <-chan bool { return n.raft.LeaderCh() }
+
+// Store returns the log the node applies to.
+func (n *Node) Store() *log.Store { return n.store }
+
+// waitLeader waits until a leader is known or LeaderWait passes.
+func (n *Node) waitLeader(ctx context.Context) (id, addr string, err error) {
+	deadline := time.NewTimer(n.cfg.LeaderWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if id, addr = n.Leader(); id != "" {
+			return id, addr, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", "", ctx.Err()
+		case <-n.ctx.Done():
+			return "", "", ErrClosed
+		case <-deadline.C:
+			return "", "", ErrNoLeader
+		case <-tick.C:
+		}
+	}
+}
+
+// Publish appends one message through Raft and returns once it is committed
+// by a majority (fsynced on each) and applied to this node's store. On a
+// follower the write is forwarded to the leader. Concurrent calls are
+// batched into shared Raft entries. On ErrNoLeader nothing was written; on
+// ErrUnknownOutcome the message may or may not have been appended.
+func (n *Node) Publish(ctx context.Context, e log.Entry) (log.Result, error) {
+	giveUp := time.Now().Add(n.cfg.LeaderWait)
+	for {
+		if err := n.ctx.Err(); err != nil {
+			return log.Result{}, ErrClosed
+		}
+		id, addr, err := n.waitLeader(ctx)
+		if err != nil {
+			return log.Result{}, err
+		}
+		var out outcome
+		if id == n.cfg.NodeID {
+			out = n.proposeLocal(ctx, e)
+		} else {
+			out = n.fwd.publish(ctx, addr, e)
+		}
+		if errors.Is(out.err, errRetry) {
+			// Not applied, and leadership is moving: wait for the next
+			// leader and try again, within LeaderWait and the caller's
+			// deadline.
+			if time.Now().After(giveUp) {
+				return log.Result{}, ErrNoLeader
+			}
+			select {
+			case <-ctx.Done():
+				return log.Result{}, ErrNoLeader
+			case <-time.After(20 * time.Millisecond):
+			}
+			continue
+		}
+		if out.err == nil && id != n.cfg.NodeID {
+			// Committed on the leader. Wait, briefly, until this node has
+			// applied it too, so the caller reads its own write here; the
+			// answer stands either way.
+			wctx, cancel := context.WithTimeout(ctx, time.Second)
+			_ = n.WaitApplied(wctx, log.IndexOf(out.res.Message.Position))
+			cancel()
+		}
+		return out.res, out.err
+	}
+}
+
+// WaitApplied waits until the store has applied the Raft entry at index.
+func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
+	if n.store.Applied() >= index {
+		return nil
+	}
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for n.store.Applied() < index {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-n.ctx.Done():
+			return ErrClosed
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// errRetry marks an outcome that was certainly not applied and may succeed
+// on another attempt (leadership moved).
+var errRetry = errors.New("retry: not applied")
+
+type outcome struct {
+	res log.Result
+	err error
+}
+
+type proposal struct {
+	entry log.Entry
+	done  chan outcome // buffered, 1
+}
+
+func (n *Node) proposeLocal(ctx context.Context, e log.Entry) outcome {
+	p := &proposal{entry: e, done: make(chan outcome, 1)}
+	select {
+	case n.batch.in <- p:
+	case <-ctx.Done():
+		return outcome{err: ErrNoLeader}
+	case <-n.ctx.Done():
+		return outcome{err: ErrClosed}
+	}
+	select {
+	case o := <-p.done:
+		return o
+	case <-ctx.Done():
+		return outcome{err: fmt.Errorf("%w: %v", ErrUnknownOutcome, ctx.Err())}
+	}
+}
+
+// applyPublish is the batcher's flush: one Raft entry for the batch.
+func (n *Node) applyPublish(ps []*proposal) {
+	cmd := publishCommand{Time: time.Now().UnixMilli(), Entries: make([]log.Entry, len(ps))}
+	for i, p := range ps {
+		cmd.Entries[i] = p.entry
+	}
+	f := n.raft.Apply(encodePublish(&cmd), n.cfg.ApplyTimeout)
+	err := f.Error()
+	if err == nil {
+		if e, ok := f.Response().(error); ok {
+			err = e
+		}
+	}
+	if err != nil {
+		err = classify(err)
+		for _, p := range ps {
+			p.done <- outcome{err: err}
+		}
+		return
+	}
+	res := f.Response().([]log.Result)
+	for i, p := range ps {
+		p.done <- outcome{res: res[i]}
+	}
+}
+
+// classify maps raft's errors to ours: was the entry possibly appended?
+func classify(err error) error {
+	switch {
+	case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress), errors.Is(err, raft.ErrEnqueueTimeout):
+		return errRetry
+	case errors.Is(err, raft.ErrLeadershipLost), errors.Is(err, raft.ErrAbortedByRestore):
+		return ErrUnknownOutcome
+	case errors.Is(err, raft.ErrRaftShutdown):
+		return fmt.Errorf("%w: node shutting down", ErrUnknownOutcome)
+	}
+	return err
+}

@@ -1,0 +1,431 @@
+package jepsen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// BuildBinary builds ./cmd/pushflo of the module in moduleDir into
+// outDir/pushflo and returns its path.
+func BuildBinary(ctx context.Context, moduleDir, outDir string) (string, error) {
+	bin := filepath.Join(outDir, "pushflo")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/pushflo")
+	cmd.Dir = moduleDir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ./cmd/pushflo in %s: %w\n%s", moduleDir, err, out)
+	}
+	return bin, nil
+}
+
+// ModuleDir returns the root of the Go module that contains dir, found by
+// walking up to go.mod.
+func ModuleDir(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("module dir: %w", err)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s", dir)
+		}
+	}
+}
+
+// ClusterConfig describes a cluster of local pushflo processes. Zero values
+// mean the documented default.
+type ClusterConfig struct {
+	// Bin is the pushflo binary (see BuildBinary). Required.
+	Bin string
+	// Dir holds each node's data directory and log file. Required.
+	Dir string
+	// Size is the number of nodes: 1 runs a single node without peers,
+	// otherwise the nodes bootstrap together. Default 3.
+	Size int
+	// Keys shared by every node. Defaults pub_test, sec_test, mgmt_test and
+	// "jepsen-cluster-secret".
+	PublishKey, SecretKey, MgmtKey, ClusterSecret string
+	// ClientProxies puts a Proxy in front of each node's HTTP address;
+	// Node.URL then points at the proxy, so a nemesis can slow or cut the
+	// path from clients to that node.
+	ClientProxies bool
+	// ExtraArgs are appended to every node's serve command line.
+	ExtraArgs []string
+	// ReadyTimeout bounds the wait for /ready after a start. Default 60s.
+	ReadyTimeout time.Duration
+	// Logger receives lifecycle lines. Default: discard.
+	Logger *slog.Logger
+}
+
+// Cluster is a set of pushflo nodes running as child processes on loopback.
+type Cluster struct {
+	cfg   ClusterConfig
+	nodes []*Node
+}
+
+// StartCluster picks free loopback ports, starts every node and waits until
+// each answers /ready. On failure it stops what it started.
+func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
+	if cfg.Bin == "" || cfg.Dir == "" {
+		return nil, fmt.Errorf("start cluster: Bin (%q) and Dir (%q) are required", cfg.Bin, cfg.Dir)
+	}
+	if cfg.Size <= 0 {
+		cfg.Size = 3
+	}
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&cfg.PublishKey, "pub_test")
+	def(&cfg.SecretKey, "sec_test")
+	def(&cfg.MgmtKey, "mgmt_test")
+	def(&cfg.ClusterSecret, "jepsen-cluster-secret")
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 60 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Cluster{cfg: cfg}
+	ports, err := freePorts(2 * cfg.Size)
+	if err != nil {
+		return nil, fmt.Errorf("start cluster: %w", err)
+	}
+	var peers []string
+	for i := 0; i < cfg.Size; i++ {
+		id := fmt.Sprintf("n%d", i+1)
+		n := &Node{
+			ID:       id,
+			HTTPAddr: fmt.Sprintf("127.0.0.1:%d", ports[2*i]),
+			RaftAddr: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]),
+			DataDir:  filepath.Join(cfg.Dir, id, "data"),
+			LogPath:  filepath.Join(cfg.Dir, id, "pushflo.log"),
+			bin:      cfg.Bin,
+			logger:   cfg.Logger.With("component", "jepsen", "node", id),
+		}
+		peers = append(peers, id+"="+n.RaftAddr)
+		c.nodes = append(c.nodes, n)
+	}
+	for _, n := range c.nodes {
+		n.args = []string{"serve",
+			"--http-addr", n.HTTPAddr,
+			"--raft-addr", n.RaftAddr,
+			"--data-dir", n.DataDir,
+			"--node-id", n.ID,
+			"--publish-key", cfg.PublishKey,
+			"--secret-key", cfg.SecretKey,
+			"--mgmt-key", cfg.MgmtKey,
+		}
+		if cfg.Size > 1 {
+			n.args = append(n.args, "--bootstrap-peers", strings.Join(peers, ","), "--cluster-secret", cfg.ClusterSecret)
+		}
+		n.args = append(n.args, cfg.ExtraArgs...)
+		if err := os.MkdirAll(n.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("start cluster: %w", err)
+		}
+		if cfg.ClientProxies {
+			p, err := StartProxy("127.0.0.1:0", n.HTTPAddr, uint64(len(n.ID)))
+			if err != nil {
+				c.Close()
+				return nil, fmt.Errorf("start cluster: %w", err)
+			}
+			n.Proxy = p
+		}
+	}
+	for _, n := range c.nodes {
+		if err := n.Start(); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("start cluster: %w", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.ReadyTimeout)
+	defer cancel()
+	for _, n := range c.nodes {
+		if err := n.WaitReady(ctx); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("start cluster: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Config returns the cluster's configuration with defaults filled in.
+func (c *Cluster) Config() ClusterConfig { return c.cfg }
+
+// Nodes returns the nodes in ID order (n1, n2, …).
+func (c *Cluster) Nodes() []*Node { return c.nodes }
+
+// Node returns the node with the given ID, or nil.
+func (c *Cluster) Node(id string) *Node {
+	for _, n := range c.nodes {
+		if n.ID == id {
+			return n
+		}
+	}
+	return nil
+}
+
+// URLs returns every node's client base URL, in node order.
+func (c *Cluster) URLs() []string {
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n.URL()
+	}
+	return out
+}
+
+// WaitReady waits until every running node answers /ready, bounded by
+// ReadyTimeout.
+func (c *Cluster) WaitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReadyTimeout)
+	defer cancel()
+	for _, n := range c.nodes {
+		if !n.Running() {
+			continue
+		}
+		if err := n.WaitReady(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close kills every node (resuming paused ones first) and closes the
+// proxies. Data directories and logs stay for inspection.
+func (c *Cluster) Close() error {
+	var errs []error
+	for _, n := range c.nodes {
+		if err := n.Kill(); err != nil {
+			errs = append(errs, err)
+		}
+		if n.Proxy != nil {
+			n.Proxy.Close()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Node is one pushflo process. Its methods may be called from any
+// goroutine.
+type Node struct {
+	ID       string
+	HTTPAddr string // where the node listens for HTTP
+	RaftAddr string
+	DataDir  string
+	LogPath  string
+	// Proxy, when set, fronts HTTPAddr; URL points at it.
+	Proxy *Proxy
+
+	bin    string
+	args   []string
+	logger *slog.Logger
+
+	mu     sync.Mutex // guards the fields below
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has been waited for
+	paused bool
+}
+
+// URL returns the base URL clients should use: through the proxy if any.
+func (n *Node) URL() string {
+	if n.Proxy != nil {
+		return "http://" + n.Proxy.Addr()
+	}
+	return "http://" + n.HTTPAddr
+}
+
+// DirectURL returns the node's own base URL, bypassing any proxy.
+func (n *Node) DirectURL() string { return "http://" + n.HTTPAddr }
+
+// Args returns the serve command line (without the binary).
+func (n *Node) Args() []string { return append([]string(nil), n.args...) }
+
+// Start launches the process if it is not running. Output goes to LogPath,
+// appended across restarts.
+func (n *Node) Start() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd != nil {
+		select {
+		case <-n.exited: // crashed by itself: start again
+		default:
+			return nil
+		}
+	}
+	logf, err := os.OpenFile(n.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", n.ID, err)
+	}
+	fmt.Fprintf(logf, "\n=== jepsen: start %s at %s\n", n.ID, time.Now().Format(time.RFC3339Nano))
+	cmd := exec.Command(n.bin, n.args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Its own process group, so signals to the test do not reach it and
+	// Kill reaches nothing else.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start %s: %w", n.ID, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(exited)
+	}()
+	n.cmd, n.exited, n.paused = cmd, exited, false
+	n.logger.Info("node started", "pid", cmd.Process.Pid)
+	return nil
+}
+
+// Running reports whether the process was started and has not exited.
+func (n *Node) Running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil {
+		return false
+	}
+	select {
+	case <-n.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// Kill sends SIGKILL and waits for the process to exit. It is a no-op when
+// the node is not running.
+func (n *Node) Kill() error { return n.stop(syscall.SIGKILL, 30*time.Second) }
+
+// Terminate sends SIGTERM and waits up to grace for a clean exit, then
+// kills.
+func (n *Node) Terminate(grace time.Duration) error {
+	if err := n.stop(syscall.SIGTERM, grace); err == nil {
+		return nil
+	}
+	return n.Kill()
+}
+
+func (n *Node) stop(sig syscall.Signal, wait time.Duration) error {
+	n.mu.Lock()
+	cmd, exited := n.cmd, n.exited
+	n.mu.Unlock()
+	if cmd == nil {
+		return nil
+	}
+	_ = cmd.Process.Signal(sig)
+	if sig != syscall.SIGKILL {
+		_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process cannot act on TERM
+	}
+	select {
+	case <-exited:
+	case <-time.After(wait):
+		return fmt.Errorf("%s (pid %d) did not exit within %s of %s", n.ID, cmd.Process.Pid, wait, sig)
+	}
+	n.mu.Lock()
+	if n.cmd == cmd {
+		n.cmd, n.paused = nil, false
+	}
+	n.mu.Unlock()
+	n.logger.Info("node stopped", "signal", sig.String())
+	return nil
+}
+
+// Pause sends SIGSTOP: the process keeps its sockets but does nothing.
+func (n *Node) Pause() error { return n.signal(syscall.SIGSTOP, true) }
+
+// Resume sends SIGCONT to a paused process.
+func (n *Node) Resume() error { return n.signal(syscall.SIGCONT, false) }
+
+func (n *Node) signal(sig syscall.Signal, paused bool) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil {
+		return fmt.Errorf("%s: %s: not running", n.ID, sig)
+	}
+	if err := n.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("%s: %s: %w", n.ID, sig, err)
+	}
+	n.paused = paused
+	return nil
+}
+
+// Paused reports whether the node was paused and not resumed.
+func (n *Node) Paused() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.paused
+}
+
+// WaitReady polls GET /ready on the node's own address until it answers
+// 200, the process exits, or ctx ends.
+func (n *Node) WaitReady(ctx context.Context) error {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	var last string
+	for {
+		n.mu.Lock()
+		exited := n.exited
+		n.mu.Unlock()
+		if exited != nil {
+			select {
+			case <-exited:
+				return fmt.Errorf("%s exited before ready; see %s", n.ID, n.LogPath)
+			default:
+			}
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, n.DirectURL()+"/ready", nil)
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready (last: %s): %w; see %s", n.ID, last, ctx.Err(), n.LogPath)
+		case <-t.C:
+		}
+	}
+}
+
+// freePorts returns n distinct free loopback TCP ports. Another process may
+// take one before it is used; a start then fails and is retried by callers
+// that care.
+func freePorts(n int) ([]int, error) {
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}

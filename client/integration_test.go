@@ -1,0 +1,484 @@
+//go:build integration
+
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pushflo/pushflo/client"
+	"github.com/pushflo/pushflo/jepsen"
+)
+
+// These tests run the real pushflo binary: PUSHFLO_BIN if set, else one
+// built from this module for the whole test binary.
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+func pushfloBin() (string, error) {
+	binOnce.Do(func() {
+		if p := os.Getenv("PUSHFLO_BIN"); p != "" {
+			binPath = p
+			return
+		}
+		mod, err := jepsen.ModuleDir(".")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binDir, err = os.MkdirTemp("", "pushflo-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		binPath, binErr = jepsen.BuildBinary(ctx, mod, binDir)
+	})
+	return binPath, binErr
+}
+
+// exampleAddr is a single node started by TestMain for the Examples.
+var exampleAddr string
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		bin, err := pushfloBin()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "build pushflo:", err)
+			return 1
+		}
+		dir, err := os.MkdirTemp("", "pushflo-example-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		c, err := jepsen.StartCluster(ctx, jepsen.ClusterConfig{Bin: bin, Dir: dir, Size: 1})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "start example server:", err)
+			logs, _ := os.ReadFile(filepath.Join(dir, "n1", "pushflo.log"))
+			fmt.Fprintf(os.Stderr, "%s\n", logs)
+			return 1
+		}
+		defer c.Close()
+		exampleAddr = c.URLs()[0]
+		return m.Run()
+	}()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// startCluster starts size nodes for one test and stops them at its end.
+func startCluster(t *testing.T, size int) *jepsen.Cluster {
+	t.Helper()
+	bin, err := pushfloBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := jepsen.StartCluster(ctx, jepsen.ClusterConfig{Bin: bin, Dir: dir, Size: size, Logger: testLogger(t)})
+	if err != nil {
+		dumpLogs(t, dir)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			dumpLogs(t, dir)
+		}
+	})
+	return c
+}
+
+func dumpLogs(t *testing.T, dir string) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "pushflo.log"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if len(b) > 8000 {
+			b = b[len(b)-8000:]
+		}
+		t.Logf("--- %s (tail)\n%s", f, b)
+	}
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func newClient(t *testing.T, urls []string) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Config{
+		Addrs:          urls,
+		SecretKey:      "sec_test",
+		PublishKey:     "pub_test",
+		Logger:         testLogger(t),
+		RequestTimeout: 5 * time.Second,
+		PingInterval:   500 * time.Millisecond,
+		IdleTimeout:    3 * time.Second,
+		MinBackoff:     50 * time.Millisecond,
+		MaxBackoff:     time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func testCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+type body struct {
+	N int `json:"n"`
+}
+
+func TestClient_PublishHistoryRoundTrip(t *testing.T) {
+	cl := newClient(t, []string{exampleAddr})
+	ctx := testCtx(t, 30*time.Second)
+	ch := "orders:round-trip"
+	var ids []string
+	for i := 1; i <= 3; i++ {
+		res, err := cl.Publish(ctx, ch, body{N: i}, client.WithEventType("order-shipped"), client.WithClientID("tester"))
+		if err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+		if res.ID == "" || res.ChannelSlug != ch || res.EventType != "order-shipped" || res.ClientID != "tester" || res.CreatedAt == "" {
+			t.Fatalf("publish result = %+v", res)
+		}
+		if len(ids) > 0 && res.ID <= ids[len(ids)-1] {
+			t.Fatalf("id %q does not sort after %q", res.ID, ids[len(ids)-1])
+		}
+		ids = append(ids, res.ID)
+	}
+
+	page, err := cl.History(ctx, ch, client.HistoryOptions{PageSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 3 || page.Pagination.Total != 3 {
+		t.Fatalf("history = %d items, pagination %+v", len(page.Items), page.Pagination)
+	}
+	for i, m := range page.Items { // newest first
+		want := ids[2-i]
+		var b body
+		_ = json.Unmarshal(m.Content, &b)
+		if m.ID != want || b.N != 3-i || m.Channel != ch || m.EventType != "order-shipped" {
+			t.Errorf("history[%d] = %+v, want id %s n %d", i, m, want, 3-i)
+		}
+	}
+	page, err = cl.History(ctx, ch, client.HistoryOptions{Page: 2, PageSize: 2})
+	if err != nil || len(page.Items) != 1 || page.Items[0].ID != ids[0] {
+		t.Fatalf("page 2 = %+v, %v", page, err)
+	}
+
+	since, err := cl.Since(ctx, ch, ids[0], 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !since.Complete || len(since.Items) != 2 || since.Items[0].ID != ids[1] || since.Items[1].ID != ids[2] {
+		t.Fatalf("since = %+v", since)
+	}
+	all, err := cl.ReadAll(ctx, ch, "", 2)
+	if err != nil || len(all) != 3 || all[0].ID != ids[0] {
+		t.Fatalf("read all = %d messages, %v", len(all), err)
+	}
+}
+
+func TestClient_IdempotencyKey(t *testing.T) {
+	cl := newClient(t, []string{exampleAddr})
+	ctx := testCtx(t, 30*time.Second)
+	a, err := cl.Publish(ctx, "idem", body{N: 1}, client.WithIdempotencyKey("k-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cl.Publish(ctx, "idem", body{N: 1}, client.WithIdempotencyKey("k-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != b.ID {
+		t.Fatalf("retry with the same key got id %q, first %q", b.ID, a.ID)
+	}
+	all, err := cl.ReadAll(ctx, "idem", "", 100)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("channel has %d messages (%v), want 1", len(all), err)
+	}
+}
+
+func TestClient_APIErrors(t *testing.T) {
+	ctx := testCtx(t, 30*time.Second)
+	good := newClient(t, []string{exampleAddr})
+	badKey, _ := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: "sec_wrong"})
+	pubOnly, _ := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: "pub_test"})
+	tests := []struct {
+		name    string
+		c       *client.Client
+		channel string
+		content any
+		status  int
+		code    string
+	}{
+		{"unknown key", badKey, "errs", body{1}, 401, "UNAUTHORIZED"},
+		{"publish key cannot publish", pubOnly, "errs", body{1}, 403, "FORBIDDEN"},
+		{"content not an object", good, "errs", json.RawMessage(`[1,2]`), 400, "VALIDATION_ERROR"},
+		{"content too large", good, "errs", map[string]string{"x": strings.Repeat("a", 40<<10)}, 413, "PAYLOAD_TOO_LARGE"},
+		{"channel name too long", good, strings.Repeat("c", 129), body{1}, 400, "VALIDATION_ERROR"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.c.Publish(ctx, tc.channel, tc.content)
+			var ae *client.APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("err = %v, want an APIError", err)
+			}
+			if ae.Status != tc.status || ae.Code != tc.code {
+				t.Errorf("APIError = %d %s (%q), want %d %s", ae.Status, ae.Code, ae.Message, tc.status, tc.code)
+			}
+			if !client.NotApplied(err) {
+				t.Errorf("a %d answer is not reported as not applied", tc.status)
+			}
+		})
+	}
+	t.Run("history with bad key", func(t *testing.T) {
+		_, err := badKey.History(ctx, "errs", client.HistoryOptions{})
+		var ae *client.APIError
+		if !errors.As(err, &ae) || ae.Status != 401 {
+			t.Fatalf("err = %v, want 401", err)
+		}
+	})
+	t.Run("subscribe with bad key ends the subscription", func(t *testing.T) {
+		for _, tr := range []client.Transport{client.WebSocket, client.SSE} {
+			bad, _ := client.New(client.Config{Addrs: []string{exampleAddr}, PublishKey: "pub_wrong"})
+			sub, err := bad.Subscribe(ctx, "errs", client.SubscribeOptions{Transport: tr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = sub.Next(ctx)
+			var ae *client.APIError
+			if !errors.As(err, &ae) || ae.Code != "UNAUTHORIZED" {
+				t.Errorf("%s: Next = %v, want UNAUTHORIZED", tr, err)
+			}
+			sub.Close()
+		}
+	})
+}
+
+// receive reads n messages from sub, bounded by ctx.
+func receive(t *testing.T, ctx context.Context, sub *client.Subscription, n int) []client.Message {
+	t.Helper()
+	var out []client.Message
+	for len(out) < n {
+		ev, err := sub.Next(ctx)
+		if err != nil {
+			t.Fatalf("after %d of %d messages: %v", len(out), n, err)
+		}
+		switch ev.Kind {
+		case client.EventMessage:
+			out = append(out, ev.Message)
+		case client.EventGap:
+			t.Fatalf("unexpected gap %+v", ev.Gap)
+		}
+	}
+	return out
+}
+
+func publishN(t *testing.T, ctx context.Context, cl *client.Client, ch string, from, n int) []string {
+	t.Helper()
+	var ids []string
+	for i := from; i < from+n; i++ {
+		res, err := cl.Publish(ctx, ch, body{N: i})
+		if err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+		ids = append(ids, res.ID)
+	}
+	return ids
+}
+
+func assertIDs(t *testing.T, got []client.Message, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("received %d messages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i] {
+			t.Fatalf("message %d has id %q, want %q", i, got[i].ID, want[i])
+		}
+	}
+}
+
+var transports = []client.Transport{client.WebSocket, client.SSE}
+
+func TestSubscribe_LiveAndResume(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.String(), func(t *testing.T) {
+			cl := newClient(t, []string{exampleAddr})
+			ctx := testCtx(t, 60*time.Second)
+			ch := "live-" + tr.String()
+			sub, err := cl.Subscribe(ctx, ch, client.SubscribeOptions{Transport: tr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sub.Close()
+			if err := sub.WaitConnected(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ids := publishN(t, ctx, cl, ch, 1, 5)
+			got := receive(t, ctx, sub, 5)
+			assertIDs(t, got, ids)
+			var b body
+			if err := json.Unmarshal(got[4].Content, &b); err != nil || b.N != 5 || got[4].Channel != ch {
+				t.Fatalf("last message = %+v", got[4])
+			}
+			if sub.LastID() != ids[4] {
+				t.Fatalf("LastID = %q, want %q", sub.LastID(), ids[4])
+			}
+			// A second subscription resumes after the second message.
+			re, err := cl.Subscribe(ctx, ch, client.SubscribeOptions{Transport: tr, FromID: ids[1]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer re.Close()
+			assertIDs(t, receive(t, ctx, re, 3), ids[2:])
+			more := publishN(t, ctx, cl, ch, 6, 2)
+			assertIDs(t, receive(t, ctx, re, 2), more)
+			assertIDs(t, receive(t, ctx, sub, 2), more)
+		})
+	}
+}
+
+func TestSubscribe_ResumeAfterServerRestart(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(tr.String(), func(t *testing.T) {
+			c := startCluster(t, 1)
+			cl := newClient(t, c.URLs())
+			ctx := testCtx(t, 2*time.Minute)
+			ch := "restart"
+			sub, err := cl.Subscribe(ctx, ch, client.SubscribeOptions{Transport: tr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sub.Close()
+			if err := sub.WaitConnected(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ids := publishN(t, ctx, cl, ch, 1, 3)
+			assertIDs(t, receive(t, ctx, sub, 3), ids)
+
+			n := c.Nodes()[0]
+			if err := n.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			if err := n.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if err := n.WaitReady(ctx); err != nil {
+				t.Fatal(err)
+			}
+			more := publishN(t, ctx, cl, ch, 4, 3)
+			assertIDs(t, receive(t, ctx, sub, 3), more)
+			if st := sub.Stats(); st.Connects < 2 || st.Delivered != 6 {
+				t.Fatalf("stats = %+v, want at least 2 connects and 6 delivered", st)
+			}
+		})
+	}
+}
+
+func TestSubscribe_FailoverAcrossNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three nodes")
+	}
+	c := startCluster(t, 3)
+	ctx := testCtx(t, 3*time.Minute)
+	urls := c.URLs()
+	cl := newClient(t, urls) // subscribes to n1 first
+	ch := "failover"
+	sub, err := cl.Subscribe(ctx, ch, client.SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if err := sub.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pub := newClient(t, urls[1:])
+	ids := publishN(t, ctx, pub, ch, 1, 3)
+	assertIDs(t, receive(t, ctx, sub, 3), ids)
+
+	if err := c.Nodes()[0].Kill(); err != nil {
+		t.Fatal(err)
+	}
+	// The two survivors are a majority: publishes go on, and the
+	// subscription moves to one of them and resumes.
+	var more []string
+	for i := 4; i <= 6; i++ {
+		var res client.PublishResult
+		for {
+			res, err = pub.Publish(ctx, ch, body{N: i}, client.WithIdempotencyKey(fmt.Sprintf("failover-%d", i)))
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("publish %d: %v", i, err)
+			}
+			t.Logf("publish %d during failover: %v; retrying", i, err)
+			time.Sleep(200 * time.Millisecond)
+		}
+		more = append(more, res.ID)
+	}
+	assertIDs(t, receive(t, ctx, sub, 3), more)
+}
+
+func TestSubscribe_CloseStopsEverything(t *testing.T) {
+	cl := newClient(t, []string{exampleAddr})
+	ctx := testCtx(t, 30*time.Second)
+	for _, tr := range transports {
+		sub, err := cl.Subscribe(ctx, "closing", client.SubscribeOptions{Transport: tr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sub.WaitConnected(ctx); err != nil {
+			t.Fatal(err)
+		}
+		sub.Close()
+		if _, ok := <-sub.Events(); ok {
+			t.Fatalf("%s: Events still open after Close", tr)
+		}
+		if _, err := sub.Next(ctx); !errors.Is(err, client.ErrClosed) {
+			t.Fatalf("%s: Next after Close = %v", tr, err)
+		}
+	}
+}
+

@@ -481,4 +481,3 @@ func TestSubscribe_CloseStopsEverything(t *testing.T) {
 		}
 	}
 }
-

@@ -213,20 +213,12 @@ func checkNoLostAck(a *analysis, c *collector) {
 			}
 		}
 	}
-	nodes := 0
-	for _, rs := range a.reads {
-		nodes = max(nodes, len(rs))
-	}
 	c.done("%d acknowledged publishes, %d (publish, node history) pairs checked over %d channels", acked, checked, len(a.reads))
 }
 
 // checkNoDuplicate: no duplicate within a read or subscription, no phantom,
 // one ID per value and one value per ID.
 func checkNoDuplicate(a *analysis, c *collector) {
-	type where struct {
-		id string
-		op Op
-	}
 	valueIDs := map[string]map[string]Op{} // value → id → first op showing it
 	idValues := map[string]map[string]Op{} // channel\x00id → value → first op
 	note := func(ch, value, id string, op Op) {

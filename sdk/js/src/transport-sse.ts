@@ -96,6 +96,12 @@ export class SSETransport implements Transport {
       this.on.gap({ channel: String(body.channel ?? channel), after: String(body.after), before: String(body.before), reason: String(body.reason ?? '') });
       return;
     }
+    // The server's last word before it ends a stream (for example a slow
+    // consumer): report it; the stream's end then triggers a resume.
+    if (ev.event === 'error' && body && typeof body.code === 'string' && body.content === undefined) {
+      this.on.error(errorFromWire(String(body.error ?? 'stream closed by the server'), body.code, 0));
+      return;
+    }
     this.on.message(messageFromSSE(body, ev, channel));
   }
 

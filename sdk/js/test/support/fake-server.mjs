@@ -140,6 +140,14 @@ export async function startFakeServer(opts = {}) {
       for (const c of wsClients) c.ws.terminate();
       for (const c of sseClients) c.res.destroy();
     },
+    /** sseCloseWithError ends every SSE stream the way the server drops a slow consumer. */
+    sseCloseWithError() {
+      for (const c of sseClients) {
+        c.res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', code: 'SLOW_CONSUMER', error: 'fell behind' })}\n\n`);
+        c.res.end();
+        sseClients.delete(c);
+      }
+    },
     wsClientCount: () => wsClients.size,
     sseClientCount: () => sseClients.size,
     async close() {

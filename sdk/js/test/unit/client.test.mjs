@@ -159,6 +159,23 @@ test('PushFloClient_SSEOnly', async (t) => {
   await waitFor(() => c.got.length === 1, 'message');
 });
 
+test('PushFloClient_SSEServerErrorThenResume', async (t) => {
+  const { server, client } = await setup(t, { transports: ['sse'] });
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
+  const c = collector(client, 'a');
+  await client.connect();
+  await waitFor(() => server.sseClientCount() === 1, 'stream');
+  server.publish('a', { n: 1 });
+  await waitFor(() => c.got.length === 1, 'first');
+  server.sseCloseWithError();
+  server.publish('a', { n: 2 });
+  await waitFor(() => c.got.length === 2, 'resumed');
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0].code, 'SLOW_CONSUMER');
+  assert.deepEqual(c.got.map((m) => m.content.n), [1, 2]);
+});
+
 test('PushFloClient_RejectedKeyIsFatal', async (t) => {
   const server = await startFakeServer();
   t.after(() => server.close());

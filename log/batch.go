@@ -40,6 +40,7 @@ type Batch struct {
 	channels map[string]*Channel // copies of records changed in this batch
 	idem     map[string]uint64   // idempotency keys added in this batch
 	msgs     []Message
+	expired  [][2][]byte // spans dropped by Expire, compacted after commit
 	err      error
 }
 
@@ -237,6 +238,7 @@ func (b *Batch) Expire(channel string, through uint64) int64 {
 		return 0
 	}
 	b.deleteRange(messagePrefix(channel), end)
+	b.expired = append(b.expired, [2][]byte{messagePrefix(channel), end})
 	c.MessageCount -= n
 	c.Bytes -= bytes
 	c.DroppedPos = last
@@ -310,6 +312,9 @@ func (b *Batch) Commit() error {
 		head = b.msgs[n-1].Position
 	}
 	s.feed.append(b.msgs, head)
+	if len(b.expired) > 0 {
+		s.reclaim(b.expired)
+	}
 	return nil
 }
 

@@ -161,6 +161,7 @@ func (s *Store) Restore(r io.Reader) error {
 		return fmt.Errorf("restore: %w", err)
 	}
 
+	s.reclaimWG.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

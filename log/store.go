@@ -67,6 +67,8 @@ type Store struct {
 	channels map[string]*Channel
 
 	feed feed
+	// reclaimWG tracks background compactions of expired spans.
+	reclaimWG sync.WaitGroup
 }
 
 // Open opens (creating if needed) the store in cfg.Dir.
@@ -144,6 +146,12 @@ func (s *Store) headPosition() uint64 {
 
 // Close flushes and closes the store. It is safe to call more than once.
 func (s *Store) Close() error {
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if !closed {
+		s.reclaimWG.Wait()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

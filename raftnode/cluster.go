@@ -84,12 +84,13 @@ func (n *Node) applyChannel(ctx context.Context, cmd *channelCommand) (log.Chann
 
 // Expire proposes dropping messages for retention. Only the leader may call
 // it; elsewhere it returns ErrNotLeaderForAdmin. It returns how many
-// messages this node dropped.
-func (n *Node) Expire(ctx context.Context, cutoffs []Cutoff) (int64, error) {
+// messages this node dropped. Time-index entries older than
+// timeIndexBefore (Unix ms) are trimmed.
+func (n *Node) Expire(ctx context.Context, cutoffs []Cutoff, timeIndexBefore int64) (int64, error) {
 	if !n.IsLeader() {
 		return 0, ErrNotLeaderForAdmin
 	}
-	data, err := encodeJSON(kindExpire, &expireCommand{Time: time.Now().UnixMilli(), Cutoffs: cutoffs})
+	data, err := encodeJSON(kindExpire, &expireCommand{Time: time.Now().UnixMilli(), Cutoffs: cutoffs, TimeIndexBefore: timeIndexBefore})
 	if err != nil {
 		return 0, err
 	}
@@ -106,22 +107,31 @@ func (n *Node) Expire(ctx context.Context, cutoffs []Cutoff) (int64, error) {
 	return 0, nil
 }
 
-// localReadIndex returns this leader's commit index after confirming with
-// a quorum that it still leads.
+// localReadIndex returns this leader's applied index after confirming
+// with a quorum that it still leads. Every write acknowledged so far is at
+// or below it: this leader applies its own writes before acknowledging
+// them, and it applied everything its predecessors committed (the barrier
+// it ran on taking office) before answering read indexes.
 func (n *Node) localReadIndex() (uint64, error) {
 	if !n.IsLeader() {
 		return 0, ErrNotLeaderForAdmin
 	}
-	idx := n.raft.CommitIndex()
+	if !n.leaderReady.Load() {
+		if err := n.raft.Barrier(n.cfg.ApplyTimeout).Error(); err != nil {
+			return 0, classify(err)
+		}
+		n.leaderReady.Store(true)
+	}
+	idx := n.store.Applied()
 	if err := n.raft.VerifyLeader().Error(); err != nil {
 		return 0, classify(err)
 	}
 	return idx, nil
 }
 
-// ReadIndex returns a Raft index such that once this node has applied it,
-// its store holds every write acknowledged before ReadIndex was called: the
-// leader's commit index, confirmed with a quorum.
+// ReadIndex returns a Raft index such that once this node's store has
+// applied it, the store holds every write acknowledged before ReadIndex was
+// called: the leader's applied index, confirmed with a quorum.
 func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	id, addr, err := n.waitLeader(ctx)
 	if err != nil {

@@ -128,8 +128,9 @@ type Cutoff struct {
 // expireCommand drops messages for retention. Cutoffs are computed by the
 // leader from the time index; every replica drops the same ranges.
 type expireCommand struct {
-	Time    int64
-	Cutoffs []Cutoff
+	Time            int64
+	Cutoffs         []Cutoff
+	TimeIndexBefore int64
 }
 
 func encodeJSON(kind byte, v any) ([]byte, error) {

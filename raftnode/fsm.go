@@ -107,6 +107,7 @@ func (f *fsm) apply(b *log.Batch, l *raft.Log) any {
 		for _, cut := range c.Cutoffs {
 			n += b.Expire(cut.Channel, cut.Through)
 		}
+		b.TrimTimeIndex(c.TimeIndexBefore)
 		return n
 	default:
 		f.logger.Error("skipping entry of unknown kind", "index", l.Index, "kind", l.Data[0])

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -50,6 +51,9 @@ type Node struct {
 	fwd     *forwarder
 	rpcSrv  *rpc.Server
 	readIdx readIndexCache
+	// leaderReady is true once this node, as leader, has applied every
+	// entry its predecessors committed; reset on each leader change.
+	leaderReady atomic.Bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -168,6 +172,7 @@ func (n *Node) watchLeader() {
 			return
 		case ob := <-obs:
 			lo := ob.Data.(raft.LeaderObservation)
+			n.leaderReady.Store(false)
 			n.logger.Info("leader changed", "leader", string(lo.LeaderID), "leader_addr", string(lo.LeaderAddr))
 		}
 	}

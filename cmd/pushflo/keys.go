@@ -1,0 +1,70 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/pushflo/pushflo/frontend"
+)
+
+// secrets are what a node keeps in its data dir when not given: the API
+// keys and the cluster secret.
+type secrets struct {
+	Keys          frontend.Keys `json:"keys"`
+	ClusterSecret string        `json:"clusterSecret"`
+}
+
+func randomToken(prefix string) string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// loadSecrets fills the keys and cluster secret not given on the command
+// line from dataDir/secrets.json, generating and saving them on first
+// start. generated reports whether any were generated.
+func loadSecrets(dataDir string, given secrets) (secrets, bool, error) {
+	path := filepath.Join(dataDir, "secrets.json")
+	var saved secrets
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &saved); err != nil {
+			return secrets{}, false, fmt.Errorf("read %s: %w", path, err)
+		}
+	case errors.Is(err, os.ErrNotExist):
+	default:
+		return secrets{}, false, fmt.Errorf("read %s: %w", path, err)
+	}
+	out := given
+	generated := false
+	pick := func(dst *string, saved, prefix string) {
+		switch {
+		case *dst != "":
+		case saved != "":
+			*dst = saved
+		default:
+			*dst = randomToken(prefix)
+			generated = true
+		}
+	}
+	pick(&out.Keys.Publish, saved.Keys.Publish, "pub_")
+	pick(&out.Keys.Secret, saved.Keys.Secret, "sec_")
+	pick(&out.Keys.Mgmt, saved.Keys.Mgmt, "mgmt_")
+	pick(&out.ClusterSecret, saved.ClusterSecret, "")
+	if out != saved {
+		b, _ := json.MarshalIndent(out, "", "  ")
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return secrets{}, false, err
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return secrets{}, false, fmt.Errorf("save %s: %w", path, err)
+		}
+	}
+	return out, generated, nil
+}

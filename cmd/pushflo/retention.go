@@ -1,0 +1,29 @@
+package main
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pushflo/pushflo/compaction"
+	"github.com/pushflo/pushflo/frontend"
+	"github.com/pushflo/pushflo/log"
+	"github.com/pushflo/pushflo/raftnode"
+)
+
+// parseRetentionRules builds the retention policy the frontend and the
+// compactor share.
+func parseRetentionRules(rules string, def time.Duration) (*compaction.Policy, error) {
+	rs, err := compaction.ParseRules(rules)
+	if err != nil {
+		return nil, err
+	}
+	return &compaction.Policy{Default: def, Rules: rs}, nil
+}
+
+// startCompaction runs the expiry loop; the returned stop is idempotent.
+func startCompaction(node *raftnode.Node, store *log.Store, p *compaction.Policy, srv *frontend.Server, logger *slog.Logger) func() {
+	c := compaction.Start(compaction.Config{Node: node, Store: store, Policy: p, Registerer: srv.Registry(), Logger: logger})
+	var once sync.Once
+	return func() { once.Do(c.Close) }
+}

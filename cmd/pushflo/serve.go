@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pushflo/pushflo/frontend"
+	"github.com/pushflo/pushflo/log"
+	"github.com/pushflo/pushflo/raftnode"
+)
+
+type serveFlags struct {
+	httpAddr, raftAddr, advertise, dataDir, nodeID string
+	keys                                           frontend.Keys
+	clusterSecret, bootstrapPeers, join            string
+	nonVoter                                       bool
+	retention                                      time.Duration
+	retentionRules                                 string
+	logLevel                                       string
+	snapshotThreshold, trailingLogs                uint64
+	maxSubs, maxConnsPerIP, queueFrames            int
+	pingInterval                                   time.Duration
+}
+
+func runServe(args []string) error {
+	var f serveFlags
+	fs := newFlagSet("serve")
+	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "address for REST, WebSocket and SSE")
+	fs.StringVar(&f.raftAddr, "raft-addr", "127.0.0.1:7000", "address for Raft between nodes")
+	fs.StringVar(&f.advertise, "advertise-raft-addr", "", "Raft address other nodes dial (default: --raft-addr)")
+	fs.StringVar(&f.dataDir, "data-dir", "./data", "directory for the log store, Raft log and generated keys")
+	fs.StringVar(&f.nodeID, "node-id", "n1", "this node's unique ID in the cluster")
+	fs.StringVar(&f.keys.Publish, "publish-key", "", "publish key pub_… (default: generated on first start, kept in the data dir)")
+	fs.StringVar(&f.keys.Secret, "secret-key", "", "secret key sec_… (default: generated)")
+	fs.StringVar(&f.keys.Mgmt, "mgmt-key", "", "management key mgmt_… (default: generated)")
+	fs.StringVar(&f.clusterSecret, "cluster-secret", "", "secret every node of the cluster shares; authenticates Raft connections (default: generated)")
+	fs.StringVar(&f.bootstrapPeers, "bootstrap-peers", "", "initial members on first start, id=host:port,… (same list on every node)")
+	fs.StringVar(&f.join, "join", "", "URL of a member's HTTP API to join through, e.g. http://10.0.0.1:8080")
+	fs.BoolVar(&f.nonVoter, "nonvoter", false, "with --join: join as a non-voting member that only serves subscribers")
+	fs.DurationVar(&f.retention, "retention", 24*time.Hour, "how long messages are kept unless a channel says otherwise")
+	fs.StringVar(&f.retentionRules, "retention-rules", "", "retention by channel pattern, e.g. 'chat:*=72h,game:*=10m'")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 8192, "Raft entries between snapshots")
+	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 10240, "Raft entries kept after a snapshot, for followers to catch up without one")
+	fs.IntVar(&f.maxSubs, "max-subscriptions-per-conn", 100, "subscriptions one connection may hold")
+	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 10000, "WebSocket and SSE connections one address may hold")
+	fs.IntVar(&f.queueFrames, "queue-frames", 4096, "frames queued per connection before it is cut off as a slow consumer")
+	fs.DurationVar(&f.pingInterval, "ping-interval", 25*time.Second, "how often idle connections are pinged")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+
+	// Logging first, so everything after can report.
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return usageError{fmt.Sprintf("--log-level %q: %v", f.logLevel, err)}
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("node", f.nodeID)
+
+	// Keys and cluster secret: flags, else the data dir, else generated.
+	sec, generated, err := loadSecrets(f.dataDir, secrets{Keys: f.keys, ClusterSecret: f.clusterSecret})
+	if err != nil {
+		return err
+	}
+	peers, err := raftnode.ParsePeers(f.bootstrapPeers)
+	if err != nil {
+		return usageError{fmt.Sprintf("--bootstrap-peers: %v", err)}
+	}
+	policy, err := parseRetentionRules(f.retentionRules, f.retention)
+	if err != nil {
+		return usageError{fmt.Sprintf("--retention-rules: %v", err)}
+	}
+	logger.Info("starting pushflo", "version", version, "go", runtime.Version(), "platform", runtime.GOOS+"/"+runtime.GOARCH,
+		"http_addr", f.httpAddr, "raft_addr", f.raftAddr, "data_dir", f.dataDir, "peers", len(peers), "join", f.join, "retention", f.retention)
+
+	// The log store.
+	store, err := log.Open(log.Config{Dir: filepath.Join(f.dataDir, "store"), Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	// The Raft node, the store's only writer.
+	node, err := raftnode.Open(raftnode.Config{
+		NodeID: f.nodeID, Dir: filepath.Join(f.dataDir, "raft"), RaftAddr: f.raftAddr, AdvertiseAddr: f.advertise,
+		HTTPAddr: f.httpAddr, Secret: sec.ClusterSecret, BootstrapPeers: peers, Join: f.join != "", Store: store,
+		SnapshotThreshold: f.snapshotThreshold, TrailingLogs: f.trailingLogs, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+
+	// The frontend.
+	srv, err := frontend.New(frontend.Config{
+		Keys: sec.Keys, Retention: f.retention, Policy: policy.Retention, MaxSubscriptionsPerConn: f.maxSubs,
+		MaxConnsPerIP: f.maxConnsPerIP, QueueFrames: f.queueFrames, PingInterval: f.pingInterval, Logger: logger,
+	}, node, store)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on http address %s: %w", f.httpAddr, err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	// Retention: the leader proposes expiry.
+	stopCompaction := startCompaction(node, store, policy, srv, logger)
+	defer stopCompaction()
+
+	// Join an existing cluster through one of its members.
+	if f.join != "" {
+		advertise := f.advertise
+		if advertise == "" {
+			advertise = f.raftAddr
+		}
+		if err := joinCluster(f.join, sec.Keys.Mgmt, f.nodeID, advertise, f.nonVoter, logger); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintf(os.Stderr, "\npushflo %s node %s serving on http://%s (raft %s)\n", version, f.nodeID, ln.Addr(), f.raftAddr)
+	fmt.Fprintf(os.Stderr, "  publish key: %s\n  secret key:  %s\n  mgmt key:    %s\n", sec.Keys.Publish, sec.Keys.Secret, sec.Keys.Mgmt)
+	if generated {
+		fmt.Fprintf(os.Stderr, "  (keys generated and saved in %s)\n", filepath.Join(f.dataDir, "secrets.json"))
+	}
+	fmt.Fprintln(os.Stderr)
+
+	// Run until a signal or a listener failure, then shut down in order:
+	// frontend (connections resume elsewhere), compaction, Raft, store.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case sig := <-sigs:
+		logger.Info("shutting down", "signal", sig.String())
+	case err := <-serveErr:
+		if err != nil {
+			return fmt.Errorf("http server: %w", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		logger.Warn("http shutdown", "err", err)
+	}
+	stopCompaction()
+	if err := node.Close(); err != nil {
+		logger.Warn("raft shutdown", "err", err)
+	}
+	if err := store.Close(); err != nil {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// joinCluster asks a member to add this node, retrying while the cluster
+// has no leader.
+func joinCluster(url, mgmtKey, id, raftAddr string, nonVoter bool, logger *slog.Logger) error {
+	body, _ := json.Marshal(map[string]any{"nodeId": id, "raftAddr": raftAddr, "nonvoter": nonVoter})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		req, _ := http.NewRequest("POST", strings.TrimSuffix(url, "/")+"/api/v1/cluster/members", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+mgmtKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			var out struct {
+				Error string `json:"error"`
+			}
+			json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				logger.Info("joined cluster", "via", url)
+				return nil
+			}
+			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+				return fmt.Errorf("join via %s: %s (every node needs the same --mgmt-key)", url, out.Error)
+			}
+			err = fmt.Errorf("%s: %s", resp.Status, out.Error)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("join via %s: %w", url, err)
+		}
+		logger.Warn("join failed; retrying", "via", url, "err", err)
+		time.Sleep(time.Second)
+	}
+}

@@ -1,0 +1,149 @@
+package frontend
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/valyala/fasthttp"
+)
+
+// Role is what a key may do; higher roles include lower ones.
+type Role int
+
+// Roles.
+const (
+	RoleNone Role = iota
+	RolePublish
+	RoleSecret
+	RoleMgmt
+)
+
+func (r Role) String() string {
+	return [...]string{"none", "publish", "secret", "management"}[r]
+}
+
+// Keys are the three API keys of a deployment; every node of a cluster must
+// be given the same ones.
+type Keys struct {
+	Publish string `json:"publish"` // pub_…
+	Secret  string `json:"secret"`  // sec_…
+	Mgmt    string `json:"mgmt"`    // mgmt_…
+}
+
+// Validate reports every problem with the keys.
+func (k Keys) Validate() error {
+	var errs []error
+	check := func(name, v, prefix string) {
+		if !strings.HasPrefix(v, prefix) || len(v) < len(prefix)+8 {
+			errs = append(errs, fmt.Errorf("%s key must start with %q and be at least %d characters", name, prefix, len(prefix)+8))
+		}
+	}
+	check("publish", k.Publish, "pub_")
+	check("secret", k.Secret, "sec_")
+	check("management", k.Mgmt, "mgmt_")
+	return errors.Join(errs...)
+}
+
+// principal is who made a request.
+type principal struct {
+	role     Role
+	clientID string
+	// channels, for a connection token, lists extra channels it grants,
+	// private ones included; "*" grants all.
+	channels []string
+	token    bool
+}
+
+// mayRead reports whether the principal may subscribe to a channel.
+func (p *principal) mayRead(channel string, private bool) bool {
+	if p.role >= RoleSecret || !private {
+		return p.role >= RolePublish
+	}
+	for _, c := range p.channels {
+		if c == channel || c == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// authenticate resolves a key or connection token. It answers nil for an
+// unknown one.
+func (s *Server) authenticate(cred string) *principal {
+	switch {
+	case cred == "":
+		return nil
+	case eq(cred, s.cfg.Keys.Mgmt):
+		return &principal{role: RoleMgmt}
+	case eq(cred, s.cfg.Keys.Secret):
+		return &principal{role: RoleSecret}
+	case eq(cred, s.cfg.Keys.Publish):
+		return &principal{role: RolePublish}
+	}
+	if p, err := s.parseToken(cred); err == nil {
+		return p
+	}
+	return nil
+}
+
+// requireRole authenticates a REST request's bearer key.
+func (s *Server) requireRole(ctx *fasthttp.RequestCtx, min Role) (*principal, *apiError) {
+	h := string(ctx.Request.Header.Peek("Authorization"))
+	cred, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		cred = string(ctx.QueryArgs().Peek("token"))
+	}
+	if cred == "" {
+		return nil, errorf(CodeUnauthorized, "missing API key: send Authorization: Bearer <key>")
+	}
+	p := s.authenticate(strings.TrimSpace(cred))
+	if p == nil {
+		return nil, errorf(CodeUnauthorized, "unknown API key or expired token")
+	}
+	if p.role < min {
+		return nil, errorf(CodeForbidden, "this needs a %s key; the key sent is a %s key", min, p.role)
+	}
+	return p, nil
+}
+
+// tokenClaims are the claims of a connection token.
+type tokenClaims struct {
+	ClientID string   `json:"cid,omitempty"`
+	Channels []string `json:"chs,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// tokenKey derives the token signing key from the secret key, so every node
+// that shares the keys accepts every node's tokens.
+func (s *Server) tokenKey() []byte {
+	m := hmac.New(sha256.New, []byte(s.cfg.Keys.Secret))
+	m.Write([]byte("pushflo connection token v1"))
+	return m.Sum(nil)
+}
+
+func (s *Server) mintToken(clientID string, channels []string, ttl time.Duration) (string, time.Time, error) {
+	exp := time.Now().Add(ttl).Truncate(time.Second)
+	claims := tokenClaims{ClientID: clientID, Channels: channels, RegisteredClaims: jwt.RegisteredClaims{
+		ExpiresAt: jwt.NewNumericDate(exp), Issuer: "pushflo",
+	}}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.tokenKey())
+	return tok, exp, err
+}
+
+func (s *Server) parseToken(tok string) (*principal, error) {
+	var c tokenClaims
+	_, err := jwt.ParseWithClaims(tok, &c, func(*jwt.Token) (any, error) { return s.tokenKey(), nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer("pushflo"), jwt.WithExpirationRequired())
+	if err != nil {
+		return nil, err
+	}
+	return &principal{role: RolePublish, clientID: c.ClientID, channels: c.Channels, token: true}, nil
+}

@@ -1,0 +1,98 @@
+package frontend
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/pushflo/pushflo/log"
+	"github.com/pushflo/pushflo/raftnode"
+	"github.com/valyala/fasthttp"
+)
+
+// Error codes, shared by REST bodies and WebSocket/SSE error frames.
+const (
+	CodeUnauthorized    = "UNAUTHORIZED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeValidation      = "VALIDATION_ERROR"
+	CodePayloadTooLarge = "PAYLOAD_TOO_LARGE"
+	CodeConflict        = "CONFLICT"
+	CodeRateLimited     = "RATE_LIMITED"
+	CodeUnavailable     = "UNAVAILABLE"
+	CodeServerError     = "SERVER_ERROR"
+)
+
+// statusOf is the one mapping from code to HTTP status.
+var statusOf = map[string]int{
+	CodeUnauthorized:    fasthttp.StatusUnauthorized,
+	CodeForbidden:       fasthttp.StatusForbidden,
+	CodeNotFound:        fasthttp.StatusNotFound,
+	CodeValidation:      fasthttp.StatusBadRequest,
+	CodePayloadTooLarge: fasthttp.StatusRequestEntityTooLarge,
+	CodeConflict:        fasthttp.StatusConflict,
+	CodeRateLimited:     fasthttp.StatusTooManyRequests,
+	CodeUnavailable:     fasthttp.StatusServiceUnavailable,
+	CodeServerError:     fasthttp.StatusInternalServerError,
+}
+
+// WebSocket close codes.
+const (
+	closeUnauthorized = 4001 // bad or missing token
+	closeSlowConsumer = 4008 // outgoing queue overflowed; resume from the last ID
+	closeLimit        = 4029 // connection limit reached
+	closeShutdown     = 1001 // server going away
+)
+
+// apiError is an error with a wire code and a sentence for the client.
+type apiError struct {
+	Code    string
+	Message string
+	// RetryAfter, in seconds, is sent as a Retry-After header when > 0.
+	RetryAfter int
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(code, format string, args ...any) *apiError {
+	return &apiError{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// toAPIError maps domain errors to the wire. Anything unexpected becomes
+// SERVER_ERROR; its detail goes to the log, not to the client.
+func (s *Server) toAPIError(err error) *apiError {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, raftnode.ErrNoLeader):
+		return &apiError{Code: CodeUnavailable, Message: "no leader is available right now; the message was not published, retry shortly", RetryAfter: 1}
+	case errors.Is(err, raftnode.ErrUnknownOutcome):
+		return &apiError{Code: CodeUnavailable, Message: "the leader changed while publishing; the message may or may not have been published (send an Idempotency-Key to retry safely)", RetryAfter: 1}
+	case errors.Is(err, raftnode.ErrClosed), errors.Is(err, log.ErrClosed):
+		return &apiError{Code: CodeUnavailable, Message: "the server is shutting down", RetryAfter: 1}
+	case errors.Is(err, log.ErrChannelNotFound):
+		return errorf(CodeNotFound, "channel not found")
+	case errors.Is(err, log.ErrChannelExists):
+		return errorf(CodeConflict, "channel already exists")
+	}
+	s.logger.Error("request failed", "err", err)
+	return errorf(CodeServerError, "internal server error")
+}
+
+// writeError answers a REST request with the error body.
+func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
+	ae := s.toAPIError(err)
+	s.metrics.errors.WithLabelValues(ae.Code).Inc()
+	status := statusOf[ae.Code]
+	if ae.RetryAfter > 0 {
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(ae.RetryAfter))
+	}
+	writeJSON(ctx, status, errorBody{Success: false, Error: ae.Message, Code: ae.Code})
+}
+
+type errorBody struct {
+	Success bool   `json:"success"`
+	Error   string `json:"error"`
+	Code    string `json:"code"`
+}

@@ -1,0 +1,119 @@
+package frontend
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/pushflo/pushflo/log"
+	"github.com/valyala/fasthttp"
+)
+
+type publishRequest struct {
+	Content   json.RawMessage `json:"content"`
+	EventType *string         `json:"eventType"`
+	ClientID  *string         `json:"clientId"`
+}
+
+type publishResponse struct {
+	ID          string `json:"id"`
+	ChannelSlug string `json:"channelSlug"`
+	EventType   string `json:"eventType"`
+	ClientID    string `json:"clientId"`
+	Delivered   int    `json:"delivered"`
+	CreatedAt   string `json:"createdAt"`
+}
+
+// isoTime renders Unix ms as the protocol's ISO 8601 with milliseconds.
+func isoTime(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// parsePublish validates a publish body and reports every problem at once.
+func parsePublish(channel string, body []byte, idemKey string) (log.Entry, *apiError) {
+	var problems []*apiError
+	if p := validChannel(channel); p != nil {
+		problems = append(problems, p)
+	}
+	if len(idemKey) > MaxIdempotencyKeyLen {
+		problems = append(problems, errorf(CodeValidation, "Idempotency-Key is %d characters; at most %d are allowed", len(idemKey), MaxIdempotencyKeyLen))
+	}
+	var req publishRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		problems = append(problems, errorf(CodeValidation, "request body is not valid JSON: %v", err))
+		return log.Entry{}, joinProblems(problems)
+	}
+	e := log.Entry{Channel: channel, EventType: DefaultEventType, IdempotencyKey: idemKey}
+	content := bytes.TrimSpace(req.Content)
+	switch {
+	case len(content) == 0 || bytes.Equal(content, []byte("null")):
+		problems = append(problems, errorf(CodeValidation, "content is missing; send a JSON object as \"content\""))
+	case content[0] != '{':
+		problems = append(problems, errorf(CodeValidation, "content must be a JSON object, not %s", jsonKind(content[0])))
+	default:
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, content); err != nil {
+			problems = append(problems, errorf(CodeValidation, "content is not valid JSON: %v", err))
+		} else if buf.Len() > MaxMessageBytes {
+			problems = append(problems, errorf(CodePayloadTooLarge, "content is %d bytes encoded; at most %d are allowed", buf.Len(), MaxMessageBytes))
+		} else {
+			e.Content = buf.Bytes()
+		}
+	}
+	if req.EventType != nil {
+		if p := validEventType(*req.EventType); p != nil {
+			problems = append(problems, p)
+		}
+		e.EventType = *req.EventType
+	}
+	if req.ClientID != nil {
+		if p := validClientID(*req.ClientID); p != nil {
+			problems = append(problems, p)
+		}
+		e.ClientID = *req.ClientID
+	}
+	return e, joinProblems(problems)
+}
+
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// handlePublish: POST /api/v1/channels/{channel}/messages.
+func (s *Server) handlePublish(ctx *fasthttp.RequestCtx, channel string) {
+	start := time.Now()
+	if _, err := s.requireRole(ctx, RoleSecret); err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	e, bad := parsePublish(channel, ctx.PostBody(), string(ctx.Request.Header.Peek("Idempotency-Key")))
+	if bad != nil {
+		s.writeError(ctx, bad)
+		return
+	}
+	pctx, cancel := context.WithTimeout(s.ctx, s.cfg.PublishTimeout)
+	defer cancel()
+	res, err := s.node.Publish(pctx, e)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	m := res.Message
+	s.metrics.publishes.Inc()
+	s.metrics.publishSeconds.Observe(time.Since(start).Seconds())
+	writeOK(ctx, fasthttp.StatusCreated, publishResponse{
+		ID: m.ID(), ChannelSlug: m.Channel, EventType: m.EventType, ClientID: m.ClientID,
+		Delivered: s.hub.subscriberCount(m.Channel), CreatedAt: isoTime(m.Time),
+	})
+}

@@ -1,0 +1,333 @@
+package frontend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pushflo/pushflo/log"
+	"github.com/pushflo/pushflo/raftnode"
+	"github.com/valyala/fasthttp"
+)
+
+// Node is what the frontend needs of the Raft node: writes, membership and
+// readiness. *raftnode.Node implements it.
+type Node interface {
+	Publish(ctx context.Context, e log.Entry) (log.Result, error)
+	ChannelCommand(ctx context.Context, op raftnode.ChannelOp, slug string, set log.Settings) (log.Channel, error)
+	Barrier(ctx context.Context) error
+	Ready(ctx context.Context) error
+	Status(ctx context.Context) ([]raftnode.NodeStatus, error)
+	AddMember(ctx context.Context, id, addr string, nonVoter bool) error
+	RemoveMember(ctx context.Context, id string) error
+	IsLeader() bool
+	Leader() (id, addr string)
+}
+
+// Config configures a Server. Zero values mean the defaults.
+type Config struct {
+	// Keys are the deployment's API keys; required.
+	Keys Keys
+	// Retention is the default retention, used to answer what a channel
+	// keeps; default 24h. Policy, when set, gives each channel's retention.
+	Retention time.Duration
+	Policy    func(c *log.Channel) time.Duration
+
+	// MaxBodyBytes is the largest request body read; larger ones are
+	// refused before being read whole. Default 256 KiB.
+	MaxBodyBytes int
+	// PublishTimeout bounds a publish, leader election included; default 10s.
+	PublishTimeout time.Duration
+
+	// MaxSubscriptionsPerConn, default 100. MaxConnsPerIP, default 10000.
+	// MaxFrameBytes is the largest client frame answered (larger ones get
+	// PAYLOAD_TOO_LARGE and the connection stays up), default 16 KiB.
+	// SubscribeRate is subscribes per second per connection, default 50,
+	// with bursts of SubscribeBurst, default 100.
+	MaxSubscriptionsPerConn int
+	MaxConnsPerIP           int
+	MaxFrameBytes           int
+	SubscribeRate           float64
+	SubscribeBurst          int
+	// QueueFrames is each connection's outgoing queue; a subscriber whose
+	// queue fills is disconnected as a slow consumer. Default 4096.
+	QueueFrames int
+	// PingInterval is how often idle connections are pinged (WebSocket
+	// ping, SSE comment); a WebSocket with no traffic for two intervals is
+	// closed. Default 25s.
+	PingInterval time.Duration
+	// TokenTTL is the default connection-token lifetime; default 1h.
+	TokenTTL time.Duration
+
+	// Logger receives logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+func (c *Config) ensureDefaults() {
+	if c.Retention <= 0 {
+		c.Retention = 24 * time.Hour
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 256 << 10
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = 10 * time.Second
+	}
+	if c.MaxSubscriptionsPerConn <= 0 {
+		c.MaxSubscriptionsPerConn = 100
+	}
+	if c.MaxConnsPerIP <= 0 {
+		c.MaxConnsPerIP = 10000
+	}
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 16 << 10
+	}
+	if c.SubscribeRate <= 0 {
+		c.SubscribeRate = 50
+	}
+	if c.SubscribeBurst <= 0 {
+		c.SubscribeBurst = 100
+	}
+	if c.QueueFrames <= 0 {
+		c.QueueFrames = 4096
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 25 * time.Second
+	}
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Server is the HTTP, WebSocket and SSE frontend of one node.
+type Server struct {
+	cfg     Config
+	logger  *slog.Logger
+	node    Node
+	store   *log.Store
+	hub     *hub
+	metrics *metrics
+	http    *fasthttp.Server
+	ips     ipLimiter
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New builds a server over a node and its store. Start the tailer and
+// listeners with Serve.
+func New(cfg Config, node Node, store *log.Store) (*Server, error) {
+	cfg.ensureDefaults()
+	if err := cfg.Keys.Validate(); err != nil {
+		return nil, fmt.Errorf("frontend config: %w", err)
+	}
+	s := &Server{cfg: cfg, logger: cfg.Logger.With("component", "frontend"), node: node, store: store}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.metrics = newMetrics(s)
+	s.hub = newHub(s)
+	s.ips.m = make(map[string]int)
+	s.http = &fasthttp.Server{
+		Handler:               s.handle,
+		Name:                  "pushflo",
+		MaxRequestBodySize:    cfg.MaxBodyBytes,
+		ReadTimeout:           30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		NoDefaultServerHeader: false,
+		NoDefaultContentType:  true,
+		CloseOnShutdown:       true,
+		ErrorHandler:          s.handleTransportError,
+		Logger:                fasthttpLogger{s.logger},
+	}
+	return s, nil
+}
+
+// Serve runs the tailer and serves HTTP on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.hub.tail(s.ctx)
+	}()
+	err := s.http.Serve(ln)
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting, closes subscriber connections with a going-away
+// frame (they resume elsewhere), and waits for handlers, bounded by ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.cancel()
+	s.hub.closeAll()
+	err := s.http.ShutdownWithContext(ctx)
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return err
+}
+
+// handle routes a request.
+func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	s.cors(ctx)
+	if ctx.IsOptions() {
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+		return
+	}
+	path := string(ctx.Path())
+	switch {
+	case path == "/ws":
+		s.serveWS(ctx)
+	case path == "/sse":
+		s.serveSSE(ctx)
+	case path == "/health":
+		s.only(ctx, "GET", s.handleHealth)
+	case path == "/ready":
+		s.only(ctx, "GET", s.handleReady)
+	case path == "/metrics":
+		s.only(ctx, "GET", s.handleMetrics)
+	case strings.HasPrefix(path, "/api/v1/"):
+		s.routeAPI(ctx, strings.TrimPrefix(path, "/api/v1/"))
+	default:
+		s.writeError(ctx, errorf(CodeNotFound, "no route %s %s", ctx.Method(), path))
+	}
+}
+
+func (s *Server) routeAPI(ctx *fasthttp.RequestCtx, rest string) {
+	parts := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	switch {
+	case len(parts) == 1 && parts[0] == "channels":
+		s.methods(ctx, map[string]fasthttp.RequestHandler{"GET": s.handleListChannels, "POST": s.handleCreateChannel})
+	case len(parts) == 2 && parts[0] == "channels":
+		slug := parts[1]
+		s.methods(ctx, map[string]fasthttp.RequestHandler{
+			"GET":    func(c *fasthttp.RequestCtx) { s.handleGetChannel(c, slug) },
+			"PATCH":  func(c *fasthttp.RequestCtx) { s.handleUpdateChannel(c, slug) },
+			"PUT":    func(c *fasthttp.RequestCtx) { s.handleUpdateChannel(c, slug) },
+			"DELETE": func(c *fasthttp.RequestCtx) { s.handleDeleteChannel(c, slug) },
+		})
+	case len(parts) == 3 && parts[0] == "channels" && parts[2] == "messages":
+		slug := parts[1]
+		s.methods(ctx, map[string]fasthttp.RequestHandler{
+			"POST": func(c *fasthttp.RequestCtx) { s.handlePublish(c, slug) },
+			"GET":  func(c *fasthttp.RequestCtx) { s.handleHistory(c, slug) },
+		})
+	case len(parts) == 2 && parts[0] == "auth" && parts[1] == "token":
+		s.only(ctx, "POST", s.handleToken)
+	case len(parts) == 1 && parts[0] == "cluster":
+		s.only(ctx, "GET", s.handleClusterStatus)
+	case len(parts) == 2 && parts[0] == "cluster" && parts[1] == "members":
+		s.only(ctx, "POST", s.handleJoin)
+	case len(parts) == 3 && parts[0] == "cluster" && parts[1] == "members":
+		id := parts[2]
+		s.only(ctx, "DELETE", func(c *fasthttp.RequestCtx) { s.handleRemove(c, id) })
+	default:
+		s.writeError(ctx, errorf(CodeNotFound, "no route %s /api/v1/%s", ctx.Method(), rest))
+	}
+}
+
+func (s *Server) only(ctx *fasthttp.RequestCtx, method string, h fasthttp.RequestHandler) {
+	s.methods(ctx, map[string]fasthttp.RequestHandler{method: h})
+}
+
+func (s *Server) methods(ctx *fasthttp.RequestCtx, hs map[string]fasthttp.RequestHandler) {
+	m := string(ctx.Method())
+	if h, ok := hs[m]; ok {
+		h(ctx)
+		return
+	}
+	if h, ok := hs["GET"]; ok && m == "HEAD" {
+		h(ctx)
+		return
+	}
+	allowed := make([]string, 0, len(hs))
+	for k := range hs {
+		allowed = append(allowed, k)
+	}
+	ctx.Response.Header.Set("Allow", strings.Join(allowed, ", "))
+	writeJSON(ctx, fasthttp.StatusMethodNotAllowed, errorBody{Error: fmt.Sprintf("method %s is not allowed here; use %s", m, strings.Join(allowed, " or ")), Code: CodeValidation})
+	s.metrics.errors.WithLabelValues(CodeValidation).Inc()
+}
+
+// cors lets browsers call the API from any origin: credentials are API keys
+// in headers, never cookies.
+func (s *Server) cors(ctx *fasthttp.RequestCtx) {
+	h := &ctx.Response.Header
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, PUT, DELETE, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, Last-Event-ID")
+	h.Set("Access-Control-Max-Age", "600")
+}
+
+// handleTransportError answers requests fasthttp could not read, oversized
+// bodies above all, in the API's error shape.
+func (s *Server) handleTransportError(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		s.writeError(ctx, errorf(CodePayloadTooLarge, "request body is larger than %d bytes; messages are at most %d bytes", s.cfg.MaxBodyBytes, MaxMessageBytes))
+		ctx.SetConnectionClose()
+		return
+	}
+	s.writeError(ctx, errorf(CodeValidation, "could not read the request: %v", err))
+	ctx.SetConnectionClose()
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = fasthttp.StatusInternalServerError
+		b = []byte(`{"success":false,"error":"internal server error","code":"SERVER_ERROR"}`)
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}
+
+type okBody struct {
+	Success bool `json:"success"`
+	Data    any  `json:"data"`
+}
+
+func writeOK(ctx *fasthttp.RequestCtx, status int, data any) {
+	writeJSON(ctx, status, okBody{Success: true, Data: data})
+}
+
+type fasthttpLogger struct{ l *slog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) { f.l.Debug(fmt.Sprintf(format, args...)) }
+
+// ipLimiter counts open streaming connections per remote IP.
+type ipLimiter struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (l *ipLimiter) acquire(ip string, max int) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m[ip] >= max {
+		return false
+	}
+	l.m[ip]++
+	return true
+}
+
+func (l *ipLimiter) release(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m[ip]--; l.m[ip] <= 0 {
+		delete(l.m, ip)
+	}
+}

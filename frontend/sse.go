@@ -1,0 +1,170 @@
+package frontend
+
+import (
+	"bufio"
+	"strings"
+	"time"
+
+	"github.com/pushflo/pushflo/log"
+	"github.com/valyala/fasthttp"
+)
+
+// serveSSE: GET /sse?channel=a&channel=b&token=… [ext]. One subscription
+// over all the stream's channels, so the browser's Last-Event-ID resumes
+// every channel at once.
+func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() {
+		s.writeError(ctx, errorf(CodeValidation, "method %s is not allowed here; use GET", ctx.Method()))
+		return
+	}
+	args := ctx.QueryArgs()
+	p := s.authenticate(string(args.Peek("token")))
+	if p == nil {
+		if h, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer "); ok {
+			p = s.authenticate(strings.TrimSpace(h))
+		}
+	}
+	if p == nil {
+		s.writeError(ctx, errorf(CodeUnauthorized, "missing or invalid token: connect with ?token=<publish key or connection token>"))
+		return
+	}
+	var channels []string
+	var problems []*apiError
+	seen := map[string]bool{}
+	for _, v := range args.PeekMulti("channel") {
+		for _, ch := range strings.Split(string(v), ",") {
+			if seen[ch] {
+				continue
+			}
+			seen[ch] = true
+			if bad := validChannel(ch); bad != nil {
+				problems = append(problems, bad)
+				continue
+			}
+			if c, _ := s.store.Channel(ch); !p.mayRead(ch, c.IsPrivate) {
+				problems = append(problems, errorf(CodeForbidden, "channel %q is private; connect with a token that grants it", ch))
+			}
+			channels = append(channels, ch)
+		}
+	}
+	if len(channels) == 0 && len(problems) == 0 {
+		problems = append(problems, errorf(CodeValidation, "name at least one channel: /sse?channel=orders:user-123"))
+	}
+	if len(channels) > s.cfg.MaxSubscriptionsPerConn {
+		problems = append(problems, errorf(CodeRateLimited, "%d channels on one stream; at most %d are allowed", len(channels), s.cfg.MaxSubscriptionsPerConn))
+	}
+	var after uint64
+	resume := false
+	last := string(ctx.Request.Header.Peek("Last-Event-ID"))
+	if last == "" {
+		last = string(args.Peek("lastEventId"))
+	}
+	if last != "" {
+		var err error
+		if after, err = log.ParseID(last); err != nil {
+			problems = append(problems, errorf(CodeValidation, "Last-Event-ID: %v", err))
+		}
+		resume = true
+	}
+	if bad := joinProblems(problems); bad != nil {
+		s.writeError(ctx, bad)
+		return
+	}
+	ip := ctx.RemoteIP().String()
+	if !s.ips.acquire(ip, s.cfg.MaxConnsPerIP) {
+		s.writeError(ctx, errorf(CodeRateLimited, "too many connections from this address; at most %d are allowed", s.cfg.MaxConnsPerIP))
+		return
+	}
+	clientID := p.clientID
+	if clientID == "" {
+		clientID = newClientID()
+	}
+	ctx.SetContentType("text/event-stream")
+	ctx.Response.Header.Set("Cache-Control", "no-cache")
+	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer s.ips.release(ip)
+		s.runSSE(w, p, clientID, channels, after, resume)
+	})
+}
+
+// runSSE writes the stream until the client goes away or the server stops.
+// It is the connection's writer; the replay runs on its own goroutine.
+func (s *Server) runSSE(w *bufio.Writer, p *principal, clientID string, channels []string, after uint64, resume bool) {
+	c := newConn(s, "sse", p, clientID, "")
+	wake := make(chan struct{}, 1)
+	c.kick = func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	s.hub.addConn(c)
+	defer s.hub.removeConn(c)
+	defer c.finish()
+
+	sub := newSubscription(c, channels, after)
+	sub.replaying = true
+	s.hub.add(sub)
+	defer s.hub.remove(sub)
+	if !resume {
+		var latest uint64
+		for _, ch := range channels {
+			if info, ok := s.store.Channel(ch); ok && info.LastPos > latest {
+				latest = info.LastPos
+			}
+		}
+		sub.mu.Lock()
+		sub.last = latest
+		sub.mu.Unlock()
+	}
+	w.WriteString("retry: 1000\n")
+	w.WriteString(": connected " + clientID + "\n\n")
+	if w.Flush() != nil {
+		return
+	}
+	c.replays.Add(1)
+	go func() {
+		defer c.replays.Done()
+		sub.replay(nil)
+	}()
+	ping := time.NewTicker(s.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-wake:
+		case <-ping.C:
+			if _, err := w.WriteString(": keep-alive " + nowMs() + "\n\n"); err != nil || w.Flush() != nil {
+				return
+			}
+			continue
+		case <-s.ctx.Done():
+			return
+		}
+		frames, closing := c.take()
+		if closing != nil {
+			if closing.frame != nil {
+				w.WriteString("event: error\ndata: ")
+				w.Write(closing.frame)
+				w.WriteString("\n\n")
+				w.Flush()
+			}
+			return
+		}
+		for i := range frames {
+			f := &frames[i]
+			if f.d != nil {
+				w.Write(f.d.sseFrame())
+				s.metrics.deliveries.Inc()
+				if !f.d.picked.IsZero() {
+					s.metrics.deliverySecs.Observe(time.Since(f.d.picked).Seconds())
+				}
+			} else if f.sse != nil {
+				w.Write(f.sse)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			return
+		}
+	}
+}

@@ -11,7 +11,7 @@ import (
 )
 
 func ExampleClient_Publish() {
-	c, err := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: "sec_test"})
+	c, err := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: testSecretKey})
 	if err != nil {
 		panic(err)
 	}
@@ -30,7 +30,7 @@ func ExampleClient_Publish() {
 }
 
 func ExampleClient_Subscribe() {
-	c, err := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: "sec_test", PublishKey: "pub_test"})
+	c, err := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: testSecretKey, PublishKey: testPublishKey})
 	if err != nil {
 		panic(err)
 	}
@@ -62,7 +62,7 @@ func ExampleClient_Subscribe() {
 }
 
 func ExampleClient_Since() {
-	c, err := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: "sec_test"})
+	c, err := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: testSecretKey})
 	if err != nil {
 		panic(err)
 	}

@@ -140,8 +140,8 @@ func newClient(t *testing.T, urls []string) *client.Client {
 	t.Helper()
 	c, err := client.New(client.Config{
 		Addrs:          urls,
-		SecretKey:      "sec_test",
-		PublishKey:     "pub_test",
+		SecretKey:      testSecretKey,
+		PublishKey:     testPublishKey,
 		Logger:         testLogger(t),
 		RequestTimeout: 5 * time.Second,
 		PingInterval:   500 * time.Millisecond,
@@ -240,8 +240,8 @@ func TestClient_IdempotencyKey(t *testing.T) {
 func TestClient_APIErrors(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
 	good := newClient(t, []string{exampleAddr})
-	badKey, _ := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: "sec_wrong"})
-	pubOnly, _ := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: "pub_test"})
+	badKey, _ := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: "sec_wrong_key_000"})
+	pubOnly, _ := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: testPublishKey})
 	tests := []struct {
 		name    string
 		c       *client.Client
@@ -280,7 +280,7 @@ func TestClient_APIErrors(t *testing.T) {
 	})
 	t.Run("subscribe with bad key ends the subscription", func(t *testing.T) {
 		for _, tr := range []client.Transport{client.WebSocket, client.SSE} {
-			bad, _ := client.New(client.Config{Addrs: []string{exampleAddr}, PublishKey: "pub_wrong"})
+			bad, _ := client.New(client.Config{Addrs: []string{exampleAddr}, PublishKey: "pub_wrong_key_000"})
 			sub, err := bad.Subscribe(ctx, "errs", client.SubscribeOptions{Transport: tr})
 			if err != nil {
 				t.Fatal(err)
@@ -481,3 +481,9 @@ func TestSubscribe_CloseStopsEverything(t *testing.T) {
 		}
 	}
 }
+
+// Keys of every test node: jepsen.StartCluster's defaults.
+const (
+	testSecretKey  = "sec_jepsen_test"
+	testPublishKey = "pub_jepsen_test"
+)

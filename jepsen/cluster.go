@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pushflo/pushflo/client"
 )
 
 // BuildBinary builds ./cmd/pushflo of the module in moduleDir into
@@ -56,7 +58,8 @@ type ClusterConfig struct {
 	// Size is the number of nodes: 1 runs a single node without peers,
 	// otherwise the nodes bootstrap together. Default 3.
 	Size int
-	// Keys shared by every node. Defaults pub_test, sec_test, mgmt_test and
+	// Keys shared by every node. Defaults pub_jepsen_test, sec_jepsen_test, mgmt_jepsen_test
+	// (the server wants at least 12 characters) and
 	// "jepsen-cluster-secret".
 	PublishKey, SecretKey, MgmtKey, ClusterSecret string
 	// ClientProxies puts a Proxy in front of each node's HTTP address;
@@ -91,9 +94,9 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 			*s = v
 		}
 	}
-	def(&cfg.PublishKey, "pub_test")
-	def(&cfg.SecretKey, "sec_test")
-	def(&cfg.MgmtKey, "mgmt_test")
+	def(&cfg.PublishKey, "pub_jepsen_test")
+	def(&cfg.SecretKey, "sec_jepsen_test")
+	def(&cfg.MgmtKey, "mgmt_jepsen_test")
 	def(&cfg.ClusterSecret, "jepsen-cluster-secret")
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 60 * time.Second
@@ -155,13 +158,60 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.ReadyTimeout)
 	defer cancel()
-	for _, n := range c.nodes {
-		if err := n.WaitReady(ctx); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("start cluster: %w", err)
-		}
+	if err := c.waitReadyWarm(ctx); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("start cluster: %w", err)
 	}
 	return c, nil
+}
+
+// WarmupChannel is where StartCluster publishes when a fresh cluster does
+// not become ready on its own.
+const WarmupChannel = "jepsen-warmup"
+
+// waitReadyWarm waits for every node's /ready. Workaround: the server
+// reports a fresh, idle cluster as "catching up" until the first write is
+// applied, so if the nodes are not ready after a few seconds one message is
+// published to WarmupChannel (errors ignored) and the wait goes on.
+func (c *Cluster) waitReadyWarm(ctx context.Context) error {
+	first, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err := c.waitAllReady(first)
+	cancel()
+	if err == nil {
+		return nil
+	}
+	for ctx.Err() == nil {
+		cl, cerr := client.New(client.Config{Addrs: c.directURLs(), SecretKey: c.cfg.SecretKey, RequestTimeout: 5 * time.Second})
+		if cerr != nil {
+			return cerr
+		}
+		if _, perr := cl.Publish(ctx, WarmupChannel, map[string]bool{"warmup": true}); perr == nil {
+			c.cfg.Logger.Info("published a warm-up message to make the cluster ready")
+			break
+		}
+		sleepCtx(ctx, 500*time.Millisecond)
+	}
+	return c.waitAllReady(ctx)
+}
+
+func (c *Cluster) waitAllReady(ctx context.Context) error {
+	for _, n := range c.nodes {
+		if !n.Running() {
+			continue
+		}
+		if err := n.WaitReady(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) directURLs() []string {
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n.DirectURL()
+	}
+	return out
 }
 
 // Config returns the cluster's configuration with defaults filled in.
@@ -194,15 +244,7 @@ func (c *Cluster) URLs() []string {
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReadyTimeout)
 	defer cancel()
-	for _, n := range c.nodes {
-		if !n.Running() {
-			continue
-		}
-		if err := n.WaitReady(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.waitReadyWarm(ctx)
 }
 
 // Close kills every node (resuming paused ones first) and closes the

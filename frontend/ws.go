@@ -96,6 +96,9 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 	c.kick = w.kick
 	s.hub.addConn(c)
 	defer s.hub.removeConn(c)
+	// The socket belongs to fasthttp again once this handler returns: stop
+	// replays, the writer and the pinger first.
+	defer w.stop()
 	defer c.finish()
 	if s.ctx.Err() != nil {
 		return
@@ -106,8 +109,11 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 	ws.SetPongHandler(func(string) error { deadline(); return nil })
 	c.push(controlFrame(connectedFrame{Type: "connected", ClientID: clientID, Timestamp: time.Now().UnixMilli()}))
 	limiter := rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)
-	stopPing := s.pingLoop(c, ws)
-	defer stopPing()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		s.pingLoop(c, ws)
+	}()
 	for {
 		deadline()
 		mt, data, err := ws.ReadMessage()
@@ -122,24 +128,22 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 	}
 }
 
-// pingLoop pings the client every PingInterval; a client that answers
-// nothing for two intervals hits the read deadline and is closed.
-func (s *Server) pingLoop(c *conn, ws *websocket.Conn) (stop func()) {
+// pingLoop pings the client every PingInterval until the connection ends;
+// a client that answers nothing for two intervals hits the read deadline
+// and is closed.
+func (s *Server) pingLoop(c *conn, ws *websocket.Conn) {
 	t := time.NewTicker(s.cfg.PingInterval)
-	go func() {
-		defer t.Stop()
-		for {
-			select {
-			case <-c.done:
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
 				return
-			case <-t.C:
-				if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
-					return
-				}
 			}
 		}
-	}()
-	return func() {}
+	}
 }
 
 func (s *Server) frameError(c *conn, channel, code, msg string) {
@@ -276,17 +280,33 @@ type wsWriter struct {
 	ws      *websocket.Conn
 	running bool // guarded by c.mu
 	closed  bool // guarded by c.mu
+	// wg tracks the writer and pinger goroutines.
+	wg sync.WaitGroup
 }
 
 // kick starts the writer if it is not running. Requires c.mu held.
 func (w *wsWriter) kick() {
 	if !w.running && !w.closed {
 		w.running = true
+		w.wg.Add(1)
 		go w.drain()
 	}
 }
 
+// stop waits for the writer and pinger to end; no writer starts after.
+// Called after conn.finish, so a running writer sends the close reason
+// and stops.
+func (w *wsWriter) stop() {
+	w.c.mu.Lock()
+	if !w.running {
+		w.closed = true
+	}
+	w.c.mu.Unlock()
+	w.wg.Wait()
+}
+
 func (w *wsWriter) drain() {
+	defer w.wg.Done()
 	for {
 		frames, closing := w.c.take()
 		if len(frames) == 0 && closing == nil {

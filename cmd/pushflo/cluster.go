@@ -209,4 +209,3 @@ func clusterRemove(args []string) error {
 	fmt.Printf("removed %s\n", fs.Arg(0))
 	return nil
 }
-

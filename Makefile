@@ -1,0 +1,49 @@
+# pushflo — run `make` for the list of targets.
+GO        ?= go
+BIN       := bin/pushflo
+DATA      ?= ./data
+HTTP_ADDR ?= 127.0.0.1:8080
+RAFT_ADDR ?= 127.0.0.1:7000
+DURATION  ?= 30m
+export PUSHFLO_BIN := $(abspath $(BIN))
+
+.PHONY: help build run cluster test test-go test-sdk lint jepsen jepsen-soak bench bench-smoke clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/pushflo
+	$(GO) build -o $(BIN) ./cmd/pushflo
+
+run: build ## run one node on $(HTTP_ADDR), data in $(DATA) (keys printed at start)
+	$(BIN) serve --data-dir $(DATA) --http-addr $(HTTP_ADDR) --raft-addr $(RAFT_ADDR)
+
+cluster: build ## run a local 3-node cluster on 127.0.0.1:8081-8083 until Ctrl-C
+	$(BIN) cluster --nodes 3 --data-dir ./data-cluster
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+test-go: build ## Go tests with -race, integration tests included
+	$(GO) test -race -tags integration -timeout 15m ./...
+
+test-sdk: build ## the TypeScript SDK's unit, integration and browser tests
+	@if [ -f sdk/js/package.json ]; then ./sdk/js/scripts/ci.sh; fi
+
+test: lint test-go test-sdk ## everything CI proves (the README's test command)
+
+jepsen: build ## the short Jepsen-style run (part of `make test`)
+	$(GO) test -tags integration -run 'TestJepsen' -count=1 -v ./jepsen/
+
+jepsen-soak: build ## a long Jepsen-style run: make jepsen-soak DURATION=30m
+	PUSHFLO_JEPSEN_DURATION=$(DURATION) $(GO) test -tags integration -run 'TestJepsen' -count=1 -timeout 0 -v ./jepsen/
+
+bench: build ## the full benchmark suite; writes bench/results/
+	$(GO) run ./bench --binary $(BIN)
+
+bench-smoke: build ## a few-second run of every benchmark scenario
+	$(GO) run ./bench --binary $(BIN) --smoke
+
+clean: ## remove build output and local data
+	rm -rf bin data data-cluster

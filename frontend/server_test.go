@@ -1,0 +1,149 @@
+package frontend
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pushflo/pushflo/log"
+	"github.com/pushflo/pushflo/raftnode"
+)
+
+var testKeys = Keys{Publish: "pub_testtesttest", Secret: "sec_testtesttest", Mgmt: "mgmt_testtesttest"}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// testServer is a real single node: Pebble in a temp dir, a one-node Raft
+// group on loopback, and the fasthttp frontend on a loopback port.
+type testServer struct {
+	t     testing.TB
+	url   string
+	srv   *Server
+	store *log.Store
+	node  *raftnode.Node
+}
+
+func startServer(t testing.TB, mod func(*Config)) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := log.Open(log.Config{Dir: dir + "/store", Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := raftnode.Open(raftnode.Config{NodeID: "n1", Dir: dir + "/raft", RaftAddr: "127.0.0.1:0", Store: store, Logger: testLogger(t)})
+	if err != nil {
+		store.Close()
+		t.Fatal(err)
+	}
+	cfg := Config{Keys: testKeys, Logger: testLogger(t)}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := New(cfg, node, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	ts := &testServer{t: t, url: "http://" + ln.Addr().String(), srv: srv, store: store, node: node}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		node.Close()
+		store.Close()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for !node.IsLeader() {
+		if time.Now().After(deadline) {
+			t.Fatal("single node never became leader")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return ts
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", r.status, r.body)
+	}
+	return m
+}
+
+func (ts *testServer) do(method, path, key string, body any, hdr ...string) response {
+	ts.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		js, _ := json.Marshal(b)
+		rd = bytes.NewReader(js)
+	}
+	req, err := http.NewRequest(method, ts.url+path, rd)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+// publish publishes and returns the message ID, failing the test otherwise.
+func (ts *testServer) publish(channel string, content string) string {
+	ts.t.Helper()
+	r := ts.do("POST", "/api/v1/channels/"+channel+"/messages", testKeys.Secret, `{"content":`+content+`,"eventType":"test"}`)
+	if r.status != 201 {
+		ts.t.Fatalf("publish to %s: %d %s", channel, r.status, r.body)
+	}
+	return r.json(ts.t)["data"].(map[string]any)["id"].(string)
+}
+
+func (ts *testServer) publishN(channel string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = ts.publish(channel, fmt.Sprintf(`{"n":%d}`, i))
+	}
+	return ids
+}

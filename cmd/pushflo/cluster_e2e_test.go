@@ -1,0 +1,272 @@
+//go:build integration
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// startCluster starts n real processes bootstrapped as one cluster.
+func startCluster(t *testing.T, n int, extra ...string) []*proc {
+	t.Helper()
+	base := t.TempDir()
+	var nodes []*proc
+	for i := 1; i <= n; i++ {
+		nodes = append(nodes, newProc(t, fmt.Sprintf("n%d", i), fmt.Sprintf("%s/n%d", base, i)))
+	}
+	var peers []string
+	for _, p := range nodes {
+		peers = append(peers, p.id+"="+p.raftAddr)
+	}
+	for _, p := range nodes {
+		p.args = append(p.args, append([]string{"--bootstrap-peers", strings.Join(peers, ",")}, extra...)...)
+		p.start()
+	}
+	for _, p := range nodes {
+		p.waitReady()
+	}
+	return nodes
+}
+
+type clusterState struct {
+	Leader  string
+	Members []struct {
+		ID      string
+		State   string
+		Applied uint64
+		Error   string
+	}
+}
+
+func status(t *testing.T, p *proc) (clusterState, error) {
+	st, b, err := call("GET", "http://"+p.httpAddr+"/api/v1/cluster", mgmtKey, "")
+	if err != nil || st != 200 {
+		return clusterState{}, fmt.Errorf("status %d %s %v", st, b, err)
+	}
+	var r struct{ Data clusterState }
+	err = json.Unmarshal(b, &r)
+	return r.Data, err
+}
+
+func leaderOf(t *testing.T, nodes []*proc, alive func(*proc) bool) (*proc, []*proc) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, p := range nodes {
+			if !alive(p) {
+				continue
+			}
+			s, err := status(t, p)
+			if err != nil || s.Leader == "" {
+				continue
+			}
+			var leader *proc
+			var followers []*proc
+			for _, q := range nodes {
+				if q.id == s.Leader {
+					leader = q
+				} else if alive(q) {
+					followers = append(followers, q)
+				}
+			}
+			if leader != nil && alive(leader) {
+				return leader, followers
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no leader within 30s")
+	return nil, nil
+}
+
+// history returns a node's full listing of a channel as raw JSON items.
+func history(t *testing.T, p *proc, channel string) []message {
+	return readAll(t, "http://"+p.httpAddr, channel, "")
+}
+
+func TestCluster_FailoverKeepsAcknowledgedWrites(t *testing.T) {
+	nodes := startCluster(t, 3)
+	alive := map[*proc]bool{nodes[0]: true, nodes[1]: true, nodes[2]: true}
+	isAlive := func(p *proc) bool { return alive[p] }
+	leader, followers := leaderOf(t, nodes, isAlive)
+
+	// A subscriber on one follower, publishes through the other.
+	sub := followers[1]
+	events := make(chan string, 10000)
+	stopSub := make(chan struct{})
+	go func() {
+		streamSSEUntil("http://"+sub.httpAddr+"/sse?channel=ha&token="+pubKey, stopSub, events)
+	}()
+	time.Sleep(200 * time.Millisecond)
+	first, id, err := publish("http://"+followers[0].httpAddr, "ha", `{"v":"first"}`)
+	if err != nil || first != 201 {
+		t.Fatalf("publish via follower: %d %s %v", first, id, err)
+	}
+	select {
+	case got := <-events:
+		if got != id {
+			t.Fatalf("subscriber on %s got %s, want %s", sub.id, got, id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("subscriber on another node did not receive a message published via a follower")
+	}
+
+	// Publishers on both followers; kill -9 the leader mid-stream.
+	var mu sync.Mutex
+	acked := map[string]string{}
+	var unknown, unavailable int
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w, p := range followers {
+		for k := 0; k < 4; k++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					v := fmt.Sprintf("%s-%d-%d", p.id, k, i)
+					st, id, err := publish("http://"+p.httpAddr, "ha", `{"v":"`+v+`"}`)
+					mu.Lock()
+					switch {
+					case err == nil && st == 201:
+						acked[v] = id
+					case err == nil && st == 503:
+						unavailable++
+					default:
+						unknown++
+					}
+					mu.Unlock()
+					_ = w
+				}
+			}()
+		}
+	}
+	time.Sleep(700 * time.Millisecond)
+	killedAt := time.Now()
+	leader.kill()
+	alive[leader] = false
+	newLeader, _ := leaderOf(t, nodes, isAlive)
+	electedIn := time.Since(killedAt)
+	// Keep publishing a while under the new leader.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n > 600 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	t.Logf("leader %s killed; %s elected within %s; %d acknowledged, %d answered 503, %d failed otherwise", leader.id, newLeader.id, electedIn.Round(time.Millisecond), len(acked), unavailable, unknown)
+
+	// Every acknowledged publish is on both survivors, in the same order.
+	h1, h2 := history(t, followers[0], "ha"), history(t, followers[1], "ha")
+	if fmt.Sprint(h1) != fmt.Sprint(h2) {
+		t.Fatalf("survivors' histories differ: %d vs %d messages", len(h1), len(h2))
+	}
+	checkAcked(t, h1, acked)
+
+	// Restart the dead node: it catches up and lists the same history.
+	leader.start()
+	leader.waitReady()
+	h3 := history(t, leader, "ha")
+	if fmt.Sprint(h3) != fmt.Sprint(h1) {
+		t.Fatalf("restarted node's history differs: %d vs %d messages", len(h3), len(h1))
+	}
+	close(stopSub)
+}
+
+func checkAcked(t *testing.T, hist []message, acked map[string]string) {
+	t.Helper()
+	seen := map[string]string{}
+	for i, m := range hist {
+		if i > 0 && m.ID <= hist[i-1].ID {
+			t.Fatalf("history out of order at %d: %s after %s", i, m.ID, hist[i-1].ID)
+		}
+		var c struct{ V string }
+		json.Unmarshal(m.Content, &c)
+		if _, dup := seen[c.V]; dup {
+			t.Fatalf("value %s twice in history", c.V)
+		}
+		seen[c.V] = m.ID
+	}
+	for v, id := range acked {
+		if seen[v] != id {
+			t.Fatalf("acknowledged %s (%s) missing or moved (history has %q)", v, id, seen[v])
+		}
+	}
+}
+
+// TestCluster_SnapshotInstallAndMembership: a node that was down while the
+// log moved past a snapshot rejoins through InstallSnapshot with an
+// identical history; then a fourth node joins and is removed.
+func TestCluster_SnapshotInstallAndMembership(t *testing.T) {
+	nodes := startCluster(t, 3, "--snapshot-threshold", "64", "--trailing-logs", "16", "--snapshot-interval", "200ms")
+	alive := map[*proc]bool{nodes[0]: true, nodes[1]: true, nodes[2]: true}
+	isAlive := func(p *proc) bool { return alive[p] }
+	_, followers := leaderOf(t, nodes, isAlive)
+	down := followers[0]
+	down.kill()
+	alive[down] = false
+	via := followers[1]
+	acked := map[string]string{}
+	for i := 0; i < 400; i++ {
+		v := fmt.Sprintf("s-%d", i)
+		st, id, err := publish("http://"+via.httpAddr, "snap", `{"v":"`+v+`"}`)
+		if err != nil || st != 201 {
+			t.Fatalf("publish %d: %d %s %v", i, st, id, err)
+		}
+		acked[v] = id
+	}
+	// Snapshots run on an interval; wait until the leader has taken one
+	// past the dead node's log.
+	time.Sleep(2 * time.Second)
+	down.start()
+	down.waitReady()
+	hd, hv := history(t, down, "snap"), history(t, via, "snap")
+	if fmt.Sprint(hd) != fmt.Sprint(hv) {
+		t.Fatalf("rejoined node lists %d messages, others %d", len(hd), len(hv))
+	}
+	checkAcked(t, hd, acked)
+	down.logMu.Lock()
+	installed := strings.Contains(down.logs.String(), "restored snapshot")
+	down.logMu.Unlock()
+	if !installed {
+		t.Log("note: the rejoined node caught up from the log, not a snapshot")
+	}
+
+	// Join a fourth node, publish, check it holds the history; remove it.
+	n4 := newProc(t, "n4", t.TempDir()+"/n4", "--join", "http://"+via.httpAddr)
+	n4.start()
+	n4.waitReady()
+	if h4 := history(t, n4, "snap"); fmt.Sprint(h4) != fmt.Sprint(hv) {
+		t.Fatalf("joined node lists %d messages, others %d", len(h4), len(hv))
+	}
+	s, err := status(t, via)
+	if err != nil || len(s.Members) != 4 {
+		t.Fatalf("status after join: %+v %v", s, err)
+	}
+	if st, b, err := call("DELETE", "http://"+via.httpAddr+"/api/v1/cluster/members/n4", mgmtKey, ""); err != nil || st != 204 {
+		t.Fatalf("remove n4: %d %s %v", st, b, err)
+	}
+	s, err = status(t, via)
+	if err != nil || len(s.Members) != 3 {
+		t.Fatalf("status after remove: %+v %v", s, err)
+	}
+	if !installed {
+		t.Fatal("the rejoined node never installed a snapshot; the snapshot path went untested")
+	}
+}

@@ -1,0 +1,356 @@
+//go:build integration
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests build the real binary and talk to it over HTTP only.
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	if p := os.Getenv("PUSHFLO_BIN"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			binPath = p
+		}
+	}
+	if binPath == "" {
+		dir, err := os.MkdirTemp("", "pushflo-e2e")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(dir)
+		binPath = filepath.Join(dir, "pushflo")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+			os.Exit(1)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+const (
+	pubKey  = "pub_e2etestkey1"
+	secKey  = "sec_e2etestkey1"
+	mgmtKey = "mgmt_e2etestkey1"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// proc is one pushflo process.
+type proc struct {
+	t        *testing.T
+	id       string
+	args     []string
+	httpAddr string
+	raftAddr string
+	cmd      *exec.Cmd
+	logs     *bytes.Buffer
+	logMu    sync.Mutex
+}
+
+func (p *proc) Write(b []byte) (int, error) {
+	p.logMu.Lock()
+	defer p.logMu.Unlock()
+	return p.logs.Write(b)
+}
+
+func newProc(t *testing.T, id, dataDir string, extra ...string) *proc {
+	p := &proc{t: t, id: id, httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), raftAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), logs: &bytes.Buffer{}}
+	p.args = append([]string{"serve", "--node-id", id, "--http-addr", p.httpAddr, "--raft-addr", p.raftAddr, "--data-dir", dataDir,
+		"--publish-key", pubKey, "--secret-key", secKey, "--mgmt-key", mgmtKey, "--cluster-secret", "e2e-cluster-secret"}, extra...)
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			p.logMu.Lock()
+			t.Logf("logs of %s:\n%s", id, p.logs.String())
+			p.logMu.Unlock()
+		}
+	})
+	return p
+}
+
+func (p *proc) start() {
+	p.t.Helper()
+	p.cmd = exec.Command(binPath, p.args...)
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *proc) waitReady() {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + p.httpAddr + "/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.t.Fatalf("%s not ready within 30s", p.id)
+}
+
+func (p *proc) kill() {
+	if p.cmd != nil && p.cmd.Process != nil && p.cmd.ProcessState == nil {
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		p.cmd.Wait()
+	}
+}
+
+func (p *proc) stop() {
+	p.t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			p.t.Fatalf("%s exited with %v after SIGTERM", p.id, err)
+		}
+	case <-time.After(20 * time.Second):
+		p.t.Fatalf("%s did not stop within 20s of SIGTERM", p.id)
+	}
+}
+
+var httpClient = &http.Client{Timeout: 15 * time.Second}
+
+func call(method, url, key string, body string, hdr ...string) (int, []byte, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// publish returns the message ID on 201.
+func publish(base, channel, content string) (int, string, error) {
+	status, b, err := call("POST", base+"/api/v1/channels/"+channel+"/messages", secKey, `{"content":`+content+`}`)
+	if err != nil || status != 201 {
+		return status, string(b), err
+	}
+	var r struct{ Data struct{ ID string } }
+	if err := json.Unmarshal(b, &r); err != nil {
+		return status, "", err
+	}
+	return status, r.Data.ID, nil
+}
+
+type message struct {
+	ID      string          `json:"id"`
+	Content json.RawMessage `json:"content"`
+}
+
+// readAll reads a channel oldest first through the since extension.
+func readAll(t *testing.T, base, channel string, extra string) []message {
+	t.Helper()
+	var out []message
+	since := "0"
+	for {
+		status, b, err := call("GET", fmt.Sprintf("%s/api/v1/channels/%s/messages?since=%s&limit=1000%s", base, channel, since, extra), secKey, "")
+		if err != nil || status != 200 {
+			t.Fatalf("since read: %d %s %v", status, b, err)
+		}
+		var r struct {
+			Data struct {
+				Items   []message
+				HasMore bool
+				Next    string
+			}
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r.Data.Items...)
+		if !r.Data.HasMore {
+			return out
+		}
+		since = r.Data.Next
+	}
+}
+
+// TestE2E_QuickStart is the README's walk: publish over REST, read it back,
+// restart, read it again.
+func TestE2E_QuickStart(t *testing.T) {
+	p := newProc(t, "n1", t.TempDir())
+	p.start()
+	p.waitReady()
+	base := "http://" + p.httpAddr
+	status, id, err := publish(base, "orders:user-123", `{"status":"shipped"}`)
+	if err != nil || status != 201 {
+		t.Fatalf("publish: %d %s %v", status, id, err)
+	}
+	p.stop()
+	p.start()
+	p.waitReady()
+	status, b, err := call("GET", base+"/api/v1/channels/orders:user-123/messages", secKey, "")
+	if err != nil || status != 200 || !strings.Contains(string(b), id) || !strings.Contains(string(b), `"status":"shipped"`) {
+		t.Fatalf("history after restart: %d %s %v", status, b, err)
+	}
+}
+
+// TestE2E_KillMidPublishStream SIGKILLs the server while 16 clients
+// publish, restarts it, and checks every acknowledged publish is in
+// history exactly once and in order, and nothing appears that was not
+// sent.
+func TestE2E_KillMidPublishStream(t *testing.T) {
+	dir := t.TempDir()
+	p := newProc(t, "n1", dir)
+	p.start()
+	p.waitReady()
+	base := "http://" + p.httpAddr
+	var (
+		mu       sync.Mutex
+		acked    = map[string]string{} // value -> id
+		attempts = map[string]bool{}
+		wg       sync.WaitGroup
+		stop     = make(chan struct{})
+	)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v := fmt.Sprintf("w%d-%d", w, i)
+				mu.Lock()
+				attempts[v] = true
+				mu.Unlock()
+				status, id, err := publish(base, "kill", `{"v":"`+v+`"}`)
+				if err == nil && status == 201 {
+					mu.Lock()
+					acked[v] = id
+					mu.Unlock()
+				} else if err != nil {
+					return // the server is gone
+				}
+			}
+		}()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 2000 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.kill()
+	close(stop)
+	wg.Wait()
+	if len(acked) == 0 {
+		t.Fatal("no publish was acknowledged before the kill")
+	}
+
+	p.start()
+	p.waitReady()
+	msgs := readAll(t, base, "kill", "")
+	seen := map[string]string{}
+	var ids []string
+	for _, m := range msgs {
+		var c struct{ V string }
+		json.Unmarshal(m.Content, &c)
+		if prev, dup := seen[c.V]; dup {
+			t.Fatalf("value %s stored twice: %s and %s", c.V, prev, m.ID)
+		}
+		if !attempts[c.V] {
+			t.Fatalf("value %s in history was never sent", c.V)
+		}
+		seen[c.V] = m.ID
+		ids = append(ids, m.ID)
+	}
+	if !sort.StringsAreSorted(ids) {
+		t.Fatal("history IDs are not in order")
+	}
+	for v, id := range acked {
+		if got, ok := seen[v]; !ok {
+			t.Fatalf("acknowledged publish %s (%s) lost after SIGKILL", v, id)
+		} else if got != id {
+			t.Fatalf("acknowledged publish %s has ID %s, history says %s", v, id, got)
+		}
+	}
+	t.Logf("%d acknowledged before SIGKILL, %d in history after restart (%d were in flight)", len(acked), len(msgs), len(msgs)-len(acked))
+}
+
+// streamSSEUntil sends the IDs of an SSE stream's events to out until stop.
+func streamSSEUntil(url string, stop chan struct{}, out chan<- string) {
+	req, _ := http.NewRequest("GET", url, nil)
+	ctxDone := make(chan struct{})
+	go func() {
+		<-stop
+		close(ctxDone)
+	}()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	go func() {
+		<-ctxDone
+		resp.Body.Close()
+	}()
+	buf := make([]byte, 0, 1<<16)
+	tmp := make([]byte, 4096)
+	for {
+		n, err := resp.Body.Read(tmp)
+		buf = append(buf, tmp[:n]...)
+		for {
+			i := bytes.Index(buf, []byte("\n"))
+			if i < 0 {
+				break
+			}
+			line := string(buf[:i])
+			buf = buf[i+1:]
+			if strings.HasPrefix(line, "id: ") {
+				out <- line[4:]
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}

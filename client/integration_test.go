@@ -404,7 +404,7 @@ func TestSubscribe_ResumeAfterServerRestart(t *testing.T) {
 			if err := n.Start(); err != nil {
 				t.Fatal(err)
 			}
-			if err := n.WaitReady(ctx); err != nil {
+			if err := c.WaitReady(ctx); err != nil {
 				t.Fatal(err)
 			}
 			more := publishN(t, ctx, cl, ch, 4, 3)

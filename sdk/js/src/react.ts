@@ -115,6 +115,7 @@ export function useChannel<T = Record<string, unknown>>(channel: string, options
   const enabled = options.enabled !== false;
 
   useEffect(() => {
+    setSubscribed(false);
     if (!enabled) return;
     const sub = client.subscribe<T>(channel, {
       lastMessageId: latest.current.lastMessageId,
@@ -134,10 +135,7 @@ export function useChannel<T = Record<string, unknown>>(channel: string, options
         latest.current.onError?.(e);
       },
     });
-    return () => {
-      sub.unsubscribe();
-      setSubscribed(false);
-    };
+    return () => sub.unsubscribe();
   }, [client, channel, enabled]);
 
   // A dropped connection drops the server's subscriptions until resubscribed.

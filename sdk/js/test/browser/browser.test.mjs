@@ -53,7 +53,7 @@ test('browser page shows a message published over REST', { skip: existsSync(chro
       page.on('console', (m) => logs.push(m.text()));
       page.on('pageerror', (e) => logs.push(String(e)));
       const channel = `browser:${transport}`;
-      await page.goto(`${proxy.url}/page/index.html?channel=${encodeURIComponent(channel)}&transports=${transport}`, { timeout: 15000 });
+      await page.goto(`${proxy.url}/page/index.html?channel=${encodeURIComponent(channel)}&transports=${transport}&key=${encodeURIComponent(keys.publishKey)}`, { timeout: 15000 });
       await waitFor(
         () => page.evaluate(() => window.pushflo && window.pushflo.subscribed && document.getElementById('state').textContent === 'connected'),
         `page connected and subscribed (page log: ${logs.join(' | ')})`,

@@ -1,23 +1,24 @@
 // installDom gives this process a jsdom window and document, enough for
-// react-dom to render into, and returns a function that removes them.
+// react-dom to render into. The globals stay for the rest of the process:
+// React may still run scheduled work that reads \`window\` after a root is
+// unmounted, and node:test runs each test file in its own process anyway.
 import { JSDOM } from 'jsdom';
 
+let dom;
+
 export function installDom() {
-  const dom = new JSDOM('<!doctype html><html><body><div id="root"></div></body></html>', { url: 'http://localhost/' });
-  const keys = ['window', 'document', 'navigator', 'HTMLElement', 'Node', 'Event'];
-  const saved = {};
-  for (const k of keys) {
-    saved[k] = Object.getOwnPropertyDescriptor(globalThis, k);
-    Object.defineProperty(globalThis, k, { value: k === 'window' ? dom.window : dom.window[k], configurable: true, writable: true });
+  if (!dom) {
+    dom = new JSDOM('<!doctype html><html><body></body></html>', { url: 'http://localhost/' });
+    for (const k of ['window', 'document', 'navigator', 'HTMLElement', 'Node', 'Event']) {
+      Object.defineProperty(globalThis, k, { value: k === 'window' ? dom.window : dom.window[k], configurable: true, writable: true });
+    }
   }
+  const root = dom.window.document.createElement('div');
+  dom.window.document.body.appendChild(root);
   return {
-    root: dom.window.document.getElementById('root'),
+    root,
     cleanup() {
-      for (const k of keys) {
-        if (saved[k]) Object.defineProperty(globalThis, k, saved[k]);
-        else delete globalThis[k];
-      }
-      dom.window.close();
+      root.remove();
     },
   };
 }

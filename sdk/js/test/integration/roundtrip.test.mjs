@@ -80,6 +80,49 @@ test('SDK round trip against pushflo', async (t) => {
     assert.equal(h.pagination.total, 1);
   });
 
+  await t.test('channel management, private channel and connection token', async (t) => {
+    const defer = deferrer(t);
+    const mgmt = new PushFloServer({ secretKey: keys.mgmtKey, baseUrl: srv.url });
+    const created = await mgmt.createChannel({ name: 'Private room', slug: 'private-room', description: 'staff only', isPrivate: true });
+    assert.equal(created.slug, 'private-room');
+    assert.equal(created.isPrivate, true);
+    await assert.rejects(mgmt.createChannel({ name: 'Private room', slug: 'private-room' }), (e) => e.code === 'CONFLICT');
+    const patched = await mgmt.updateChannel('private-room', { description: 'staff and guests' });
+    assert.equal(patched.description, 'staff and guests');
+    assert.equal((await publisher.getChannel('private-room')).name, 'Private room');
+    const list = await publisher.listChannels({ pageSize: 100 });
+    assert.ok(list.items.some((c) => c.slug === 'private-room'));
+
+    // A bare publish key may not read it, over either transport.
+    for (const transports of [['websocket'], ['sse']]) {
+      const c = new PushFloClient({ publishKey: keys.publishKey, baseUrl: srv.url, WebSocket, transports, ...fast });
+      defer(() => c.destroy());
+      const errors = [];
+      c.subscribe('private-room', { onError: (e) => errors.push(e) });
+      await c.connect();
+      await waitFor(() => errors.length > 0, `FORBIDDEN over ${transports[0]}`);
+      assert.equal(errors[0].code, 'FORBIDDEN');
+      assert.equal(errors[0].channel, 'private-room');
+    }
+
+    // A token that grants it may.
+    const tok = await publisher.createToken({ publishKey: keys.publishKey, channels: ['private-room'], ttl: 300 });
+    assert.equal(typeof tok.token, 'string');
+    const c = new PushFloClient({ publishKey: tok.token, baseUrl: srv.url, WebSocket, ...fast });
+    defer(() => c.destroy());
+    const got = [];
+    let subscribed = false;
+    c.subscribe('private-room', { onMessage: (m) => got.push(m), onSubscribed: () => (subscribed = true) });
+    await c.connect();
+    await waitFor(() => subscribed, 'subscribed with a token');
+    const sent = await publisher.publish('private-room', { secret: 42 });
+    await waitFor(() => got.length === 1, 'private message');
+    assert.equal(got[0].id, sent.id);
+
+    await mgmt.deleteChannel('private-room');
+    await assert.rejects(publisher.getChannel('private-room'), (e) => e.code === 'NOT_FOUND');
+  });
+
   await t.test('wrong key', async (t) => {
     const defer = deferrer(t);
     const client = new PushFloClient({ publishKey: 'pub_wrong', baseUrl: srv.url, WebSocket, autoConnect: false, ...fast });

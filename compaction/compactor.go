@@ -43,6 +43,19 @@ type Compactor struct {
 
 // Start launches the loop; Close stops it.
 func Start(cfg Config) *Compactor {
+	c := newCompactor(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.loop(ctx)
+	}()
+	return c
+}
+
+// newCompactor builds a compactor without starting its loop.
+func newCompactor(cfg Config) *Compactor {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
 	}
@@ -56,13 +69,6 @@ func Start(cfg Config) *Compactor {
 	if cfg.Registerer != nil {
 		cfg.Registerer.MustRegister(c.expired, c.runs, c.oldest)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	c.cancel = cancel
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.loop(ctx)
-	}()
 	return c
 }
 

@@ -6,10 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"time"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestServer_PublishAndHistory(t *testing.T) {

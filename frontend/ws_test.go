@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/pushflo/pushflo/log"
 )
 
 // wsClient is a real WebSocket client speaking the protocol's frames.
@@ -300,7 +301,12 @@ func TestWS_Unauthorized(t *testing.T) {
 }
 
 func TestWS_Limits(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.MaxSubscriptionsPerConn = 2; c.SubscribeRate = 1; c.SubscribeBurst = 3; c.MaxConnsPerIP = 2 })
+	ts := startServer(t, func(c *Config) {
+		c.MaxSubscriptionsPerConn = 2
+		c.SubscribeRate = 1
+		c.SubscribeBurst = 3
+		c.MaxConnsPerIP = 2
+	})
 	c := ts.dialWS(testKeys.Publish)
 	c.expect("connected")
 	c.subscribe("a", "")
@@ -409,5 +415,36 @@ func TestWS_ConnectionsDoNotLeak(t *testing.T) {
 			t.Fatalf("after 1,000 connections closed: %d goroutines (was %d), %d connections and %d channels still registered", after, before, conns, chans)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestWS_ResumePastRetention: messages older than the retention are never
+// served, even before compaction drops them; a resume from before them is
+// told recovered:false with a gap, then continues live.
+func TestWS_ResumePastRetention(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.Policy = func(*log.Channel) time.Duration { return 300 * time.Millisecond } })
+	ids := ts.publishN("brief", 5)
+	time.Sleep(400 * time.Millisecond)
+	fresh := ts.publish("brief", `{"fresh":true}`)
+	c := ts.dialWS(testKeys.Publish)
+	c.expect("connected")
+	s := c.subscribe("brief", ids[0])
+	if s["recovered"] != false {
+		t.Fatalf("subscribed = %v, want recovered:false", s)
+	}
+	g := c.expect("gap")
+	if g["channel"] != "brief" || g["after"] != ids[0] || g["before"] != fresh || g["reason"] != "retention" {
+		t.Fatalf("gap = %v, want after %s before %s", g, ids[0], fresh)
+	}
+	if m := c.messages(1); m[0] != fresh {
+		t.Fatalf("replay gave %v, want only %s", m, fresh)
+	}
+	h := ts.do("GET", "/api/v1/channels/brief/messages", testKeys.Secret, nil).json(t)["data"].(map[string]any)
+	if n := len(h["items"].([]any)); n != 1 {
+		t.Fatalf("history serves %d messages, want only the unexpired one", n)
+	}
+	sc := ts.do("GET", "/api/v1/channels/brief/messages?since="+ids[0], testKeys.Secret, nil).json(t)["data"].(map[string]any)
+	if sc["complete"] != false || sc["gap"] == nil || len(sc["items"].([]any)) != 1 {
+		t.Fatalf("since past retention = %v", sc)
 	}
 }

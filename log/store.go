@@ -236,3 +236,17 @@ func (q quietLogger) Fatalf(format string, args ...any) {
 	q.l.Error(fmt.Sprintf(format, args...))
 	os.Exit(1)
 }
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.cfg.Dir }
+
+// Flush writes the memtable to sstables and syncs: for tests and
+// measurements that want the data in its on-disk form.
+func (s *Store) Flush() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.db.Flush()
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// fanoutSpec describes a fan-out run: Subscribers spread evenly over
+// Channels, Rate publishes per second (round-robin over the channels) for
+// Duration, every delivery timed from publish sent to message received.
+type fanoutSpec struct {
+	Name, Title string
+	// Kind is "fanout" or "crossnode".
+	Kind        string
+	Transport   string // "ws" or "sse"
+	Subscribers int
+	Channels    int
+	Rate        int
+	Duration    time.Duration
+	// PubNodes take the publishes (round-robin); SubNodes hold the
+	// subscribers (round-robin). PubVia and SubOn describe them.
+	PubNodes, SubNodes []*node
+	PubVia, SubOn      string
+}
+
+// fanout runs one fan-out scenario against t.
+func (r *runner) fanout(ctx context.Context, t *target, spec fanoutSpec) Result {
+	res := Result{Name: spec.Name, Kind: spec.Kind, Title: spec.Title, Nodes: len(t.Nodes), Transport: spec.Transport,
+		Params: map[string]any{
+			"subscribers": spec.Subscribers, "channels": spec.Channels, "publishesPerSec": spec.Rate,
+			"durationSec": spec.Duration.Seconds(), "payloadBytes": r.opts.payload,
+			"publishVia": spec.PubVia, "subscribersOn": spec.SubOn,
+		}}
+	channels := make([]string, spec.Channels)
+	for i := range channels {
+		channels[i] = fmt.Sprintf("bench-%s-%s-%03d", r.runID, spec.Name, i)
+	}
+	rec := newRecorder(64)
+	var c counters
+
+	r.prog.logf("%s: connecting %d %s subscribers over %d channels…", spec.Name, spec.Subscribers, spec.Transport, spec.Channels)
+	t0 := time.Now()
+	subs, err := connectSubscribers(ctx, spec.Transport, spec.SubNodes, t.Keys.Publish, channels, spec.Subscribers, 32, rec, &c)
+	if err != nil {
+		res.Error = fmt.Sprintf("connect subscribers: %v", err)
+		return res
+	}
+	res.ConnectSeconds = time.Since(t0).Seconds()
+
+	workers := min(64, max(4, spec.Rate/50))
+	p := newPoster(spec.PubNodes, t.Keys.Secret, workers, r.opts.payload)
+	defer p.close()
+
+	smp := r.prog.startSampler(spec.Name, &c)
+	cpuA := takeCPU(t.pids())
+	start := time.Now()
+	st := p.paced(ctx, channels, spec.Rate, spec.Duration, workers, &c)
+	cpuB := takeCPU(t.pids())
+
+	// Drain: wait for every acknowledged publish to reach every subscriber
+	// of its channel, or for deliveries to stop arriving.
+	var expected int64
+	for ch, n := range subs.perChannel {
+		expected += n * st.AckedByChannel[ch]
+	}
+	last, lastChange := c.delivered.Load(), time.Now()
+	drainEnd := time.Now().Add(20 * time.Second)
+	for ctx.Err() == nil && time.Now().Before(drainEnd) {
+		got := c.delivered.Load()
+		if got >= expected {
+			break
+		}
+		if got != last {
+			last, lastChange = got, time.Now()
+		} else if time.Since(lastChange) > 3*time.Second {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	res.Timeline = smp.finish()
+	subs.close()
+
+	tl := subs.tally(st.AckedByChannel)
+	res.Seconds = elapsed.Seconds()
+	res.Publish = &st
+	res.PublishLatency = summarise(st.latency.merged())
+	res.PublishesPerSec = float64(st.Acked) / spec.Duration.Seconds()
+	res.Delivery = summarise(rec.merged())
+	res.Expected, res.Received, res.Lost, res.Extra, res.Disordered = tl.Expected, tl.Received, tl.Lost, tl.Extra, tl.Disordered
+	res.Cut, res.FirstCut = tl.Cut, tl.FirstCut
+	res.DeliveriesPerSec = float64(tl.Received) / elapsed.Seconds()
+	res.CPU = cpuUse(cpuA, cpuB, t.pidsKnown())
+	if st.Acked < int64(float64(spec.Rate)*spec.Duration.Seconds()*0.98) || st.MaxLagMs > 100 {
+		res.Notes = append(res.Notes, fmt.Sprintf("the publisher fell behind its schedule (at worst %.0f ms late, %d publishes more than 5 ms late): the achieved rate is below the requested one", st.MaxLagMs, st.LateCount))
+	}
+	if err := t.checkAlive(); err != nil {
+		res.Error = err.Error()
+	}
+	r.prog.logf("%s: %s", spec.Name, oneLine(&res))
+	return res
+}

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Keys are the API keys a target accepts.
+type Keys struct {
+	Publish, Secret, Mgmt string
+}
+
+// node is one server of a target: its base URL and, when it runs on this
+// machine under our control or its pid was given, its process ID.
+type node struct {
+	ID  string
+	URL string
+	PID int
+
+	// cmd and logPath are set for a node this process started.
+	cmd     *exec.Cmd
+	logPath string
+	exited  chan struct{}
+}
+
+// target is the deployment a scenario runs against: one node or a cluster.
+type target struct {
+	Nodes []*node
+	Keys  Keys
+	// started is true when bench started the nodes and must stop them.
+	started bool
+}
+
+// pids returns the known server process IDs.
+func (t *target) pids() []int {
+	var out []int
+	for _, n := range t.Nodes {
+		if n.PID > 0 {
+			out = append(out, n.PID)
+		}
+	}
+	return out
+}
+
+// pidsKnown reports whether every node's process is known, so that server
+// CPU and memory can be read.
+func (t *target) pidsKnown() bool { return len(t.pids()) == len(t.Nodes) }
+
+// serverSpec says how to start local servers.
+type serverSpec struct {
+	Binary string
+	// Dir holds the nodes' data directories and logs.
+	Dir  string
+	Keys Keys
+	// Extra flags for every node, such as --max-conns-per-ip.
+	Extra []string
+}
+
+// freePorts reserves n loopback ports by listening on :0, then releases
+// them for the servers to bind.
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("reserve a port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// startServers starts size nodes (1: a single node; more: a cluster that
+// bootstraps together) under spec.Dir/name and waits until every node
+// answers /ready and a publish succeeds.
+func startServers(ctx context.Context, spec serverSpec, name string, size int) (*target, error) {
+	ports, err := freePorts(2 * size)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{Keys: spec.Keys, started: true}
+	var peers []string
+	for i := range size {
+		peers = append(peers, fmt.Sprintf("n%d=127.0.0.1:%d", i+1, ports[2*i+1]))
+	}
+	for i := range size {
+		id := fmt.Sprintf("n%d", i+1)
+		dir := filepath.Join(spec.Dir, name, id)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.stop()
+			return nil, fmt.Errorf("start %s: %w", name, err)
+		}
+		args := []string{"serve",
+			"--http-addr", fmt.Sprintf("127.0.0.1:%d", ports[2*i]),
+			"--raft-addr", fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]),
+			"--data-dir", filepath.Join(dir, "data"),
+			"--node-id", id,
+			"--publish-key", spec.Keys.Publish,
+			"--secret-key", spec.Keys.Secret,
+			"--mgmt-key", spec.Keys.Mgmt,
+			"--log-level", "warn",
+		}
+		if size > 1 {
+			args = append(args, "--bootstrap-peers", strings.Join(peers, ","), "--cluster-secret", "bench-cluster-secret")
+		}
+		args = append(args, spec.Extra...)
+		n := &node{ID: id, URL: fmt.Sprintf("http://127.0.0.1:%d", ports[2*i]), logPath: filepath.Join(dir, "pushflo.log"), exited: make(chan struct{})}
+		logf, err := os.Create(n.logPath)
+		if err != nil {
+			t.stop()
+			return nil, fmt.Errorf("start %s: %w", name, err)
+		}
+		n.cmd = exec.Command(spec.Binary, args...)
+		n.cmd.Stdout, n.cmd.Stderr = logf, logf
+		n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		if err := n.cmd.Start(); err != nil {
+			logf.Close()
+			t.stop()
+			return nil, fmt.Errorf("start %s node %s: %w", name, id, err)
+		}
+		n.PID = n.cmd.Process.Pid
+		go func() {
+			_ = n.cmd.Wait()
+			logf.Close()
+			close(n.exited)
+		}()
+		t.Nodes = append(t.Nodes, n)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := t.waitReady(ctx); err != nil {
+		t.stop()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	return t, nil
+}
+
+// waitReady polls /ready on every node. A fresh cluster reports itself
+// catching up until its first write is applied, so after a few seconds a
+// warm-up message is published through any node.
+func (t *target) waitReady(ctx context.Context) error {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	warmed := false
+	start := time.Now()
+	for {
+		notReady := ""
+		for _, n := range t.Nodes {
+			if n.exited != nil {
+				select {
+				case <-n.exited:
+					return fmt.Errorf("node %s exited during start; see %s: %s", n.ID, n.logPath, tailFile(n.logPath, 800))
+				default:
+				}
+			}
+			resp, err := hc.Get(n.URL + "/ready")
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			if err != nil || resp.StatusCode != http.StatusOK {
+				notReady = n.ID
+				break
+			}
+		}
+		if notReady == "" {
+			return nil
+		}
+		if !warmed && time.Since(start) > 2*time.Second {
+			for _, n := range t.Nodes {
+				if _, err := postMessage(ctx, hc, n.URL, t.Keys.Secret, "bench-warmup", []byte(`{"content":{"warmup":true}}`)); err == nil {
+					warmed = true
+					break
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node %s not ready: %w", notReady, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// postMessage publishes body to channel through base with net/http and
+// returns the message ID. It serves setup and checks, not measurements.
+func postMessage(ctx context.Context, hc *http.Client, base, secret, channel string, body []byte) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/channels/"+channel+"/messages", strings.NewReader(string(body)))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("publish to %s: status %d: %s", base, resp.StatusCode, truncate(raw, 200))
+	}
+	var env struct {
+		Data struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil || env.Data.ID == "" {
+		return "", fmt.Errorf("publish to %s: no id in %s", base, truncate(raw, 200))
+	}
+	return env.Data.ID, nil
+}
+
+// roles asks the cluster who leads and returns each node's role
+// ("leader" or "follower") by node ID, matched on HTTP address.
+func (t *target) roles(ctx context.Context) (leader *node, followers []*node, err error) {
+	if len(t.Nodes) == 1 {
+		return t.Nodes[0], nil, nil
+	}
+	hc := &http.Client{Timeout: 3 * time.Second}
+	var lastErr error
+	for attempt := 0; attempt < 50 && ctx.Err() == nil; attempt++ {
+		for _, n := range t.Nodes {
+			leaderAddr, err := clusterLeader(ctx, hc, n.URL, t.Keys.Mgmt)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			for _, m := range t.Nodes {
+				if strings.TrimPrefix(m.URL, "http://") == leaderAddr {
+					leader = m
+				} else {
+					followers = append(followers, m)
+				}
+			}
+			if leader != nil {
+				return leader, followers, nil
+			}
+			followers = nil
+			lastErr = fmt.Errorf("leader's HTTP address %q is none of the target's nodes", leaderAddr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nil, nil, fmt.Errorf("find the leader: %w", lastErr)
+}
+
+// clusterLeader reads GET /api/v1/cluster on base and returns the leader's
+// HTTP address.
+func clusterLeader(ctx context.Context, hc *http.Client, base, mgmt string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/cluster", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+mgmt)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s/api/v1/cluster: status %d: %s", base, resp.StatusCode, truncate(raw, 200))
+	}
+	var env struct {
+		Data struct {
+			Leader  string `json:"leader"`
+			Members []struct {
+				ID       string `json:"id"`
+				HTTPAddr string `json:"httpAddr"`
+			} `json:"members"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return "", fmt.Errorf("GET %s/api/v1/cluster: %w", base, err)
+	}
+	for _, m := range env.Data.Members {
+		if m.ID == env.Data.Leader && env.Data.Leader != "" {
+			return m.HTTPAddr, nil
+		}
+	}
+	return "", fmt.Errorf("GET %s/api/v1/cluster: no leader yet", base)
+}
+
+// stop ends the nodes bench started: SIGTERM, then SIGKILL after 5 s.
+func (t *target) stop() {
+	if t == nil || !t.started {
+		return
+	}
+	for _, n := range t.Nodes {
+		if n.cmd != nil && n.cmd.Process != nil {
+			_ = n.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	}
+	for _, n := range t.Nodes {
+		if n.cmd == nil || n.cmd.Process == nil {
+			continue
+		}
+		select {
+		case <-n.exited:
+		case <-time.After(5 * time.Second):
+			_ = n.cmd.Process.Kill()
+			<-n.exited
+		}
+	}
+}
+
+// checkAlive returns an error naming any started node that has exited.
+func (t *target) checkAlive() error {
+	var dead []string
+	for _, n := range t.Nodes {
+		if n.exited == nil {
+			continue
+		}
+		select {
+		case <-n.exited:
+			dead = append(dead, fmt.Sprintf("%s (log %s: %s)", n.ID, n.logPath, tailFile(n.logPath, 400)))
+		default:
+		}
+	}
+	if len(dead) > 0 {
+		return errors.New("server exited: " + strings.Join(dead, "; "))
+	}
+	return nil
+}
+
+// tailFile returns the last n bytes of a file, for error messages.
+func tailFile(path string, n int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	off := max(0, st.Size()-n)
+	b := make([]byte, st.Size()-off)
+	_, _ = f.ReadAt(b, off)
+	return strings.TrimSpace(string(b))
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}

@@ -232,4 +232,3 @@ func (s *subscribers) tally(acked []int64) tally {
 	}
 	return t
 }
-

@@ -305,14 +305,14 @@ func (s *Subscription) deliverMessage(ctx context.Context, m Message) (bool, err
 		s.mu.Unlock()
 		return false, nil
 	}
+	// Count it before handing it on, so a reader that has the event sees
+	// it in Stats and LastID; a failed emit means the subscription is over.
+	s.last = m.ID
+	s.stats.Delivered++
 	s.mu.Unlock()
 	if err := s.emit(ctx, Event{Kind: EventMessage, Message: m}); err != nil {
 		return false, err
 	}
-	s.mu.Lock()
-	s.last = m.ID
-	s.stats.Delivered++
-	s.mu.Unlock()
 	return true, nil
 }
 

@@ -239,10 +239,30 @@ func (b *Batch) Expire(channel string, through uint64) int64 {
 	}
 	b.deleteRange(messagePrefix(channel), end)
 	b.expired = append(b.expired, [2][]byte{messagePrefix(channel), end})
+	b.dropIdemThrough(channel, last)
 	c.MessageCount -= n
 	c.Bytes -= bytes
 	c.DroppedPos = last
 	return n
+}
+
+// dropIdemThrough deletes the channel's idempotency keys whose message is
+// at or below a position: their window (the message's retention) is over.
+func (b *Batch) dropIdemThrough(channel string, through uint64) {
+	p := idemKey(channel, "")
+	b.s.mu.RLock()
+	defer b.s.mu.RUnlock()
+	it, err := b.s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		b.err = err
+		return
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		if len(it.Value()) == 8 && binary.BigEndian.Uint64(it.Value()) <= through {
+			b.b.Delete(append([]byte(nil), it.Key()...), nil)
+		}
+	}
 }
 
 // SetApplied records index as applied; for Raft entries that carry no

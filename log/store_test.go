@@ -411,3 +411,35 @@ func FuzzParseID(f *testing.F) {
 		}
 	})
 }
+
+func TestStore_ExpireDropsIdempotencyKeys(t *testing.T) {
+	s := openTest(t, Config{Dir: "/s", FS: vfs.NewMem()})
+	b := s.NewBatch()
+	r := b.Append(1, 10, []Entry{{Channel: "c", IdempotencyKey: "k", Content: []byte(`{}`)}, {Channel: "c", IdempotencyKey: "k2", Content: []byte(`{}`)}})
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	b = s.NewBatch()
+	if n := b.Expire("c", r[0].Message.Position); n != 1 {
+		t.Fatalf("expired %d, want 1", n)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, closer, err := s.db.Get(idemKey("c", "k")); err == nil {
+		closer.Close()
+		t.Fatal("idempotency key of an expired message survived")
+	}
+	if _, closer, err := s.db.Get(idemKey("c", "k2")); err != nil {
+		t.Fatal("idempotency key of a retained message was dropped")
+	} else {
+		closer.Close()
+	}
+	// After expiry the key is free: a publish with it appends anew.
+	b = s.NewBatch()
+	res := b.Append(2, 20, []Entry{{Channel: "c", IdempotencyKey: "k", Content: []byte(`{}`)}})
+	b.Commit()
+	if res[0].Duplicate {
+		t.Fatal("an expired idempotency key still deduplicated")
+	}
+}

@@ -80,8 +80,10 @@ type Config struct {
 	ElectionTimeout    time.Duration
 	LeaderLeaseTimeout time.Duration
 	// CommitTimeout is how long a leader waits with nothing to send before
-	// it tells followers the commit index; default 5ms, so followers apply
+	// it tells followers the commit index; default 2ms, so followers apply
 	// (and deliver) committed entries without waiting for a heartbeat.
+	// hashicorp/raft has no push on commit: on an idle cluster a follower
+	// learns of a commit between one and two CommitTimeouts late.
 	CommitTimeout time.Duration
 	// SnapshotThreshold is how many entries since the last snapshot trigger
 	// a new one; default 8192. SnapshotInterval is how often that is
@@ -121,7 +123,7 @@ func (c *Config) ensureDefaults() {
 		c.LeaderLeaseTimeout = 250 * time.Millisecond
 	}
 	if c.CommitTimeout <= 0 {
-		c.CommitTimeout = 5 * time.Millisecond
+		c.CommitTimeout = 2 * time.Millisecond
 	}
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = 8192

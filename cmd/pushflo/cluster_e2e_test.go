@@ -266,6 +266,17 @@ func TestCluster_SnapshotInstallAndMembership(t *testing.T) {
 	if err != nil || len(s.Members) != 3 {
 		t.Fatalf("status after remove: %+v %v", s, err)
 	}
+	// A non-voting member replicates and serves subscribers and reads.
+	n5 := newProc(t, "n5", t.TempDir()+"/n5", "--join", "http://"+via.httpAddr, "--nonvoter")
+	n5.start()
+	n5.waitReady()
+	if h5 := history(t, n5, "snap"); fmt.Sprint(h5) != fmt.Sprint(hv) {
+		t.Fatalf("non-voter lists %d messages, others %d", len(h5), len(hv))
+	}
+	st, b, err := call("GET", "http://"+via.httpAddr+"/api/v1/cluster", mgmtKey, "")
+	if err != nil || st != 200 || !strings.Contains(string(b), `"id":"n5"`) || !strings.Contains(string(b), `"suffrage":"Nonvoter"`) {
+		t.Fatalf("status with a non-voter: %d %s %v", st, b, err)
+	}
 	if !installed {
 		t.Fatal("the rejoined node never installed a snapshot; the snapshot path went untested")
 	}

@@ -30,7 +30,7 @@ type serveFlags struct {
 	retentionRules                                 string
 	logLevel                                       string
 	snapshotThreshold, trailingLogs                uint64
-	snapshotInterval                               time.Duration
+	snapshotInterval, commitTimeout                time.Duration
 	maxSubs, maxConnsPerIP, queueFrames            int
 	pingInterval                                   time.Duration
 }
@@ -55,6 +55,7 @@ func runServe(args []string) error {
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 8192, "Raft entries between snapshots")
 	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 30*time.Second, "how often Raft checks whether a snapshot is due")
+	fs.DurationVar(&f.commitTimeout, "commit-timeout", 2*time.Millisecond, "how soon an idle leader tells followers what is committed (bounds cross-node delivery latency)")
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 10240, "Raft entries kept after a snapshot, for followers to catch up without one")
 	fs.IntVar(&f.maxSubs, "max-subscriptions-per-conn", 100, "subscriptions one connection may hold")
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 10000, "WebSocket and SSE connections one address may hold")
@@ -101,7 +102,7 @@ func runServe(args []string) error {
 	node, err := raftnode.Open(raftnode.Config{
 		NodeID: f.nodeID, Dir: filepath.Join(f.dataDir, "raft"), RaftAddr: f.raftAddr, AdvertiseAddr: f.advertise,
 		HTTPAddr: f.httpAddr, Secret: sec.ClusterSecret, BootstrapPeers: peers, Join: f.join != "", Store: store,
-		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, TrailingLogs: f.trailingLogs, Logger: logger,
+		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, CommitTimeout: f.commitTimeout, TrailingLogs: f.trailingLogs, Logger: logger,
 	})
 	if err != nil {
 		return err

@@ -23,6 +23,10 @@ type delivery struct {
 	sse     []byte
 }
 
+// wsMessageFrame is a delivery. The flat fields are protocol.md's; the
+// nested Message repeats them in the shape the hosted service's own SDK
+// (@pushflodev/sdk, PushFloClient) reads — message.id, message.content —
+// so that SDK works unmodified.
 type wsMessageFrame struct {
 	Type      string          `json:"type"`
 	Channel   string          `json:"channel"`
@@ -31,13 +35,15 @@ type wsMessageFrame struct {
 	ClientID  string          `json:"clientId"`
 	Data      json.RawMessage `json:"data"`
 	Timestamp int64           `json:"timestamp"`
+	Message   messageJSON     `json:"message"`
 }
 
 // wsFrame returns the WebSocket message frame, prepared once.
 func (d *delivery) wsFrame() *websocket.PreparedMessage {
 	d.wsOnce.Do(func() {
 		b, _ := json.Marshal(wsMessageFrame{Type: "message", Channel: d.msg.Channel, MessageID: d.msg.ID(),
-			EventType: d.msg.EventType, ClientID: d.msg.ClientID, Data: d.msg.Content, Timestamp: d.msg.Time})
+			EventType: d.msg.EventType, ClientID: d.msg.ClientID, Data: d.msg.Content, Timestamp: d.msg.Time,
+			Message: toJSON(&d.msg)})
 		d.ws, _ = websocket.NewPreparedMessage(websocket.TextMessage, b)
 	})
 	return d.ws

@@ -114,6 +114,11 @@ func TestWS_ConnectSubscribeReceive(t *testing.T) {
 	if m["data"].(map[string]any)["status"] != "shipped" || m["timestamp"].(float64) <= 0 {
 		t.Fatalf("message = %v", m)
 	}
+	// The nested form the hosted SDK reads.
+	nested := m["message"].(map[string]any)
+	if nested["id"] != id || nested["eventType"] != "test" || nested["content"].(map[string]any)["status"] != "shipped" || nested["timestamp"] != m["timestamp"] {
+		t.Fatalf("nested message = %v", nested)
+	}
 	c.send(`{"type":"ping"}`)
 	if p := c.expect("pong"); p["timestamp"].(float64) <= 0 {
 		t.Fatalf("pong = %v", p)

@@ -137,6 +137,7 @@ export class SSETransport implements Transport {
           this.finish(`SSE stream for ${channel} refused: ${res.status}`, err);
         } else if (res.status === 403 || res.status === 404 || res.status === 400) {
           // About this channel only: report it, drop the stream, keep the rest.
+          stop();
           this.streams.delete(channel);
           this.markOpen();
           this.on.error(err);

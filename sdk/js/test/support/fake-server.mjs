@@ -40,6 +40,11 @@ export async function startFakeServer(opts = {}) {
       return;
     }
     const channels = url.searchParams.getAll('channel');
+    if (channels.some((c) => c.startsWith('private-'))) {
+      res.writeHead(403, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ success: false, error: 'private channel', code: 'FORBIDDEN' }));
+      return;
+    }
     const after = url.searchParams.get('lastEventId') ?? req.headers['last-event-id'];
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store' });
     res.write(': hello\n\n');

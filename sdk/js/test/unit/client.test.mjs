@@ -261,3 +261,25 @@ test('PushFloClient_NoWebSocketFallsBack', async (t) => {
   await client.connect();
   assert.equal(client.transport, 'sse');
 });
+
+test('PushFloClient_LeavesNoTimersBehind', async (t) => {
+  // Timers left running would keep a Node process alive after destroy(),
+  // and a stray SSE idle timer would later cut a healthy connection.
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  for (const transports of [['websocket'], ['sse']]) {
+    const server = await startFakeServer();
+    const client = new PushFloClient({ publishKey: 'pub_test', baseUrl: server.url, WebSocket, transports, ...fast });
+    const errors = [];
+    client.subscribe('private-x', { onError: (e) => errors.push(e) });
+    const c = collector(client, 'ch');
+    await client.connect();
+    await waitFor(() => errors.length === 1, `FORBIDDEN over ${transports[0]}`);
+    await waitFor(() => (transports[0] === 'sse' ? server.sseClientCount() === 1 : server.state.frames.length >= 2), 'subscribed');
+    server.publish('ch', { n: 1 });
+    await waitFor(() => c.got.length === 1, 'message');
+    client.destroy();
+    await server.close();
+  }
+  await waitFor(() => timers() <= before, `no timers left (before ${before}, now ${timers()})`, 2000);
+});

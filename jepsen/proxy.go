@@ -27,15 +27,19 @@ import (
 type Proxy struct {
 	ln     net.Listener
 	target string
+	dial   func() (net.Conn, error)
+	source func(net.Conn) string
 
 	mu sync.Mutex // guards the fields below
-	// faults is the current fault setting; changed is closed and replaced
-	// whenever it changes, waking every pump.
-	faults  Faults
-	changed chan struct{}
-	conns   map[*proxyConn]struct{}
-	rng     *rand.Rand
-	closed  bool
+	// faults is the current fault setting; bySource overrides it for the
+	// connections whose source (ProxyConfig.Source) is a key. changed is
+	// closed and replaced whenever either changes, waking every pump.
+	faults   Faults
+	bySource map[string]Faults
+	changed  chan struct{}
+	conns    map[*proxyConn]struct{}
+	rng      *rand.Rand
+	closed   bool
 
 	wg sync.WaitGroup
 }
@@ -62,16 +66,48 @@ func StartProxy(listenAddr, target string, seed uint64) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy listen %s: %w", listenAddr, err)
 	}
+	return NewProxy(ProxyConfig{Listener: ln, Target: target, Seed: seed}), nil
+}
+
+// ProxyConfig describes a Proxy built by NewProxy.
+type ProxyConfig struct {
+	// Listener accepts the connections to forward. Required; the Proxy
+	// closes it.
+	Listener net.Listener
+	// Target is the address forwarded to, for Dial and for reports.
+	Target string
+	// Dial opens the upstream connection. Default: TCP to Target within 5s.
+	// A network namespace harness dials from inside the node's namespace.
+	Dial func() (net.Conn, error)
+	// Source names where an accepted connection comes from (a node ID), so
+	// SetSourceFaults can treat the links into the target one by one.
+	// Default: every connection has source "".
+	Source func(net.Conn) string
+	// Seed makes the jitter and loss draws reproducible.
+	Seed uint64
+}
+
+// NewProxy starts forwarding the connections cfg.Listener accepts.
+func NewProxy(cfg ProxyConfig) *Proxy {
 	p := &Proxy{
-		ln:      ln,
-		target:  target,
-		changed: make(chan struct{}),
-		conns:   map[*proxyConn]struct{}{},
-		rng:     rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		ln:       cfg.Listener,
+		target:   cfg.Target,
+		dial:     cfg.Dial,
+		source:   cfg.Source,
+		bySource: map[string]Faults{},
+		changed:  make(chan struct{}),
+		conns:    map[*proxyConn]struct{}{},
+		rng:      rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+	}
+	if p.dial == nil {
+		p.dial = func() (net.Conn, error) { return net.DialTimeout("tcp", p.target, 5*time.Second) }
+	}
+	if p.source == nil {
+		p.source = func(net.Conn) string { return "" }
 	}
 	p.wg.Add(1)
 	go p.accept()
-	return p, nil
+	return p
 }
 
 // Addr returns the address clients should dial.
@@ -83,16 +119,31 @@ func (p *Proxy) Target() string { return p.target }
 // SetFaults replaces the fault setting. Cut closes open connections at once;
 // lifting Stall releases held traffic in order.
 func (p *Proxy) SetFaults(f Faults) {
-	if f.LossPenalty <= 0 {
-		f.LossPenalty = 200 * time.Millisecond
-	}
 	p.mu.Lock()
-	p.faults = f
+	p.faults = f.withDefaults()
+	p.changedLocked()
+}
+
+// SetSourceFaults replaces the per-source settings: a connection whose
+// source (ProxyConfig.Source) is a key of m gets that setting instead of
+// the one given to SetFaults. Nil or empty removes every override.
+func (p *Proxy) SetSourceFaults(m map[string]Faults) {
+	p.mu.Lock()
+	p.bySource = map[string]Faults{}
+	for k, f := range m {
+		p.bySource[k] = f.withDefaults()
+	}
+	p.changedLocked()
+}
+
+// changedLocked wakes the pumps and closes the connections now cut. It
+// requires p.mu held and releases it.
+func (p *Proxy) changedLocked() {
 	close(p.changed)
 	p.changed = make(chan struct{})
 	var cut []*proxyConn
-	if f.Cut {
-		for c := range p.conns {
+	for c := range p.conns {
+		if p.faultsForLocked(c.src).Cut {
 			cut = append(cut, c)
 		}
 	}
@@ -102,15 +153,36 @@ func (p *Proxy) SetFaults(f Faults) {
 	}
 }
 
-// Faults returns the current fault setting.
+func (f Faults) withDefaults() Faults {
+	if f.LossPenalty <= 0 {
+		f.LossPenalty = 200 * time.Millisecond
+	}
+	return f
+}
+
+// faultsForLocked returns the setting for connections from src. It
+// requires p.mu held.
+func (p *Proxy) faultsForLocked(src string) Faults {
+	if f, ok := p.bySource[src]; ok {
+		return f
+	}
+	return p.faults
+}
+
+// Faults returns the current fault setting (without per-source overrides).
 func (p *Proxy) Faults() Faults {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.faults
 }
 
-// Heal removes every fault.
-func (p *Proxy) Heal() { p.SetFaults(Faults{}) }
+// Heal removes every fault, per-source overrides included.
+func (p *Proxy) Heal() {
+	p.mu.Lock()
+	p.faults = Faults{}.withDefaults()
+	p.bySource = map[string]Faults{}
+	p.changedLocked()
+}
 
 // Close stops listening, closes every connection and waits for the proxy's
 // goroutines.
@@ -138,12 +210,9 @@ func (p *Proxy) accept() {
 			return
 		}
 		p.mu.Lock()
-		refuse := p.faults.Cut || p.closed
+		closed := p.closed
 		p.mu.Unlock()
-		if refuse {
-			if tc, ok := down.(*net.TCPConn); ok {
-				_ = tc.SetLinger(0) // reset, like a refused path
-			}
+		if closed {
 			down.Close()
 			continue
 		}
@@ -152,8 +221,17 @@ func (p *Proxy) accept() {
 	}
 }
 
+// refuse resets a connection, like a refused path.
+func refuse(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	c.Close()
+}
+
 // proxyConn is one client connection and its upstream.
 type proxyConn struct {
+	src      string
 	down, up net.Conn
 	once     sync.Once
 	ctx      context.Context
@@ -172,15 +250,23 @@ func (c *proxyConn) close() {
 
 func (p *Proxy) serve(down net.Conn) {
 	defer p.wg.Done()
-	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	src := p.source(down)
+	p.mu.Lock()
+	cut := p.faultsForLocked(src).Cut
+	p.mu.Unlock()
+	if cut {
+		refuse(down)
+		return
+	}
+	up, err := p.dial()
 	if err != nil {
 		down.Close()
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &proxyConn{down: down, up: up, ctx: ctx, cancel: cancel}
+	c := &proxyConn{src: src, down: down, up: up, ctx: ctx, cancel: cancel}
 	p.mu.Lock()
-	if p.closed || p.faults.Cut {
+	if p.closed || p.faultsForLocked(src).Cut {
 		p.mu.Unlock()
 		c.close()
 		return
@@ -219,7 +305,7 @@ func (p *Proxy) pump(c *proxyConn, src, dst net.Conn) {
 			buf := make([]byte, 32<<10)
 			n, err := src.Read(buf)
 			if n > 0 {
-				due := time.Now().Add(p.holdFor())
+				due := time.Now().Add(p.holdFor(c.src))
 				if due.Before(last) {
 					due = last // never reorder
 				}
@@ -237,7 +323,7 @@ func (p *Proxy) pump(c *proxyConn, src, dst net.Conn) {
 		}
 	}()
 	for ch := range q {
-		if err := p.waitDeliverable(c.ctx, ch.due); err != nil {
+		if err := p.waitDeliverable(c.ctx, c.src, ch.due); err != nil {
 			c.close()
 			return
 		}
@@ -258,25 +344,27 @@ func (p *Proxy) pump(c *proxyConn, src, dst net.Conn) {
 }
 
 // holdFor draws how long a chunk read now is held.
-func (p *Proxy) holdFor() time.Duration {
+func (p *Proxy) holdFor(src string) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d := p.faults.Delay
-	if p.faults.Jitter > 0 {
-		d += time.Duration(p.rng.Int64N(int64(p.faults.Jitter)))
+	f := p.faultsForLocked(src)
+	d := f.Delay
+	if f.Jitter > 0 {
+		d += time.Duration(p.rng.Int64N(int64(f.Jitter)))
 	}
-	if p.faults.LossRate > 0 && p.rng.Float64() < p.faults.LossRate {
-		d += p.faults.LossPenalty
+	if f.LossRate > 0 && p.rng.Float64() < f.LossRate {
+		d += f.LossPenalty
 	}
 	return d
 }
 
 // waitDeliverable returns once due has passed and no stall is on, or with
 // an error when the connection ends first.
-func (p *Proxy) waitDeliverable(ctx context.Context, due time.Time) error {
+func (p *Proxy) waitDeliverable(ctx context.Context, src string, due time.Time) error {
 	for {
 		p.mu.Lock()
-		stall, cut, changed := p.faults.Stall, p.faults.Cut, p.changed
+		f := p.faultsForLocked(src)
+		stall, cut, changed := f.Stall, f.Cut, p.changed
 		p.mu.Unlock()
 		if cut {
 			return errors.New("proxy cut")

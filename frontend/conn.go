@@ -34,6 +34,8 @@ type conn struct {
 	subs    map[string]*subscription // by channel (WebSocket); guarded by mu
 	// kick starts or wakes the writer. Requires mu held.
 	kick func()
+	// ping, when set, sends a transport-level ping (WebSocket).
+	ping func()
 
 	done     chan struct{} // closed when the connection has ended
 	doneOnce sync.Once

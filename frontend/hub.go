@@ -128,6 +128,32 @@ func (h *hub) tail(ctx context.Context) {
 	}
 }
 
+// pingAll pings every WebSocket each interval until ctx ends: one
+// goroutine for all connections instead of one each.
+func (h *hub) pingAll(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	var conns []*conn
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.RLock()
+		conns = conns[:0]
+		for c := range h.conns {
+			if c.ping != nil {
+				conns = append(conns, c)
+			}
+		}
+		h.mu.RUnlock()
+		for _, c := range conns {
+			c.ping()
+		}
+	}
+}
+
 // resyncAll makes every subscription catch up from the log.
 func (h *hub) resyncAll() {
 	h.mu.RLock()

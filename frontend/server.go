@@ -153,10 +153,14 @@ func New(cfg Config, node Node, store *log.Store) (*Server, error) {
 
 // Serve runs the tailer and serves HTTP on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		s.hub.tail(s.ctx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.hub.pingAll(s.ctx, s.cfg.PingInterval)
 	}()
 	err := s.http.Serve(ln)
 	if errors.Is(err, net.ErrClosed) {

@@ -94,6 +94,7 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 	c := newConn(s, "websocket", p, clientID, ip)
 	w := &wsWriter{c: c, ws: ws}
 	c.kick = w.kick
+	c.ping = w.ping
 	s.hub.addConn(c)
 	defer s.hub.removeConn(c)
 	// The socket belongs to fasthttp again once this handler returns: stop
@@ -105,15 +106,10 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 	}
 
 	ws.SetReadLimit(maxReadBytes)
-	deadline := func() { ws.SetReadDeadline(time.Now().Add(2*s.cfg.PingInterval + 5*time.Second)) }
+	deadline := func() { ws.SetReadDeadline(time.Now().Add(s.cfg.PingInterval * 5 / 2)) }
 	ws.SetPongHandler(func(string) error { deadline(); return nil })
 	c.push(controlFrame(connectedFrame{Type: "connected", ClientID: clientID, Timestamp: time.Now().UnixMilli()}))
 	limiter := rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		s.pingLoop(c, ws)
-	}()
 	for {
 		deadline()
 		mt, data, err := ws.ReadMessage()
@@ -128,21 +124,14 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 	}
 }
 
-// pingLoop pings the client every PingInterval until the connection ends;
-// a client that answers nothing for two intervals hits the read deadline
-// and is closed.
-func (s *Server) pingLoop(c *conn, ws *websocket.Conn) {
-	t := time.NewTicker(s.cfg.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.done:
-			return
-		case <-t.C:
-			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
-				return
-			}
-		}
+// ping sends a WebSocket ping; the hub's pinger calls it for every
+// connection each PingInterval. A client that answers nothing for two
+// intervals hits the read deadline and is closed.
+func (w *wsWriter) ping() {
+	w.pingMu.Lock()
+	defer w.pingMu.Unlock()
+	if !w.dead {
+		w.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second))
 	}
 }
 
@@ -280,8 +269,12 @@ type wsWriter struct {
 	ws      *websocket.Conn
 	running bool // guarded by c.mu
 	closed  bool // guarded by c.mu
-	// wg tracks the writer and pinger goroutines.
+	// wg tracks the writer goroutine.
 	wg sync.WaitGroup
+	// pingMu serialises pings with the end of the connection: once dead,
+	// the socket is fasthttp's again and must not be touched.
+	pingMu sync.Mutex
+	dead   bool
 }
 
 // kick starts the writer if it is not running. Requires c.mu held.
@@ -293,9 +286,9 @@ func (w *wsWriter) kick() {
 	}
 }
 
-// stop waits for the writer and pinger to end; no writer starts after.
-// Called after conn.finish, so a running writer sends the close reason
-// and stops.
+// stop waits for the writer to end and disables pings; no writer starts
+// after. Called after conn.finish, so a running writer sends the close
+// reason and stops.
 func (w *wsWriter) stop() {
 	w.c.mu.Lock()
 	if !w.running {
@@ -303,6 +296,9 @@ func (w *wsWriter) stop() {
 	}
 	w.c.mu.Unlock()
 	w.wg.Wait()
+	w.pingMu.Lock()
+	w.dead = true
+	w.pingMu.Unlock()
 }
 
 func (w *wsWriter) drain() {

@@ -453,3 +453,37 @@ func TestWS_ResumePastRetention(t *testing.T) {
 		t.Fatalf("since past retention = %v", sc)
 	}
 }
+
+// TestWS_DeadClientClosed: a client that stops answering (no pong, no
+// frames) is closed by the server after its pings go unanswered, while a
+// live one that answers stays.
+func TestWS_DeadClientClosed(t *testing.T) {
+	ts := startServer(t, func(c *Config) { c.PingInterval = 100 * time.Millisecond })
+	live := ts.dialWS(testKeys.Publish)
+	live.expect("connected")
+	// The live client's reads answer pings (the library's default handler).
+	go func() {
+		for {
+			if _, _, err := live.ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	dead := ts.dialWS(testKeys.Publish) // never reads again: no pongs
+	_ = dead
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ts.srv.hub.mu.RLock()
+		n := len(ts.srv.hub.conns)
+		ts.srv.hub.mu.RUnlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still open; the silent one was never closed", n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The one left is the live one: it still works.
+	live.send(`{"type":"ping"}`)
+}

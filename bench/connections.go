@@ -44,6 +44,7 @@ func (r *runner) connections(ctx context.Context, t *target, n int) Result {
 		res.Error = err.Error()
 		return res
 	}
+	rtBefore, rtErr := scrapeRuntime(ctx, nd.URL)
 
 	var c counters
 	conns := make([]*wsConn, n)
@@ -116,7 +117,13 @@ func (r *runner) connections(ctx context.Context, t *target, n int) Result {
 		res.Error = err.Error()
 	}
 	if cs.Connected > 0 {
-		cs.BytesPerConn = float64(cs.RSSAfterBytes-cs.RSSBeforeBytes) / float64(cs.Connected)
+		n := float64(cs.Connected)
+		cs.BytesPerConn = float64(cs.RSSAfterBytes-cs.RSSBeforeBytes) / n
+		if rtAfter, err := scrapeRuntime(ctx, nd.URL); err == nil && rtErr == nil {
+			cs.GoroutinesPerConn = (rtAfter.Goroutines - rtBefore.Goroutines) / n
+			cs.StackBytesPerConn = (rtAfter.StackInuse - rtBefore.StackInuse) / n
+			cs.HeapBytesPerConn = (rtAfter.HeapInuse - rtBefore.HeapInuse) / n
+		}
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

@@ -82,6 +82,9 @@ func cpuUse(a, b cpuSample, serversKnown bool) CPUUse {
 		u.Limit = fmt.Sprintf("server CPU unknown; generator used %.2f of %d cores", u.GeneratorCores, u.Cores)
 	case total < 0.85*cores:
 		u.Limit = fmt.Sprintf("not CPU-bound: %.2f of %d cores busy (generator %.2f, server %.2f, other %.2f)", total, u.Cores, u.GeneratorCores, u.ServerCores, u.OtherCores)
+	case u.OtherCores > u.ServerCores && u.OtherCores > u.GeneratorCores:
+		u.Limit = fmt.Sprintf("CPU-contended by other processes: %.2f of %d cores busy, of which other processes on the machine took %.2f (server %.2f, generator %.2f)", total, u.Cores, u.OtherCores, u.ServerCores, u.GeneratorCores)
+		return u
 	case u.GeneratorCores >= u.ServerCores:
 		u.GeneratorBound = true
 		u.Limit = fmt.Sprintf("generator-bound: CPU saturated (%.2f of %d cores) and the generator used %.2f cores, more than the server's %.2f", total, u.Cores, u.GeneratorCores, u.ServerCores)

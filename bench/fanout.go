@@ -48,10 +48,13 @@ func (r *runner) fanout(ctx context.Context, t *target, spec fanoutSpec) Result 
 	}
 	res.ConnectSeconds = time.Since(t0).Seconds()
 
-	workers := min(64, max(4, spec.Rate/50))
+	// Enough concurrent requests that slow acknowledgements do not hold
+	// the schedule back: 64, or more at high rates.
+	workers := max(64, spec.Rate/20)
 	p := newPoster(spec.PubNodes, t.Keys.Secret, workers, r.opts.payload)
 	defer p.close()
 
+	slowBefore := t.slowConsumers(ctx)
 	smp := r.prog.startSampler(spec.Name, &c)
 	cpuA := takeCPU(t.pids())
 	start := time.Now()
@@ -83,11 +86,20 @@ func (r *runner) fanout(ctx context.Context, t *target, spec fanoutSpec) Result 
 	subs.close()
 
 	tl := subs.tally(st.AckedByChannel)
+	res.SlowConsumers = t.slowConsumers(ctx) - slowBefore
 	res.Seconds = elapsed.Seconds()
 	res.Publish = &st
 	res.PublishLatency = summarise(st.latency.merged())
 	res.PublishesPerSec = float64(st.Acked) / spec.Duration.Seconds()
 	res.Delivery = summarise(rec.merged())
+	if subs.byNode != nil {
+		res.DeliveryByNode = map[string]*Latency{}
+		for i, nr := range subs.byNode {
+			l := summarise(nr.merged())
+			l.Curve = nil
+			res.DeliveryByNode[spec.SubNodes[i].ID+" ("+t.role(spec.SubNodes[i])+")"] = l
+		}
+	}
 	res.Expected, res.Received, res.Lost, res.Extra, res.Disordered = tl.Expected, tl.Received, tl.Lost, tl.Extra, tl.Disordered
 	res.Cut, res.FirstCut = tl.Cut, tl.FirstCut
 	res.DeliveriesPerSec = float64(tl.Received) / elapsed.Seconds()

@@ -234,9 +234,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (string, 
 		}
 		bin, _ = filepath.Abs(bin)
 		rep.Machine.Binary = bin
+		if f, err := probeFsync(work, "start", 300); err == nil {
+			rep.Fsync = append(rep.Fsync, f)
+		}
 		rep.Results, err = r.runLocal(ctx, serverSpec{Binary: bin, Dir: work, Keys: o.keys})
 		if err != nil {
 			return "", err
+		}
+		if f, err := probeFsync(work, "end", 300); err == nil {
+			rep.Fsync = append(rep.Fsync, f)
 		}
 	}
 	if err != nil {
@@ -274,7 +280,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (string, 
 func (r *runner) runLocal(ctx context.Context, spec serverSpec) ([]Result, error) {
 	var results []Result
 	o := r.opts
-	singleNames := []string{"fanout-ws-1node", "fanout-sse-1node", "fanout-heavy-ws-1node", "throughput-1node", "replay-ws-1node", "replay-sse-1node"}
+	counts, _ := o.publisherCounts()
+	singleNames := []string{"fanout-ws-1node", "fanout-sse-1node", "fanout-heavy-ws-1node", "replay-ws-1node", "replay-sse-1node"}
+	clusterNames := []string{"fanout-ws-3node", "fanout-sse-3node", "crossnode-ws-3node"}
+	for _, k := range counts {
+		singleNames = append(singleNames, fmt.Sprintf("throughput-1node-%d", k))
+		clusterNames = append(clusterNames, fmt.Sprintf("throughput-3node-leader-%d", k), fmt.Sprintf("throughput-3node-follower-%d", k))
+	}
 	if anyWanted(o, singleNames) {
 		r.prog.logf("starting one node…")
 		t, err := startServers(ctx, spec, "single", 1)
@@ -295,7 +307,6 @@ func (r *runner) runLocal(ctx context.Context, spec serverSpec) ([]Result, error
 		results = append(results, r.connections(ctx, t, o.connections))
 		t.stop()
 	}
-	clusterNames := []string{"fanout-ws-3node", "fanout-sse-3node", "throughput-3node", "crossnode-ws-3node"}
 	if anyWanted(o, clusterNames) && ctx.Err() == nil {
 		r.prog.logf("starting a three-node cluster…")
 		t, err := startServers(ctx, spec, "cluster", 3)

@@ -5,19 +5,22 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 )
 
 // Report is everything one run wrote: the JSON file's content.
 type Report struct {
-	Started  time.Time   `json:"started"`
-	Finished time.Time   `json:"finished"`
-	Command  string      `json:"command"`
-	Machine  Machine     `json:"machine"`
-	Smoke    bool        `json:"smoke"`
-	Results  []Result    `json:"results"`
-	Targets  []TargetRow `json:"targets"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Command  string    `json:"command"`
+	Machine  Machine   `json:"machine"`
+	Smoke    bool      `json:"smoke"`
+	// Fsync is the disk's sync latency at the start and end of the run.
+	Fsync   []FsyncProbe `json:"fsync"`
+	Results []Result     `json:"results"`
+	Targets []TargetRow  `json:"targets"`
 	// Hosted compares each fan-out with the hosted service's advertised
 	// publish-to-receipt latency.
 	Hosted []TargetRow `json:"hosted"`
@@ -185,6 +188,10 @@ func markdown(rep *Report, plots []string) string {
 	p("`%s` on %d cores (%s), %s RAM, Linux %s, %s; run took %s. The load generator and every server share these cores.",
 		rep.Command, m.Cores, m.CPU, m.MemTotal, m.Kernel, m.GoVersion, rep.Finished.Sub(rep.Started).Round(time.Second))
 	p("")
+	for _, f := range rep.Fsync {
+		p("Disk fdatasync of 4 KiB at the %s: p50 %s ms, p99 %s ms, max %s ms (%d syncs).", f.When, ms(f.P50Ms), ms(f.P99Ms), ms(f.MaxMs), f.Count)
+	}
+	p("")
 	p("## Targets")
 	p("")
 	p("| scenario | goal | measured | met |")
@@ -231,6 +238,18 @@ func markdown(rep *Report, plots []string) string {
 				ms(l.P50Ms), ms(l.P90Ms), ms(l.P99Ms), ms(l.P999Ms), ms(l.MaxMs), fmtNum(r.DeliveriesPerSec), lostCell(&r), cpuCell(r.CPU), limitCell(&r))
 		}
 		p("")
+		for _, r := range fan {
+			if len(r.DeliveryByNode) == 0 {
+				continue
+			}
+			var parts []string
+			for _, k := range sortedKeys(r.DeliveryByNode) {
+				l := r.DeliveryByNode[k]
+				parts = append(parts, fmt.Sprintf("%s p50 %s / p99 %s ms", k, ms(l.P50Ms), ms(l.P99Ms)))
+			}
+			p("- %s, by the subscribers' node: %s.", r.Name, strings.Join(parts, "; "))
+		}
+		p("")
 	}
 	if len(thr) > 0 {
 		p("## Publish throughput (closed loop, keep-alive, acknowledged = committed by a majority)")
@@ -254,12 +273,12 @@ func markdown(rep *Report, plots []string) string {
 	if len(conns) > 0 {
 		p("## Idle connections")
 		p("")
-		p("| scenario | connected / asked | time to connect | connects/s | server RSS before → after | per connection | alive after | CPU gen / server / other |")
-		p("|---|---|---|---|---|---|---|---|")
+		p("| scenario | connected / asked | time to connect | connects/s | server RSS before → after | RSS per connection | of which Go stack / heap | goroutines per connection | alive after | CPU gen / server / other |")
+		p("|---|---|---|---|---|---|---|---|---|---|")
 		for _, r := range conns {
 			c := r.Connections
-			p("| %s | %d / %d | %.2f s | %s | %s → %s | %s | %d | %s |", r.Name, c.Connected, c.Requested, c.ConnectSeconds, fmtNum(c.ConnectsPerSec),
-				mib(c.RSSBeforeBytes), mib(c.RSSAfterBytes), kb(c.BytesPerConn), c.Verified, cpuCell(r.CPU))
+			p("| %s | %d / %d | %.2f s | %s | %s → %s | %s | %s / %s | %.2f | %d | %s |", r.Name, c.Connected, c.Requested, c.ConnectSeconds, fmtNum(c.ConnectsPerSec),
+				mib(c.RSSBeforeBytes), mib(c.RSSAfterBytes), kb(c.BytesPerConn), kb(c.StackBytesPerConn), kb(c.HeapBytesPerConn), c.GoroutinesPerConn, c.Verified, cpuCell(r.CPU))
 		}
 		p("")
 	}
@@ -311,6 +330,15 @@ func markdown(rep *Report, plots []string) string {
 	return b.String()
 }
 
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 func lostCell(r *Result) string {
 	s := fmt.Sprintf("%d / %s", r.Lost, fmtNum(float64(r.Expected)))
 	if r.Extra > 0 {
@@ -336,6 +364,8 @@ func limitCell(r *Result) string {
 		return "CPU (server)"
 	case strings.HasPrefix(r.CPU.Limit, "not CPU-bound"):
 		return "not CPU"
+	case strings.HasPrefix(r.CPU.Limit, "CPU-contended"):
+		return "other processes"
 	}
 	return "?"
 }

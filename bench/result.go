@@ -20,8 +20,11 @@ type Result struct {
 	PublishesPerSec float64 `json:"publishesPerSec,omitempty"`
 
 	// Delivery is publish-sent → message-received latency.
-	Delivery         *Latency `json:"delivery,omitempty"`
-	DeliveriesPerSec float64  `json:"deliveriesPerSec,omitempty"`
+	Delivery *Latency `json:"delivery,omitempty"`
+	// DeliveryByNode splits Delivery by the node the subscribers were
+	// connected to ("n2 (leader)"), when they were spread over several.
+	DeliveryByNode   map[string]*Latency `json:"deliveryByNode,omitempty"`
+	DeliveriesPerSec float64             `json:"deliveriesPerSec,omitempty"`
 	// Expected deliveries are acknowledged publishes times the
 	// subscribers of their channel; Lost = expected minus received (per
 	// subscriber, never negative); Extra = received beyond expected (a
@@ -36,6 +39,9 @@ type Result struct {
 	// whose connection broke during the run.
 	Cut      int64  `json:"cut,omitempty"`
 	FirstCut string `json:"firstCut,omitempty"`
+	// SlowConsumers is the rise of the servers'
+	// pushflo_frontend_slow_consumers_total during the run.
+	SlowConsumers float64 `json:"slowConsumers,omitempty"`
 	// ConnectSeconds is how long the subscribers took to connect and
 	// subscribe.
 	ConnectSeconds float64 `json:"connectSeconds,omitempty"`
@@ -65,6 +71,13 @@ type ConnStats struct {
 	HWMAfterBytes   int64   `json:"hwmAfterBytes"`
 	BytesPerConn    float64 `json:"bytesPerConn"`
 	ClientHeapBytes uint64  `json:"clientHeapBytes,omitempty"`
+	// From the server's /metrics (Go runtime), after minus before, per
+	// connection: goroutines, stack and heap bytes in use. What is left of
+	// BytesPerConn is runtime overhead, freed-but-unreturned memory and
+	// non-Go allocations.
+	GoroutinesPerConn float64 `json:"goroutinesPerConn"`
+	StackBytesPerConn float64 `json:"stackBytesPerConn"`
+	HeapBytesPerConn  float64 `json:"heapBytesPerConn"`
 	// Verified counts connections that received a message published after
 	// all had connected: proof they were alive and subscribed.
 	Verified int `json:"verified"`

@@ -40,6 +40,20 @@ type target struct {
 	Keys  Keys
 	// started is true when bench started the nodes and must stop them.
 	started bool
+	// leaderID is the leader found by the last roles call.
+	leaderID string
+}
+
+// role returns "leader" or "follower" for n as of the last roles call,
+// "node" on a single node.
+func (t *target) role(n *node) string {
+	switch {
+	case len(t.Nodes) == 1:
+		return "single"
+	case n.ID == t.leaderID:
+		return "leader"
+	}
+	return "follower"
 }
 
 // pids returns the known server process IDs.
@@ -251,6 +265,7 @@ func (t *target) roles(ctx context.Context) (leader *node, followers []*node, er
 				}
 			}
 			if leader != nil {
+				t.leaderID = leader.ID
 				return leader, followers, nil
 			}
 			followers = nil
@@ -362,4 +377,16 @@ func truncate(b []byte, n int) string {
 		return string(b[:n]) + "…"
 	}
 	return string(b)
+}
+
+// slowConsumers sums pushflo_frontend_slow_consumers_total over the nodes
+// (unreachable nodes count zero).
+func (t *target) slowConsumers(ctx context.Context) float64 {
+	var sum float64
+	for _, n := range t.Nodes {
+		if v, err := scrapeCounter(ctx, n.URL, "pushflo_frontend_slow_consumers_total"); err == nil {
+			sum += v
+		}
+	}
+	return sum
 }

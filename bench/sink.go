@@ -15,7 +15,10 @@ type sink struct {
 	idx     int
 	channel int
 	rec     *recorder
-	c       *counters
+	// byNode, when set, also records this subscriber's latencies into
+	// the histogram of the node it is connected to.
+	byNode *recorder
+	c      *counters
 
 	received   int64
 	disordered int64 // IDs at or below the previous one: duplicates or reordering
@@ -44,6 +47,9 @@ func (s *sink) message(id []byte, frame []byte, now int64) {
 	s.last = append(s.last[:0], id...)
 	if bt, ok := fieldInt(frame, keyBT); ok && s.rec != nil {
 		s.rec.record(s.idx, time.Duration(now-bt))
+		if s.byNode != nil {
+			s.byNode.record(s.idx, time.Duration(now-bt))
+		}
 	}
 }
 
@@ -108,7 +114,10 @@ type subscribers struct {
 	wg    sync.WaitGroup
 	// perChannel counts subscribers per channel index.
 	perChannel []int64
-	stopping   atomic.Bool
+	// byNode holds delivery latencies per node, in the order of the
+	// nodes given to connectSubscribers.
+	byNode   []*recorder
+	stopping atomic.Bool
 }
 
 // connectSubscribers opens n subscribers over transport ("ws" or "sse"),
@@ -116,6 +125,11 @@ type subscribers struct {
 // len(nodes)], dialling parallel at a time, and starts their readers.
 func connectSubscribers(ctx context.Context, transport string, nodes []*node, token string, channels []string, n, parallel int, rec *recorder, c *counters) (*subscribers, error) {
 	subs := &subscribers{conns: make([]subscriberConn, n), sinks: make([]*sink, n), perChannel: make([]int64, len(channels))}
+	if len(nodes) > 1 && rec != nil {
+		for range nodes {
+			subs.byNode = append(subs.byNode, newRecorder(16))
+		}
+	}
 	var hc *http.Client
 	if transport == "sse" {
 		hc = newSSEClient()
@@ -166,6 +180,9 @@ func connectSubscribers(ctx context.Context, transport string, nodes []*node, to
 			}
 			subs.conns[i] = conn
 			subs.sinks[i] = &sink{idx: i, channel: ch, rec: rec, c: c, stopping: &subs.stopping}
+			if subs.byNode != nil {
+				subs.sinks[i].byNode = subs.byNode[i%len(nodes)]
+			}
 		}()
 	}
 	wg.Wait()

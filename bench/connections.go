@@ -38,7 +38,11 @@ func (r *runner) connections(ctx context.Context, t *target, n int) Result {
 			return res
 		}
 	}
-	time.Sleep(2 * time.Second)
+	settle := 3 * time.Second
+	if r.opts.smoke {
+		settle = 300 * time.Millisecond
+	}
+	time.Sleep(settle)
 	var err error
 	if cs.RSSBeforeBytes, _, err = rssBytes(nd.PID); err != nil {
 		res.Error = err.Error()
@@ -112,7 +116,7 @@ func (r *runner) connections(ctx context.Context, t *target, n int) Result {
 
 	// Let the server settle (goroutines parked, buffers returned) before
 	// reading its memory again.
-	time.Sleep(3 * time.Second)
+	time.Sleep(settle)
 	if cs.RSSAfterBytes, cs.HWMAfterBytes, err = rssBytes(nd.PID); err != nil {
 		res.Error = err.Error()
 	}

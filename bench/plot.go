@@ -131,7 +131,7 @@ func writePlots(dir string, results []Result) ([]string, error) {
 			thrNames = append(thrNames, r.Name)
 			thrCurves = append(thrCurves, r.PublishLatency.Curve)
 		}
-		if len(r.Timeline) > 1 && r.Kind != "connections" {
+		if len(r.Timeline) > 0 && r.Kind != "connections" {
 			name := "throughput-" + r.Name + ".png"
 			if err := add(name, timelinePlot(filepath.Join(dir, name), r.Title, r.Timeline, r.Kind != "throughput")); err != nil {
 				return files, err

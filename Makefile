@@ -28,8 +28,9 @@ lint: ## gofmt and go vet
 test-go: build ## Go tests with -race, integration tests included
 	$(GO) test -race -tags integration -timeout 15m ./...
 
-test-sdk: build ## the TypeScript SDK's unit, integration and browser tests
-	@if [ -f sdk/js/package.json ]; then ./sdk/js/scripts/ci.sh; fi
+test-sdk: build ## the TypeScript SDK's unit, integration and browser tests (installs chromium if missing)
+	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "chromium could not be installed: the SDK browser test will be skipped"
+	cd sdk/js && npm ci --no-audit --no-fund && PUSHFLO_BIN=$(CURDIR)/$(BIN) npm test
 
 test: lint test-go test-sdk ## everything CI proves (the README's test command)
 

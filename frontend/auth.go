@@ -40,14 +40,28 @@ type Keys struct {
 func (k Keys) Validate() error {
 	var errs []error
 	check := func(name, v, prefix string) {
-		if !strings.HasPrefix(v, prefix) || len(v) < len(prefix)+8 {
-			errs = append(errs, fmt.Errorf("%s key must start with %q and be at least %d characters", name, prefix, len(prefix)+8))
+		if !strings.HasPrefix(v, prefix) || len(v) == len(prefix) {
+			errs = append(errs, fmt.Errorf("%s key %q must be %q followed by at least one character", name, redact(v), prefix))
 		}
 	}
 	check("publish", k.Publish, "pub_")
 	check("secret", k.Secret, "sec_")
 	check("management", k.Mgmt, "mgmt_")
 	return errors.Join(errs...)
+}
+
+// Weak reports whether any key is short enough to guess (under 16
+// characters after its prefix); the binary warns about it.
+func (k Keys) Weak() bool {
+	return len(k.Publish) < 4+16 || len(k.Secret) < 4+16 || len(k.Mgmt) < 5+16
+}
+
+// redact shows a key's prefix and length, never the key.
+func redact(k string) string {
+	if i := strings.IndexByte(k, '_'); i >= 0 {
+		return fmt.Sprintf("%s… (%d characters)", k[:i+1], len(k))
+	}
+	return fmt.Sprintf("… (%d characters)", len(k))
 }
 
 // principal is who made a request.

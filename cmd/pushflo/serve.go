@@ -144,6 +144,9 @@ func runServe(args []string) error {
 	if generated {
 		fmt.Fprintf(os.Stderr, "  (keys generated and saved in %s)\n", filepath.Join(f.dataDir, "secrets.json"))
 	}
+	if sec.Keys.Weak() {
+		logger.Warn("API keys shorter than 16 characters after their prefix are easy to guess; use them for tests only")
+	}
 	fmt.Fprintln(os.Stderr)
 
 	// Run until a signal or a listener failure, then shut down in order:

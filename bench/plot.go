@@ -84,9 +84,14 @@ func timelinePlot(file, title string, tl []TimelinePoint, deliveries bool) error
 	p.Y.Label.Text = "per second"
 	p.Add(plotter.NewGrid())
 	var pub, del plotter.XYs
+	top := 0.0
 	for _, pt := range tl {
 		pub = append(pub, plotter.XY{X: pt.Second, Y: pt.Published})
 		del = append(del, plotter.XY{X: pt.Second, Y: pt.Delivered})
+		top = math.Max(top, pt.Published)
+		if deliveries {
+			top = math.Max(top, pt.Delivered)
+		}
 	}
 	args := []any{"acknowledged publishes/s", pub}
 	if deliveries {
@@ -96,6 +101,7 @@ func timelinePlot(file, title string, tl []TimelinePoint, deliveries bool) error
 		return fmt.Errorf("plot %s: %w", file, err)
 	}
 	p.Y.Min = 0
+	p.Y.Max = math.Max(1, top*1.3) // room for the legend above the lines
 	p.Legend.Top = true
 	if err := p.Save(9*vg.Inch, 4*vg.Inch, file); err != nil {
 		return fmt.Errorf("save %s: %w", file, err)

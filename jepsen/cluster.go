@@ -2,8 +2,10 @@ package jepsen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -66,6 +68,11 @@ type ClusterConfig struct {
 	// Node.URL then points at the proxy, so a nemesis can slow or cut the
 	// path from clients to that node.
 	ClientProxies bool
+	// Network selects how nodes reach each other and so which faults can
+	// be injected between them: NetworkLoopback (default, none),
+	// NetworkNetns, NetworkProxy or NetworkAuto. Cluster.Network says which
+	// one runs.
+	Network NetworkMode
 	// ExtraArgs are appended to every node's serve command line.
 	ExtraArgs []string
 	// ReadyTimeout bounds the wait for /ready after a start. Default 60s.
@@ -78,6 +85,9 @@ type ClusterConfig struct {
 type Cluster struct {
 	cfg   ClusterConfig
 	nodes []*Node
+	net   Network
+	// netNote says why NetworkAuto fell back to proxies.
+	netNote string
 }
 
 // StartCluster picks free loopback ports, starts every node and waits until
@@ -121,13 +131,26 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 			bin:      cfg.Bin,
 			logger:   cfg.Logger.With("component", "jepsen", "node", id),
 		}
-		peers = append(peers, id+"="+n.RaftAddr)
 		c.nodes = append(c.nodes, n)
+	}
+	if cfg.Network != NetworkLoopback {
+		nw, note, err := openNetwork(ctx, cfg.Network, c.nodes, cfg.Logger)
+		if err != nil {
+			return nil, fmt.Errorf("start cluster: %w", err)
+		}
+		c.net, c.netNote = nw, note
+	}
+	for _, n := range c.nodes {
+		if n.AdvertiseAddr == "" {
+			n.AdvertiseAddr = n.RaftAddr
+		}
+		peers = append(peers, n.ID+"="+n.AdvertiseAddr)
 	}
 	for _, n := range c.nodes {
 		n.args = []string{"serve",
 			"--http-addr", n.HTTPAddr,
 			"--raft-addr", n.RaftAddr,
+			"--advertise-raft-addr", n.AdvertiseAddr,
 			"--data-dir", n.DataDir,
 			"--node-id", n.ID,
 			"--publish-key", cfg.PublishKey,
@@ -139,6 +162,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		}
 		n.args = append(n.args, cfg.ExtraArgs...)
 		if err := os.MkdirAll(n.DataDir, 0o755); err != nil {
+			c.Close()
 			return nil, fmt.Errorf("start cluster: %w", err)
 		}
 		if cfg.ClientProxies {
@@ -247,8 +271,25 @@ func (c *Cluster) WaitReady(ctx context.Context) error {
 	return c.waitReadyWarm(ctx)
 }
 
-// Close kills every node (resuming paused ones first) and closes the
-// proxies. Data directories and logs stay for inspection.
+// Network returns the fault-injecting network between the nodes, or nil
+// for NetworkLoopback.
+func (c *Cluster) Network() Network { return c.net }
+
+// NetworkDescription says which network runs, for reports: "loopback",
+// "netns", or "proxy" with the reason namespaces were not used.
+func (c *Cluster) NetworkDescription() string {
+	switch {
+	case c.net == nil:
+		return "loopback (no faults between nodes)"
+	case c.netNote != "":
+		return fmt.Sprintf("%s (namespaces unavailable: %s)", c.net.Mechanism(), c.netNote)
+	}
+	return string(c.net.Mechanism())
+}
+
+// Close kills every node (resuming paused ones first), closes the proxies
+// and tears the network down. Data directories and logs stay for
+// inspection.
 func (c *Cluster) Close() error {
 	var errs []error
 	for _, n := range c.nodes {
@@ -259,6 +300,11 @@ func (c *Cluster) Close() error {
 			n.Proxy.Close()
 		}
 	}
+	if c.net != nil {
+		if err := c.net.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -267,11 +313,18 @@ func (c *Cluster) Close() error {
 type Node struct {
 	ID       string
 	HTTPAddr string // where the node listens for HTTP
-	RaftAddr string
-	DataDir  string
-	LogPath  string
+	RaftAddr string // where it listens for Raft
+	// AdvertiseAddr is the Raft address peers dial: the node's Raft proxy
+	// under NetworkNetns and NetworkProxy, else RaftAddr.
+	AdvertiseAddr string
+	// Netns is the network namespace the node runs in, under NetworkNetns.
+	Netns   string
+	DataDir string
+	LogPath string
 	// Proxy, when set, fronts HTTPAddr; URL points at it.
 	Proxy *Proxy
+	// raftProxy fronts RaftAddr under NetworkNetns and NetworkProxy.
+	raftProxy *Proxy
 
 	bin    string
 	args   []string
@@ -315,6 +368,11 @@ func (n *Node) Start() error {
 	}
 	fmt.Fprintf(logf, "\n=== jepsen: start %s at %s\n", n.ID, time.Now().Format(time.RFC3339Nano))
 	cmd := exec.Command(n.bin, n.args...)
+	if n.Netns != "" {
+		// ip execs the binary after entering the namespace: the PID is
+		// the server's own, for signals.
+		cmd = exec.Command("ip", append([]string{"netns", "exec", n.Netns, n.bin}, n.args...)...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group, so signals to the test do not reach it and
 	// Kill reaches nothing else.
@@ -332,6 +390,21 @@ func (n *Node) Start() error {
 	n.cmd, n.exited, n.paused = cmd, exited, false
 	n.logger.Info("node started", "pid", cmd.Process.Pid)
 	return nil
+}
+
+// PID returns the process ID of the running node, or 0.
+func (n *Node) PID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || n.cmd.Process == nil {
+		return 0
+	}
+	select {
+	case <-n.exited:
+		return 0
+	default:
+		return n.cmd.Process.Pid
+	}
 }
 
 // Running reports whether the process was started and has not exited.
@@ -470,4 +543,38 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// Leader asks the running, unpaused nodes in turn, through their own
+// addresses, which node leads (GET /api/v1/cluster with the management
+// key) and returns the first answer naming one, with the node that gave
+// it. It returns "" when no node names a leader before ctx ends or all
+// have been asked.
+func (c *Cluster) Leader(ctx context.Context) (leader, askedNode string) {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	for _, n := range c.nodes {
+		if !n.Running() || n.Paused() || ctx.Err() != nil {
+			continue
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.DirectURL()+"/api/v1/cluster", nil)
+		if err != nil {
+			continue
+		}
+		req.Header.Set("Authorization", "Bearer "+c.cfg.MgmtKey)
+		resp, err := hc.Do(req)
+		if err != nil {
+			continue
+		}
+		var body struct {
+			Data struct {
+				Leader string `json:"leader"`
+			} `json:"data"`
+		}
+		err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode == http.StatusOK && body.Data.Leader != "" {
+			return body.Data.Leader, n.ID
+		}
+	}
+	return "", ""
 }

@@ -145,7 +145,9 @@ func (n ClientLinkNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Ran
 func (ClientLinkNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
 	for _, node := range c.Nodes() {
 		if node.Proxy != nil {
-			node.Proxy.Heal()
+			// The proxy's own setting only: a client cut of a partition
+			// (a per-source override) belongs to the partition nemesis.
+			node.Proxy.SetFaults(Faults{})
 		}
 	}
 	return "client-link heal", nil

@@ -3,6 +3,7 @@ package jepsen
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // publish is one publish operation: its invoke and how it ended.
@@ -76,13 +77,19 @@ type analysis struct {
 	channels []string
 	canon    map[string]*canon
 	problems []string
+	// faults counts the nemesis's injections by kind (the text of each
+	// "kind: detail" part of an injection's note); nemesisFailed counts
+	// nemesis steps that failed.
+	faults        map[string]int
+	nemesisFailed int
 }
 
 func analyse(h History) *analysis {
 	a := &analysis{
-		pubs:  map[string]*publish{},
-		reads: map[string][]*read{},
-		canon: map[string]*canon{},
+		pubs:   map[string]*publish{},
+		reads:  map[string][]*read{},
+		canon:  map[string]*canon{},
+		faults: map[string]int{},
 	}
 	channels := map[string]bool{}
 	open := map[int]*Op{}         // process → open publish/read/subscribe invoke
@@ -149,6 +156,17 @@ func analyse(h History) *analysis {
 				if s := openSeg[op.Process]; s != nil && op.Type == Fail {
 					s.failed = true
 					delete(openSeg, op.Process)
+				}
+			case FNemesis:
+				switch {
+				case op.Type == Fail:
+					a.nemesisFailed++
+				case op.Type == Info && !strings.HasPrefix(inv.Note, "heal"):
+					for _, part := range strings.Split(op.Note, " + ") {
+						if kind, _, ok := strings.Cut(part, ":"); ok {
+							a.faults[strings.TrimSpace(kind)]++
+						}
+					}
 				}
 			}
 		case Event:

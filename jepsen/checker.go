@@ -80,6 +80,14 @@ type Counts struct {
 	Received      int
 	Gaps          int
 	Channels      int
+	// Dropped counts messages the SDK discarded because the server sent an
+	// ID at or below one it had delivered (recorded on unsubscribes): a
+	// server replaying too much, hidden from the other checks.
+	Dropped int
+	// Faults counts the nemesis's injections by kind ("kill",
+	// "partition-leader", "loss", …); NemesisFailed its failed steps.
+	Faults        map[string]int
+	NemesisFailed int
 }
 
 // Report is the checker's verdict over one history.
@@ -180,6 +188,13 @@ func (a *analysis) counts() Counts {
 		}
 	}
 	n.Channels = len(a.channels)
+	n.Faults = a.faults
+	n.NemesisFailed = a.nemesisFailed
+	for _, s := range a.segs {
+		if s.end != nil {
+			n.Dropped += s.end.Dropped
+		}
+	}
 	return n
 }
 
@@ -524,15 +539,38 @@ func porcupineCheck(items []rtItem, timeout time.Duration) porcupine.CheckResult
 }
 
 // checkResume: each subscription is a contiguous run of the channel order,
-// starting right after From when it resumed; reported gaps count too.
+// starting right after From when it resumed; reported gaps count too. A
+// subscription held open after the heal to catch up (its unsubscribe names
+// the Head read from every node) must have received up to that head, so
+// contiguity covers the tail of the channel too.
 func checkResume(a *analysis, c *collector) {
-	resumed, checked := 0, 0
+	resumed, checked, tails := 0, 0, 0
 	for _, s := range a.segs {
 		if s.failed {
 			continue
 		}
 		if s.from != "" {
 			resumed++
+		}
+		if s.end != nil && s.end.F == FUnsubscribe && s.end.Head != "" {
+			tails++
+			last := s.from
+			if rs := s.recvs(); len(rs) > 0 {
+				last = rs[len(rs)-1].ID
+			}
+			if last < s.end.Head {
+				missing := ""
+				if cn := a.canon[s.channel]; cn != nil {
+					if p, ok := cn.idPos[s.end.Head]; ok {
+						q, ok := cn.idPos[last]
+						if !ok {
+							q = -1
+						}
+						missing = fmt.Sprintf(" (%d message(s) short)", p-q)
+					}
+				}
+				c.add(s.channel, []Op{s.sub, *s.end}, "subscription of process %d ended at %q without catching up with the head %q read after the heal%s", s.process, last, s.end.Head, missing)
+			}
 		}
 		for _, e := range s.events {
 			if e.F == FGap {
@@ -589,7 +627,7 @@ func checkResume(a *analysis, c *collector) {
 			break // one violation per subscription: the first is the story
 		}
 	}
-	c.done("%d subscriptions checked for contiguity, %d of them resumed from an id", checked, resumed)
+	c.done("%d subscriptions checked for contiguity, %d of them resumed from an id, %d held to the final head", checked, resumed, tails)
 }
 
 // checkUnknownOnce: a publish of unknown outcome appears at most once in
@@ -671,6 +709,16 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	n := r.Counts
 	fmt.Fprintf(&b, "counts: publishes %d (ok %d, fail %d, info %d), reads %d, subscriptions %d (received %d, gaps %d), channels %d\n",
 		n.Publishes, n.PublishOK, n.PublishFail, n.PublishInfo, n.Reads, n.Subscriptions, n.Received, n.Gaps, n.Channels)
+	var faults []string
+	total := 0
+	for _, k := range sortedKeys(n.Faults) {
+		faults = append(faults, fmt.Sprintf("%s %d", k, n.Faults[k]))
+		total += n.Faults[k]
+	}
+	fmt.Fprintf(&b, "faults: %d injected (%s), %d nemesis steps failed\n", total, strings.Join(faults, ", "), n.NemesisFailed)
+	if n.Dropped > 0 {
+		fmt.Fprintf(&b, "note: the SDK dropped %d message(s) the server sent again at or below an ID already delivered\n", n.Dropped)
+	}
 	for _, p := range r.Problems {
 		fmt.Fprintf(&b, "history problem: %s\n", p)
 	}

@@ -2,6 +2,7 @@ package jepsen
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -128,8 +129,8 @@ func TestCheck_GoodHistory(t *testing.T) {
 	if len(r.Checks) != 6 {
 		t.Fatalf("%d checks, want 6", len(r.Checks))
 	}
-	want := Counts{Publishes: 9, PublishOK: 6, PublishFail: 1, PublishInfo: 2, Reads: 3, Subscriptions: 3, Received: 7 + 4 + 2, Channels: 1}
-	if r.Counts != want {
+	want := Counts{Publishes: 9, PublishOK: 6, PublishFail: 1, PublishInfo: 2, Reads: 3, Subscriptions: 3, Received: 7 + 4 + 2, Channels: 1, Faults: map[string]int{}}
+	if !reflect.DeepEqual(r.Counts, want) {
 		t.Errorf("counts = %+v, want %+v", r.Counts, want)
 	}
 	if s := r.String(); !strings.HasPrefix(s, "jepsen check: VALID") || !strings.Contains(s, "2 publishes with unknown outcome: 1 appear, 1 do not") {
@@ -403,6 +404,59 @@ func TestCheck_BadHistories(t *testing.T) {
 				t.Logf("report:\n%s", report)
 			}
 		})
+	}
+}
+
+// tail adds a subscription of process 12 that resumes from 0005, receives
+// es and is closed after the heal, held to the head id.
+func tail(es []Entry, head string) func(b *builder) {
+	return func(b *builder) {
+		b.subscribe(12, "c", "0005").recvAll(12, "c", es)
+		b.add(Op{Type: Event, Process: 12, F: FUnsubscribe, Channel: "c", Head: head})
+	}
+}
+
+func TestCheck_TailCaughtUp(t *testing.T) {
+	p := defaultParts()
+	p.extra = tail(final[5:], "0007")
+	r := Check(build(p), CheckOptions{})
+	if !r.Valid {
+		t.Fatalf("subscription that reached the head judged invalid:\n%s", r)
+	}
+	if s := r.Result(CheckResume).Summary; !strings.Contains(s, "1 held to the final head") {
+		t.Errorf("resume summary %q does not count the held subscription", s)
+	}
+}
+
+func TestCheck_TailShortOfHead(t *testing.T) {
+	p := defaultParts()
+	p.extra = tail(final[5:6], "0007")
+	r := Check(build(p), CheckOptions{})
+	if res := r.Result(CheckResume); res.Valid {
+		t.Fatalf("subscription that stopped short of the head judged valid:\n%s", r)
+	}
+	if s := r.String(); !strings.Contains(s, `ended at "0006" without catching up with the head "0007" read after the heal (1 message(s) short)`) {
+		t.Errorf("report:\n%s", s)
+	}
+}
+
+func TestCheck_CountsFaultsByKind(t *testing.T) {
+	b := &builder{}
+	b.add(Op{Type: Invoke, Process: -1, F: FNemesis, Note: "combo"})
+	b.add(Op{Type: Info, Process: -1, F: FNemesis, Note: "kill: n1 + partition-leader: [n2] | [n1 n3] [n1-n2 n2-n3]"})
+	b.add(Op{Type: Invoke, Process: -1, F: FNemesis, Note: "heal combo"})
+	b.add(Op{Type: Info, Process: -1, F: FNemesis, Note: "partition heal; restart: [n1]"})
+	b.add(Op{Type: Invoke, Process: -1, F: FNemesis, Note: "link"})
+	b.add(Op{Type: Info, Process: -1, F: FNemesis, Note: "loss: 10% of packets between nodes"})
+	b.add(Op{Type: Invoke, Process: -1, F: FNemesis, Note: "pause"})
+	b.add(Op{Type: Fail, Process: -1, F: FNemesis, Error: "pause: n2: not running"})
+	r := Check(b.history(), CheckOptions{})
+	want := map[string]int{"kill": 1, "partition-leader": 1, "loss": 1}
+	if !reflect.DeepEqual(r.Counts.Faults, want) || r.Counts.NemesisFailed != 1 {
+		t.Fatalf("faults %v, %d failed; want %v, 1 failed", r.Counts.Faults, r.Counts.NemesisFailed, want)
+	}
+	if s := r.String(); !strings.Contains(s, "faults: 3 injected (kill 1, loss 1, partition-leader 1), 1 nemesis steps failed") {
+		t.Errorf("report:\n%s", s)
 	}
 }
 

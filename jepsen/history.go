@@ -52,7 +52,8 @@ const (
 	FRecv Func = "recv"
 	// FGap is a gap record (Gap) delivered to the open subscription.
 	FGap Func = "gap"
-	// FUnsubscribe ends the open subscription segment.
+	// FUnsubscribe ends the open subscription segment; Head says it was
+	// held open to catch up with the channel's final head.
 	FUnsubscribe Func = "unsubscribe"
 	// FNemesis is a fault being injected or healed; Note says which.
 	FNemesis Func = "nemesis"
@@ -95,6 +96,13 @@ type Op struct {
 	Messages  []Entry    `json:"messages,omitempty"`
 	Error     string     `json:"error,omitempty"`
 	Note      string     `json:"note,omitempty"`
+	// Head, on an unsubscribe, is the channel's last ID read from every
+	// node after the heal: the subscription was kept open until it had
+	// received it (or its time ran out).
+	Head string `json:"head,omitempty"`
+	// Dropped, on an unsubscribe, counts messages the SDK discarded
+	// because the server sent an ID at or below one already delivered.
+	Dropped int `json:"dropped,omitempty"`
 }
 
 // String renders op as its JSON line.

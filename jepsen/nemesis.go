@@ -7,12 +7,16 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"sort"
+	"strings"
 	"time"
 )
 
 // Nemesis injects one kind of fault into a Cluster. A run alternates Inject
 // and Heal; both return a description that the workload records as an
-// FNemesis op, so the history shows what was done when.
+// FNemesis op, so the history shows what was done when. An Inject
+// description is "kind: detail", several joined by " + "; the report counts
+// faults by kind.
 type Nemesis interface {
 	// Name is short and stable, for reports: "kill", "pause", "partition".
 	Name() string
@@ -44,7 +48,7 @@ func (KillNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (stri
 	if err := n.Kill(); err != nil {
 		return "", fmt.Errorf("kill nemesis: %w", err)
 	}
-	return "kill " + n.ID, nil
+	return "kill: " + n.ID, nil
 }
 
 func (KillNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
@@ -84,7 +88,7 @@ func (PauseNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (str
 	if err := n.Pause(); err != nil {
 		return "", fmt.Errorf("pause nemesis: %w", err)
 	}
-	return "pause " + n.ID, nil
+	return "pause: " + n.ID, nil
 }
 
 func (PauseNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
@@ -139,7 +143,7 @@ func (n ClientLinkNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Ran
 	default:
 		return "", fmt.Errorf("client-link nemesis: mode %q is not stall, cut or slow", mode)
 	}
-	return fmt.Sprintf("client-link %s %s", mode, node.ID), nil
+	return fmt.Sprintf("client-%s: %s", mode, node.ID), nil
 }
 
 func (ClientLinkNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
@@ -180,4 +184,229 @@ func CheckNetns(ctx context.Context) NetnsSupport {
 		return NetnsSupport{Reason: fmt.Sprintf("ip netns del %s: %v: %s", name, err, out)}
 	}
 	return NetnsSupport{OK: true}
+}
+
+// PartitionNemesis cuts links between nodes through the cluster's Network
+// (ClusterConfig.Network): packets are dropped silently, so connections
+// stall rather than fail. Heal restores every link it cut.
+type PartitionNemesis struct {
+	// Modes to choose from; default all of:
+	//   - "halves": a random minority against the majority;
+	//   - "leader": the current leader (GET /api/v1/cluster) against the rest;
+	//   - "bridge": two halves that cannot see each other, and one node
+	//     that sees both (it can win elections the halves cannot agree on).
+	Modes []string
+	// ClientCutRate is the chance that, in "halves" and "leader", the
+	// clients lose the minority side too (a subscriber there must notice by
+	// heartbeat). Default 0.5; negative never.
+	ClientCutRate float64
+}
+
+func (PartitionNemesis) Name() string { return "partition" }
+
+func (p PartitionNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
+	nw := c.Network()
+	if nw == nil {
+		return "", errors.New("partition nemesis: cluster started without a Network")
+	}
+	modes := p.Modes
+	if len(modes) == 0 {
+		modes = []string{"halves", "leader", "bridge"}
+	}
+	rate := p.ClientCutRate
+	if rate == 0 {
+		rate = 0.5
+	}
+	ids := make([]string, 0, len(c.Nodes()))
+	for _, n := range c.Nodes() {
+		ids = append(ids, n.ID)
+	}
+	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	mode := modes[rng.IntN(len(modes))]
+	clientCut := rng.Float64() < rate
+	var cut []Link
+	var minority []string
+	var desc string
+	switch mode {
+	case "halves":
+		k := (len(ids) - 1) / 2
+		minority = ids[:max(k, 1)]
+		cut = partitionGroups(minority, ids[max(k, 1):])
+		desc = fmt.Sprintf("partition-halves: %v | %v", minority, ids[max(k, 1):])
+	case "leader":
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		leader, _ := c.Leader(lctx)
+		cancel()
+		if leader == "" {
+			leader = ids[0]
+		}
+		minority = []string{leader}
+		var rest []string
+		for _, id := range ids {
+			if id != leader {
+				rest = append(rest, id)
+			}
+		}
+		cut = partitionGroups(minority, rest)
+		desc = fmt.Sprintf("partition-leader: %v | %v", minority, rest)
+	case "bridge":
+		if len(ids) < 3 {
+			return "", fmt.Errorf("partition nemesis: bridge needs 3 nodes, have %d", len(ids))
+		}
+		bridge, rest := ids[0], ids[1:]
+		half := len(rest) / 2
+		cut = partitionGroups(rest[:half], rest[half:])
+		desc = fmt.Sprintf("partition-bridge: %v | %s | %v", rest[:half], bridge, rest[half:])
+		clientCut = false
+	default:
+		return "", fmt.Errorf("partition nemesis: mode %q is not halves, leader or bridge", mode)
+	}
+	if rate < 0 {
+		clientCut = false
+	}
+	err := nw.Update(func(s *LinkState) {
+		s.Cut = cut
+		s.ClientCut = nil
+		if clientCut {
+			s.ClientCut = minority
+		}
+	})
+	if err != nil {
+		return "", fmt.Errorf("partition nemesis: %w", err)
+	}
+	if clientCut {
+		desc += fmt.Sprintf(" (clients cut from %v)", minority)
+	}
+	return desc + " [" + describeCut(cut) + "]", nil
+}
+
+func (PartitionNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
+	nw := c.Network()
+	if nw == nil {
+		return "partition heal: no network", nil
+	}
+	if err := nw.Update(func(s *LinkState) { s.Cut, s.ClientCut = nil, nil }); err != nil {
+		return "", fmt.Errorf("partition nemesis heal: %w", err)
+	}
+	return "partition heal", nil
+}
+
+// LinkNemesis degrades the links between nodes through the cluster's
+// Network: "loss" drops a share of the packets between every pair of nodes
+// (nftables under NetworkNetns; a retransmission delay under
+// NetworkProxy), "delay" slows the Raft traffic into one node or all of
+// them through their Raft proxies. Heal restores full speed.
+type LinkNemesis struct {
+	// Modes to choose from; default both "loss" and "delay".
+	Modes []string
+}
+
+func (LinkNemesis) Name() string { return "link" }
+
+func (l LinkNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
+	nw := c.Network()
+	if nw == nil {
+		return "", errors.New("link nemesis: cluster started without a Network")
+	}
+	modes := l.Modes
+	if len(modes) == 0 {
+		modes = []string{"loss", "delay"}
+	}
+	switch mode := modes[rng.IntN(len(modes))]; mode {
+	case "loss":
+		rate := []float64{0.05, 0.1, 0.2}[rng.IntN(3)]
+		if err := nw.Update(func(s *LinkState) { s.Loss = rate }); err != nil {
+			return "", fmt.Errorf("link nemesis: %w", err)
+		}
+		return fmt.Sprintf("loss: %.0f%% of packets between nodes", 100*rate), nil
+	case "delay":
+		var slow []string
+		if rng.IntN(2) == 0 {
+			slow = []string{c.Nodes()[rng.IntN(len(c.Nodes()))].ID}
+		} else {
+			for _, n := range c.Nodes() {
+				slow = append(slow, n.ID)
+			}
+		}
+		delay := time.Duration(50+rng.IntN(200)) * time.Millisecond
+		jitter := delay / 2
+		if err := nw.Update(func(s *LinkState) { s.Slow, s.Delay, s.Jitter = slow, delay, jitter }); err != nil {
+			return "", fmt.Errorf("link nemesis: %w", err)
+		}
+		return fmt.Sprintf("delay: raft traffic into %v waits %s + up to %s", slow, delay, jitter), nil
+	default:
+		return "", fmt.Errorf("link nemesis: mode %q is not loss or delay", mode)
+	}
+}
+
+func (LinkNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
+	nw := c.Network()
+	if nw == nil {
+		return "link heal: no network", nil
+	}
+	if err := nw.Update(func(s *LinkState) { s.Loss, s.Slow, s.Delay, s.Jitter = 0, nil, 0, 0 }); err != nil {
+		return "", fmt.Errorf("link nemesis heal: %w", err)
+	}
+	return "link heal", nil
+}
+
+// ComboNemesis injects two faults of different nemeses at once (a
+// partition and a kill, a pause and loss, …); Heal heals them all.
+type ComboNemesis struct {
+	Nemeses []Nemesis
+}
+
+func (ComboNemesis) Name() string { return "combo" }
+
+func (cn ComboNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
+	if len(cn.Nemeses) < 2 {
+		return "", fmt.Errorf("combo nemesis: needs two nemeses, has %d", len(cn.Nemeses))
+	}
+	i := rng.IntN(len(cn.Nemeses))
+	j := rng.IntN(len(cn.Nemeses) - 1)
+	if j >= i {
+		j++
+	}
+	var descs []string
+	for _, k := range []int{i, j} {
+		d, err := cn.Nemeses[k].Inject(ctx, c, rng)
+		if err != nil {
+			return strings.Join(descs, " + "), err
+		}
+		descs = append(descs, d)
+	}
+	return strings.Join(descs, " + "), nil
+}
+
+func (cn ComboNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
+	var descs []string
+	for _, n := range healOrder(cn.Nemeses) {
+		d, err := n.Heal(ctx, c)
+		if err != nil {
+			return strings.Join(descs, "; "), err
+		}
+		descs = append(descs, d)
+	}
+	return strings.Join(descs, "; "), nil
+}
+
+// healOrder returns nems in the order their faults must be healed: the
+// network first (a node cut off cannot become ready), then paused nodes,
+// then killed ones (whose heal waits for every running node to be ready),
+// then anything else.
+func healOrder(nems []Nemesis) []Nemesis {
+	rank := func(n Nemesis) int {
+		switch n.Name() {
+		case "partition", "link", "client-link":
+			return 0
+		case "pause":
+			return 1
+		case "kill":
+			return 2
+		}
+		return 3
+	}
+	out := append([]Nemesis(nil), nems...)
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
+	return out
 }

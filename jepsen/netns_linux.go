@@ -142,6 +142,10 @@ func lastLines(b []byte, n int) string {
 // pfj-TAG-PID-nI and pfjTAGbr (whose alias is pfj-TAG-PID).
 var staleNetns = regexp.MustCompile(`^pfj-([0-9a-f]{6})-([0-9]+)(-n[0-9]+)?$`)
 
+// staleVeth matches the root ends of this harness's veth pairs in ip -o
+// link output that have no bridge: "15: pfjabc123v0@if14: <…> … state".
+var staleVeth = regexp.MustCompile(`(?m)^[0-9]+: (pfj([0-9a-f]{6})v[0-9]+)@[^ ]+: [^\n]*$`)
+
 // cleanStale deletes namespaces and bridges that an earlier run of this
 // harness made and left behind: those whose owner process is gone.
 func cleanStale(ctx context.Context, logger *slog.Logger) {
@@ -161,6 +165,25 @@ func cleanStale(ctx context.Context, logger *slog.Logger) {
 			}
 			logger.Info("network: deleting a stale namespace", "netns", f[0])
 			_ = run(ctx, "", "ip", "netns", "del", f[0])
+		}
+	}
+	// Tags still in use: a namespace or a bridge of a live run names them.
+	live := map[string]bool{}
+	if out, err := exec.CommandContext(ctx, "ip", "netns", "list").Output(); err == nil {
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) > 0 {
+				if m := staleNetns.FindStringSubmatch(f[0]); m != nil {
+					live[m[1]] = true
+				}
+			}
+		}
+	}
+	if out, err := exec.CommandContext(ctx, "ip", "-o", "link", "show").Output(); err == nil {
+		for _, m := range staleVeth.FindAllStringSubmatch(string(out), -1) {
+			if !live[m[2]] {
+				logger.Info("network: deleting a stale veth pair", "veth", m[1])
+				_ = run(ctx, "", "ip", "link", "del", m[1])
+			}
 		}
 	}
 	if out, err := exec.CommandContext(ctx, "ip", "-o", "link", "show", "type", "bridge").Output(); err == nil {
@@ -374,6 +397,13 @@ func (nn *netnsNetwork) Close() error {
 					errs = append(errs, err)
 				}
 			}
+		}
+	}
+	// A deleted namespace lingers while the kernel holds sockets of it
+	// (TIME_WAIT), and its veth pair with it: delete the pairs by hand.
+	for i := range nn.nodes {
+		if err := run(ctx, "", "ip", "link", "del", fmt.Sprintf("pfj%sv%d", nn.tag, i)); err != nil && !strings.Contains(err.Error(), "Cannot find device") {
+			errs = append(errs, err)
 		}
 	}
 	if err := run(ctx, "", "ip", "link", "del", nn.bridge); err != nil && !strings.Contains(err.Error(), "Cannot find device") {

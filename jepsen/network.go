@@ -249,7 +249,7 @@ func openProxyNetwork(nodes []*Node, logger *slog.Logger) (*proxyNetwork, error)
 					time.Sleep(20 * time.Millisecond)
 				}
 			},
-			Seed:     uint64(1000 + i),
+			Seed: uint64(1000 + i),
 		})
 		n.AdvertiseAddr = ln.Addr().String()
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"sync"
 	"time"
 )
 
@@ -31,7 +30,11 @@ type RunConfig struct {
 	// Settle bounds the wait for the nodes to agree before the final reads.
 	// Default 60s.
 	Settle time.Duration
-	Check  CheckOptions
+	// CatchUp bounds how long each subscriber, after the final reads, may
+	// take to receive its channel's head; one that does not is a failure
+	// of the resume-no-gap check. Default 30s.
+	CatchUp time.Duration
+	Check   CheckOptions
 }
 
 // Run drives the workload and the nemesis against c for the configured
@@ -52,28 +55,34 @@ func Run(ctx context.Context, c *Cluster, cfg RunConfig) (*Report, error) {
 	if cfg.Settle <= 0 {
 		cfg.Settle = 60 * time.Second
 	}
+	if cfg.CatchUp <= 0 {
+		cfg.CatchUp = 30 * time.Second
+	}
 	cfg.Workload.defaults()
 	f, err := os.Create(cfg.HistoryPath)
 	if err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
 	defer f.Close()
-	var ids []string
+	var ids, names []string
 	for _, n := range c.Nodes() {
 		ids = append(ids, n.ID)
 	}
-	rec := NewRecorder(f, Header{Seed: int64(cfg.Seed), Nodes: ids, Note: fmt.Sprintf("duration %s, nemesis interval %s", cfg.Duration, cfg.NemesisInterval)})
+	for _, n := range cfg.Nemeses {
+		names = append(names, n.Name())
+	}
+	rec := NewRecorder(f, Header{Seed: int64(cfg.Seed), Nodes: ids, Note: fmt.Sprintf("duration %s, nemesis interval %s, nemeses %v, network %s",
+		cfg.Duration, cfg.NemesisInterval, names, c.NetworkDescription())})
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("run (seed %d, history %s): %w", cfg.Seed, cfg.HistoryPath, fmt.Errorf(format, args...))
+	}
 
-	wctx, stopWorkload := context.WithTimeout(ctx, cfg.Duration)
-	defer stopWorkload()
-	var wg sync.WaitGroup
-	var workErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		workErr = RunWorkload(wctx, c, rec, cfg.Workload, cfg.Seed)
-	}()
-
+	w, err := StartWorkload(ctx, c, rec, cfg.Workload, cfg.Seed)
+	if err != nil {
+		return nil, fail("%w", err)
+	}
+	wctx, stopNemesis := context.WithTimeout(ctx, cfg.Duration)
+	defer stopNemesis()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6e656d65736973))
 	nemErr := func() error {
 		const proc = -1
@@ -85,7 +94,7 @@ func Run(ctx context.Context, c *Cluster, cfg RunConfig) (*Report, error) {
 			rec.Record(Op{Type: Invoke, Process: proc, F: FNemesis, Note: nem.Name()})
 			desc, err := nem.Inject(ctx, c, rng)
 			if err != nil {
-				rec.Record(Op{Type: Fail, Process: proc, F: FNemesis, Error: err.Error()})
+				rec.Record(Op{Type: Fail, Process: proc, F: FNemesis, Note: desc, Error: err.Error()})
 				return err
 			}
 			rec.Record(Op{Type: Info, Process: proc, F: FNemesis, Note: desc})
@@ -98,34 +107,47 @@ func Run(ctx context.Context, c *Cluster, cfg RunConfig) (*Report, error) {
 			}
 			rec.Record(Op{Type: Info, Process: proc, F: FNemesis, Note: desc})
 		}
+		<-wctx.Done()
 		return nil
 	}()
-	// Whatever happened, leave the cluster whole before reading it.
-	for _, nem := range cfg.Nemeses {
+	// Whatever happened, leave the cluster whole before reading it: the
+	// network first, then paused nodes, then killed ones.
+	rec.Record(Op{Type: Invoke, Process: -1, F: FNemesis, Note: "heal all"})
+	if nw := c.Network(); nw != nil {
+		if err := nw.Update(func(s *LinkState) { *s = LinkState{} }); err != nil && nemErr == nil {
+			nemErr = err
+		}
+	}
+	for _, nem := range healOrder(cfg.Nemeses) {
 		if _, err := nem.Heal(ctx, c); err != nil && nemErr == nil {
 			nemErr = err
 		}
 	}
-	stopWorkload()
-	wg.Wait()
+	rec.Record(Op{Type: Info, Process: -1, F: FNemesis, Note: "healed"})
+	w.StopPublishers()
 	if nemErr != nil {
-		return nil, fmt.Errorf("run (seed %d, history %s): nemesis: %w", cfg.Seed, cfg.HistoryPath, nemErr)
+		_ = w.FinishSubscribers(nil, 0)
+		return nil, fail("nemesis: %w", nemErr)
 	}
 	if err := c.WaitReady(ctx); err != nil {
-		return nil, fmt.Errorf("run (seed %d, history %s): %w", cfg.Seed, cfg.HistoryPath, err)
+		_ = w.FinishSubscribers(nil, 0)
+		return nil, fail("%w", err)
 	}
-	if err := FinalReads(ctx, c, rec, cfg.Workload.Client, cfg.Workload.Channels, cfg.Settle); err != nil {
-		return nil, fmt.Errorf("run (seed %d, history %s): %w", cfg.Seed, cfg.HistoryPath, err)
+	heads, err := FinalReads(ctx, c, rec, cfg.Workload.Client, cfg.Workload.Channels, cfg.Settle)
+	if err != nil {
+		_ = w.FinishSubscribers(nil, 0)
+		return nil, fail("%w", err)
 	}
+	workErr := w.FinishSubscribers(heads, cfg.CatchUp)
 	if err := rec.Err(); err != nil {
-		return nil, fmt.Errorf("run (seed %d): %w", cfg.Seed, err)
+		return nil, fail("%w", err)
 	}
 	report := Check(rec.History(), cfg.Check)
-	if err := os.WriteFile(cfg.HistoryPath+".report.txt", []byte(fmt.Sprintf("seed %d\nhistory %s\n%s", cfg.Seed, cfg.HistoryPath, report)), 0o644); err != nil {
+	if err := os.WriteFile(cfg.HistoryPath+".report.txt", []byte(fmt.Sprintf("seed %d\nhistory %s\nnetwork %s\n%s", cfg.Seed, cfg.HistoryPath, c.NetworkDescription(), report)), 0o644); err != nil {
 		return report, fmt.Errorf("run: write report: %w", err)
 	}
 	if workErr != nil {
-		return report, fmt.Errorf("run (seed %d, history %s): workload: %w", cfg.Seed, cfg.HistoryPath, workErr)
+		return report, fail("workload: %w", workErr)
 	}
 	return report, nil
 }

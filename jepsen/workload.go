@@ -86,48 +86,108 @@ func rotate(urls []string, i int) []string {
 
 // RunWorkload runs publishers and subscribers against c until ctx ends,
 // recording every operation in rec. Process numbers: publishers 0…P-1,
-// subscribers 100…. It returns when all of them have stopped.
+// subscribers 100…. It returns when all of them have stopped. Run uses
+// StartWorkload instead, to let subscribers catch up after the heal.
 func RunWorkload(ctx context.Context, c *Cluster, rec *Recorder, cfg WorkloadConfig, seed uint64) error {
+	w, err := StartWorkload(context.WithoutCancel(ctx), c, rec, cfg, seed)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	w.StopPublishers()
+	return w.FinishSubscribers(nil, 0)
+}
+
+// Workload is a running set of publishers and subscribers (StartWorkload).
+// Its methods are called by the goroutine that started it.
+type Workload struct {
+	stopPub context.CancelFunc
+	pubs    sync.WaitGroup
+	subs    sync.WaitGroup
+	stopSub context.CancelFunc
+	// finish is closed when the subscribers should catch up with heads and
+	// stop; heads and catchUp are written before and read after.
+	finish  chan struct{}
+	heads   map[string]string
+	catchUp time.Duration
+	errs    chan error
+}
+
+// StartWorkload starts publishers and subscribers against c, recording
+// every operation in rec. Process numbers: publishers 0…P-1, subscribers
+// 100…. Publishers run until StopPublishers, subscribers (disconnecting
+// and resuming at random) until FinishSubscribers; ctx ending stops both.
+func StartWorkload(ctx context.Context, c *Cluster, rec *Recorder, cfg WorkloadConfig, seed uint64) (*Workload, error) {
 	cfg.defaults()
 	urls := c.URLs()
-	var wg sync.WaitGroup
-	errs := make(chan error, cfg.Publishers+cfg.Subscribers)
-	for p := 0; p < cfg.Publishers; p++ {
+	pctx, stopPub := context.WithCancel(ctx)
+	sctx, stopSub := context.WithCancel(ctx)
+	w := &Workload{stopPub: stopPub, stopSub: stopSub, finish: make(chan struct{}), errs: make(chan error, cfg.Subscribers)}
+	var clients []*client.Client
+	for p := 0; p < cfg.Publishers+cfg.Subscribers; p++ {
 		cc := cfg.Client
 		cc.Addrs = rotate(urls, p)
 		cl, err := client.New(cc)
 		if err != nil {
-			return fmt.Errorf("workload: %w", err)
+			stopPub()
+			stopSub()
+			return nil, fmt.Errorf("workload: %w", err)
 		}
-		wg.Add(1)
+		clients = append(clients, cl)
+	}
+	for p := 0; p < cfg.Publishers; p++ {
+		w.pubs.Add(1)
 		go func() {
-			defer wg.Done()
-			publisher(ctx, cl, rec, cfg, p, rand.New(rand.NewPCG(seed, uint64(p))))
+			defer w.pubs.Done()
+			publisher(pctx, clients[p], rec, cfg, p, rand.New(rand.NewPCG(seed, uint64(p))))
 		}()
 	}
 	for s := 0; s < cfg.Subscribers; s++ {
 		cc := cfg.Client
 		cc.Addrs = rotate(urls, s)
-		cl, err := client.New(cc)
-		if err != nil {
-			return fmt.Errorf("workload: %w", err)
-		}
+		cl, _ := client.New(cc)
 		tr := client.WebSocket
 		if s%2 == 1 {
 			tr = client.SSE
 		}
 		ch := cfg.Channels[s%len(cfg.Channels)]
-		wg.Add(1)
+		w.subs.Add(1)
 		go func() {
-			defer wg.Done()
-			if err := subscriber(ctx, cl, rec, cfg, 100+s, ch, tr, rand.New(rand.NewPCG(seed, uint64(1000+s)))); err != nil {
-				errs <- err
+			defer w.subs.Done()
+			if err := w.subscriber(sctx, cl, rec, cfg, 100+s, ch, tr, rand.New(rand.NewPCG(seed, uint64(1000+s)))); err != nil {
+				w.errs <- err
 			}
 		}()
 	}
-	wg.Wait()
-	close(errs)
-	return <-errs
+	return w, nil
+}
+
+// StopPublishers stops every publisher and waits for it: a publish in
+// flight finishes (bounded by its own timeout) and is recorded.
+func (w *Workload) StopPublishers() {
+	w.stopPub()
+	w.pubs.Wait()
+}
+
+// FinishSubscribers tells every subscriber to stop resubscribing, stay
+// with its current node until it has received its channel's head from
+// heads (a message ID; a channel without one needs nothing) or catchUp has
+// passed, then close; it waits for them and returns the first error a
+// subscriber ended with. With nil heads subscribers stop at once.
+func (w *Workload) FinishSubscribers(heads map[string]string, catchUp time.Duration) error {
+	w.heads, w.catchUp = heads, catchUp
+	close(w.finish)
+	done := make(chan struct{})
+	go func() { w.subs.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(catchUp + 30*time.Second):
+		w.stopSub() // a subscriber that cannot even notice the deadline
+		<-done
+	}
+	w.stopSub()
+	close(w.errs)
+	return <-w.errs
 }
 
 func publisher(ctx context.Context, cl *client.Client, rec *Recorder, cfg WorkloadConfig, proc int, rng *rand.Rand) {
@@ -159,24 +219,43 @@ func publisher(ctx context.Context, cl *client.Client, rec *Recorder, cfg Worklo
 	}
 }
 
-func subscriber(ctx context.Context, cl *client.Client, rec *Recorder, cfg WorkloadConfig, proc int, ch string, tr client.Transport, rng *rand.Rand) error {
+// subscriber subscribes, receives for a random while, closes and resumes
+// from the last ID it received, on the next node of its list, until
+// finish; then it catches up with its channel's head and stops.
+func (w *Workload) subscriber(ctx context.Context, cl *client.Client, rec *Recorder, cfg WorkloadConfig, proc int, ch string, tr client.Transport, rng *rand.Rand) error {
 	from := ""
-	node := cl.Addrs()[0]
-	for ctx.Err() == nil {
+	addrs := cl.Addrs()
+	finishing := false
+	var head string
+	var deadline <-chan time.Time
+	for seg := 0; ctx.Err() == nil; seg++ {
+		node := addrs[seg%len(addrs)]
+		// One node per segment, so that resuming moves between nodes.
+		cc := cfg.Client
+		cc.Addrs = rotate(addrs, seg%len(addrs))
+		scl, err := client.New(cc)
+		if err != nil {
+			return fmt.Errorf("subscriber %d: %w", proc, err)
+		}
 		rec.Record(Op{Type: Invoke, Process: proc, F: FSubscribe, Channel: ch, Node: node, Transport: tr.String(), From: from})
-		sub, err := cl.Subscribe(ctx, ch, client.SubscribeOptions{FromID: from, Transport: tr})
+		sub, err := scl.Subscribe(ctx, ch, client.SubscribeOptions{FromID: from, Transport: tr})
 		if err != nil {
 			rec.Record(Op{Type: Fail, Process: proc, F: FSubscribe, Channel: ch, Error: err.Error()})
 			return fmt.Errorf("subscriber %d: %w", proc, err)
 		}
 		rec.Record(Op{Type: OK, Process: proc, F: FSubscribe, Channel: ch, Node: node, Transport: tr.String(), From: from})
 		var until <-chan time.Time
-		if cfg.ResubscribeEvery > 0 {
+		if cfg.ResubscribeEvery > 0 && !finishing {
 			d := time.Duration(rng.Int64N(int64(2 * cfg.ResubscribeEvery)))
 			until = time.After(d)
 		}
+		finish := w.finish
+		if finishing {
+			finish = nil
+		}
+		caughtUp := func() bool { return finishing && (head == "" || sub.LastID() >= head) }
 	recv:
-		for {
+		for !caughtUp() {
 			select {
 			case ev, ok := <-sub.Events():
 				if !ok {
@@ -191,6 +270,12 @@ func subscriber(ctx context.Context, cl *client.Client, rec *Recorder, cfg Workl
 				}
 			case <-until:
 				break recv
+			case <-finish:
+				finishing, finish, until = true, nil, nil
+				head = w.heads[ch]
+				deadline = time.After(w.catchUp)
+			case <-deadline:
+				break recv
 			}
 		}
 		sub.Close()
@@ -200,11 +285,18 @@ func subscriber(ctx context.Context, cl *client.Client, rec *Recorder, cfg Workl
 				rec.Record(Op{Type: Event, Process: proc, F: FRecv, Channel: ch, ID: ev.Message.ID, Value: valueOf(ev.Message)})
 			}
 		}
-		rec.Record(Op{Type: Event, Process: proc, F: FUnsubscribe, Channel: ch})
+		end := Op{Type: Event, Process: proc, F: FUnsubscribe, Channel: ch, Dropped: sub.Stats().Dropped}
+		if finishing {
+			end.Head = head
+		}
+		rec.Record(end)
 		if err := sub.Err(); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("subscriber %d: %w", proc, err)
 		}
 		from = sub.LastID()
+		if finishing {
+			return nil
+		}
 	}
 	return nil
 }
@@ -213,15 +305,17 @@ func subscriber(ctx context.Context, cl *client.Client, rec *Recorder, cfg Workl
 // per (node, channel). It first waits, up to settle, for the nodes to agree
 // on each channel's length, so a node still catching up after the heal is
 // not mistaken for one that lost data; if they never agree the last reads
-// are recorded as they are and the checker judges them.
-func FinalReads(ctx context.Context, c *Cluster, rec *Recorder, cfg client.Config, channels []string, settle time.Duration) error {
+// are recorded as they are and the checker judges them. It returns each
+// channel's head: the last ID of the longest history read.
+func FinalReads(ctx context.Context, c *Cluster, rec *Recorder, cfg client.Config, channels []string, settle time.Duration) (map[string]string, error) {
+	heads := map[string]string{}
 	clients := map[string]*client.Client{}
 	for _, n := range c.Nodes() {
 		cc := cfg
 		cc.Addrs = []string{n.DirectURL()}
 		cl, err := client.New(cc)
 		if err != nil {
-			return fmt.Errorf("final reads: %w", err)
+			return nil, fmt.Errorf("final reads: %w", err)
 		}
 		clients[n.ID] = cl
 	}
@@ -258,6 +352,9 @@ func FinalReads(ctx context.Context, c *Cluster, rec *Recorder, cfg client.Confi
 						continue
 					}
 					rec.Record(Op{Type: OK, Process: proc, F: FRead, Node: n.ID, Channel: ch, Messages: es})
+					if len(es) > 0 && es[len(es)-1].ID > heads[ch] {
+						heads[ch] = es[len(es)-1].ID
+					}
 				}
 				break
 			}
@@ -267,5 +364,5 @@ func FinalReads(ctx context.Context, c *Cluster, rec *Recorder, cfg client.Confi
 			}
 		}
 	}
-	return nil
+	return heads, nil
 }

@@ -189,6 +189,8 @@ func TestCluster_FailoverKeepsAcknowledgedWrites(t *testing.T) {
 	close(stopSub)
 }
 
+// checkAcked checks a history is in ID order with each value once, and
+// holds every acknowledged value under its acknowledged ID.
 func checkAcked(t *testing.T, hist []message, acked map[string]string) {
 	t.Helper()
 	seen := map[string]string{}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +34,7 @@ type serveFlags struct {
 	snapshotInterval, commitTimeout                time.Duration
 	maxSubs, maxConnsPerIP, queueFrames            int
 	pingInterval                                   time.Duration
+	debugAddr                                      string
 }
 
 func runServe(args []string) error {
@@ -61,6 +63,7 @@ func runServe(args []string) error {
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 10000, "WebSocket and SSE connections one address may hold")
 	fs.IntVar(&f.queueFrames, "queue-frames", 4096, "frames queued per connection before it is cut off as a slow consumer")
 	fs.DurationVar(&f.pingInterval, "ping-interval", 25*time.Second, "how often idle connections are pinged")
+	fs.StringVar(&f.debugAddr, "debug-addr", "", "address for Go's pprof profiles (/debug/pprof/); off when empty; keep it private")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -123,6 +126,16 @@ func runServe(args []string) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+
+	// Profiles, when asked for, on their own listener.
+	if f.debugAddr != "" {
+		dln, err := net.Listen("tcp", f.debugAddr)
+		if err != nil {
+			return fmt.Errorf("listen on debug address %s: %w", f.debugAddr, err)
+		}
+		go http.Serve(dln, http.DefaultServeMux)
+		logger.Info("pprof listening", "addr", dln.Addr().String())
+	}
 
 	// Retention: the leader proposes expiry.
 	stopCompaction := startCompaction(node, store, policy, srv, logger)

@@ -4,9 +4,11 @@ package jepsen
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,37 +34,79 @@ func pushfloBin(t *testing.T) string {
 	return bin
 }
 
-// TestJepsen_Short is the short run of `make test`: three nodes, a kill,
-// pause and client-link nemesis, publishers and resuming subscribers for a
-// few seconds, then the six checks. JEPSEN_SEED repeats a run.
-func TestJepsen_Short(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
+// envSeed returns JEPSEN_SEED, or a seed from the clock.
+func envSeed(t *testing.T) uint64 {
+	t.Helper()
 	if s := os.Getenv("JEPSEN_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
 			t.Fatalf("JEPSEN_SEED=%q: %v", s, err)
 		}
-		seed = v
+		return v
 	}
-	dir := t.TempDir()
-	if keep := os.Getenv("JEPSEN_DIR"); keep != "" {
-		dir = keep
-	}
-	bin := pushfloBin(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	c, err := StartCluster(ctx, ClusterConfig{Bin: bin, Dir: dir, Size: 3, ClientProxies: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	return uint64(time.Now().UnixNano())
+}
 
-	history := filepath.Join(dir, "history.jsonl")
+// envNetwork returns PUSHFLO_JEPSEN_NET (auto, netns or proxy); default
+// auto: namespaces where the machine allows them, else proxies.
+func envNetwork(t *testing.T) NetworkMode {
+	t.Helper()
+	switch v := NetworkMode(os.Getenv("PUSHFLO_JEPSEN_NET")); v {
+	case "":
+		return NetworkAuto
+	case NetworkAuto, NetworkNetns, NetworkProxy:
+		return v
+	default:
+		t.Fatalf("PUSHFLO_JEPSEN_NET=%q: want auto, netns or proxy", v)
+		return ""
+	}
+}
+
+// jepsenRun is one run's shape.
+type jepsenRun struct {
+	seed     uint64
+	dir      string
+	duration time.Duration
+	interval time.Duration
+	network  NetworkMode
+}
+
+// allNemeses is every fault the harness injects: alone, and two at once.
+func allNemeses() []Nemesis {
+	kill, pause, client, part, link := KillNemesis{}, PauseNemesis{}, ClientLinkNemesis{}, PartitionNemesis{}, LinkNemesis{}
+	return []Nemesis{kill, pause, client, part, part, link,
+		ComboNemesis{Nemeses: []Nemesis{part, kill, pause, link}}}
+}
+
+// runJepsen starts a three-node cluster, runs the workload and every
+// nemesis against it, and returns the report and the history path. A
+// harness error fails the test; the verdict is the caller's.
+func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), r.duration+5*time.Minute)
+	defer cancel()
+	c, err := StartCluster(ctx, ClusterConfig{
+		Bin: bin, Dir: r.dir, Size: 3, ClientProxies: true, Network: r.network,
+		// Pings every second: SSE subscribers on a stalled link notice
+		// within their idle timeout.
+		ExtraArgs: []string{"--ping-interval", "1s"},
+		Logger:    testLogger(t),
+	})
+	if err != nil {
+		t.Fatalf("seed %d: %v", r.seed, err)
+	}
+	defer func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close cluster: %v", err)
+		}
+	}()
+	t.Logf("seed %d, network %s, data and history in %s", r.seed, c.NetworkDescription(), r.dir)
+	history := filepath.Join(r.dir, "history.jsonl")
 	report, err := Run(ctx, c, RunConfig{
-		Seed:            seed,
-		Duration:        15 * time.Second,
-		NemesisInterval: 3 * time.Second,
-		Nemeses:         []Nemesis{KillNemesis{}, PauseNemesis{}, ClientLinkNemesis{}},
+		Seed:            r.seed,
+		Duration:        r.duration,
+		NemesisInterval: r.interval,
+		Nemeses:         allNemeses(),
 		HistoryPath:     history,
 		Workload: WorkloadConfig{
 			Publishers:      4,
@@ -80,13 +124,78 @@ func TestJepsen_Short(t *testing.T) {
 		},
 	})
 	if err != nil {
-		t.Fatalf("seed %d, history %s: %v", seed, history, err)
+		t.Fatalf("seed %d, history %s: %v (repeat with JEPSEN_SEED=%d)", r.seed, history, err, r.seed)
 	}
+	return report, history
+}
+
+// TestJepsen_Short is the short run of `make jepsen` and `make test`:
+// three nodes in their own network namespaces (or behind proxies), about a
+// minute of publishers and resuming WebSocket and SSE subscribers under
+// partitions, kills, pauses, slow and lossy links and client-link faults,
+// then the heal, the final reads, the subscribers' catch-up and the six
+// checks. JEPSEN_SEED repeats a run's schedule, JEPSEN_DIR keeps its files,
+// PUSHFLO_JEPSEN_NET picks the network.
+func TestJepsen_Short(t *testing.T) {
+	seed := envSeed(t)
+	dir := t.TempDir()
+	if keep := os.Getenv("JEPSEN_DIR"); keep != "" {
+		dir = keep
+	}
+	report, history := runJepsen(t, pushfloBin(t), jepsenRun{seed: seed, dir: dir, duration: 60 * time.Second, interval: 3 * time.Second, network: envNetwork(t)})
 	t.Logf("seed %d, history %s\n%s", seed, history, report)
 	if !report.Valid {
 		t.Fatalf("seed %d, history %s: checks failed (repeat with JEPSEN_SEED=%d)", seed, history, seed)
 	}
 	if report.Counts.PublishOK == 0 || report.Counts.Received == 0 {
 		t.Fatalf("run did nothing useful: %+v", report.Counts)
+	}
+}
+
+// TestJepsen_Soak runs round after round, each on a fresh cluster with the
+// next seed, until PUSHFLO_JEPSEN_DURATION (such as 30m) has passed; it
+// skips when that is unset. PUSHFLO_JEPSEN_ROUND sets a round's workload
+// time (default 5m). A failing round does not stop the soak; at the end
+// every failing seed and history is listed.
+func TestJepsen_Soak(t *testing.T) {
+	total, err := time.ParseDuration(os.Getenv("PUSHFLO_JEPSEN_DURATION"))
+	if err != nil || total <= 0 {
+		t.Skip("set PUSHFLO_JEPSEN_DURATION (such as 30m) for a soak")
+	}
+	round := 5 * time.Minute
+	if v := os.Getenv("PUSHFLO_JEPSEN_ROUND"); v != "" {
+		if round, err = time.ParseDuration(v); err != nil || round <= 0 {
+			t.Fatalf("PUSHFLO_JEPSEN_ROUND=%q: %v", v, err)
+		}
+	}
+	base := os.Getenv("JEPSEN_DIR")
+	if base == "" {
+		base = t.TempDir()
+	}
+	bin := pushfloBin(t)
+	seed := envSeed(t)
+	end := time.Now().Add(total)
+	var failed, summary []string
+	for i := 0; i < 10_000 && time.Until(end) > time.Minute; i++ {
+		d := min(round, time.Until(end)-30*time.Second)
+		s := seed + uint64(i)
+		dir := filepath.Join(base, fmt.Sprintf("round-%03d", i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		report, history := runJepsen(t, bin, jepsenRun{seed: s, dir: dir, duration: d, interval: 5 * time.Second, network: envNetwork(t)})
+		verdict := "VALID"
+		if !report.Valid {
+			verdict = "INVALID"
+			failed = append(failed, fmt.Sprintf("seed %d, history %s", s, history))
+		}
+		n := report.Counts
+		line := fmt.Sprintf("round %d seed %d %s: %s; publishes ok %d fail %d info %d, received %d, faults %v", i, s, d, verdict, n.PublishOK, n.PublishFail, n.PublishInfo, n.Received, n.Faults)
+		summary = append(summary, line)
+		t.Logf("%s\n%s", line, report)
+	}
+	t.Logf("soak summary:\n%s", strings.Join(summary, "\n"))
+	if len(failed) > 0 {
+		t.Fatalf("%d of %d rounds failed the checks (repeat one with JEPSEN_SEED):\n%s", len(failed), len(summary), strings.Join(failed, "\n"))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ type tWriter struct{ t *testing.T }
 
 func (w tWriter) Write(b []byte) (int, error) {
 	w.t.Helper()
-	w.t.Log(string(b))
+	w.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
 }
 

@@ -23,8 +23,9 @@ type cpuSample struct {
 	// servers is the summed CPU time of the server processes.
 	servers time.Duration
 	// machineBusy and machineTotal are /proc/stat's busy and total time
-	// over all cores.
-	machineBusy, machineTotal time.Duration
+	// over all cores; machineIRQ is its irq+softirq part (loopback TCP is
+	// processed there, and no process is charged for it).
+	machineBusy, machineTotal, machineIRQ time.Duration
 }
 
 // takeCPU reads the generator's rusage, each server pid's /proc stat and
@@ -40,7 +41,7 @@ func takeCPU(pids []int) cpuSample {
 			s.servers += d
 		}
 	}
-	s.machineBusy, s.machineTotal = machineCPU()
+	s.machineBusy, s.machineTotal, s.machineIRQ = machineCPU()
 	return s
 }
 
@@ -53,7 +54,12 @@ type CPUUse struct {
 	// ServerCores is the same for the server processes together; zero when
 	// their pids are unknown (--target without --server-pids).
 	ServerCores float64 `json:"serverCores"`
-	// OtherCores is what the rest of the machine used meanwhile.
+	// IRQCores is interrupt and softirq time, machine-wide: mostly the
+	// kernel's loopback TCP work for this benchmark's own traffic, which
+	// /proc charges to no process.
+	IRQCores float64 `json:"irqCores"`
+	// OtherCores is what other processes on the machine used meanwhile
+	// (busy time minus generator, servers and IRQ).
 	OtherCores float64 `json:"otherCores"`
 	// Limit is a sentence saying what bounded the scenario, if the CPU did.
 	Limit string `json:"limit"`
@@ -73,23 +79,24 @@ func cpuUse(a, b cpuSample, serversKnown bool) CPUUse {
 	u.ServerCores = (b.servers - a.servers).Seconds() / wall
 	if tot := (b.machineTotal - a.machineTotal).Seconds(); tot > 0 {
 		busy := (b.machineBusy - a.machineBusy).Seconds() / tot * float64(u.Cores)
-		u.OtherCores = max(0, busy-u.GeneratorCores-u.ServerCores)
+		u.IRQCores = (b.machineIRQ - a.machineIRQ).Seconds() / tot * float64(u.Cores)
+		u.OtherCores = max(0, busy-u.GeneratorCores-u.ServerCores-u.IRQCores)
 	}
-	total := u.GeneratorCores + u.ServerCores + u.OtherCores
+	total := u.GeneratorCores + u.ServerCores + u.IRQCores + u.OtherCores
 	cores := float64(u.Cores)
 	switch {
 	case !serversKnown:
 		u.Limit = fmt.Sprintf("server CPU unknown; generator used %.2f of %d cores", u.GeneratorCores, u.Cores)
 	case total < 0.85*cores:
-		u.Limit = fmt.Sprintf("not CPU-bound: %.2f of %d cores busy (generator %.2f, server %.2f, other %.2f)", total, u.Cores, u.GeneratorCores, u.ServerCores, u.OtherCores)
+		u.Limit = fmt.Sprintf("not CPU-bound: %.2f of %d cores busy (generator %.2f, server %.2f, kernel irq %.2f, other processes %.2f)", total, u.Cores, u.GeneratorCores, u.ServerCores, u.IRQCores, u.OtherCores)
 	case u.OtherCores > u.ServerCores && u.OtherCores > u.GeneratorCores:
-		u.Limit = fmt.Sprintf("CPU-contended by other processes: %.2f of %d cores busy, of which other processes on the machine took %.2f (server %.2f, generator %.2f)", total, u.Cores, u.OtherCores, u.ServerCores, u.GeneratorCores)
+		u.Limit = fmt.Sprintf("CPU-contended by other processes: %.2f of %d cores busy, of which other processes on the machine took %.2f (server %.2f, generator %.2f, kernel irq %.2f)", total, u.Cores, u.OtherCores, u.ServerCores, u.GeneratorCores, u.IRQCores)
 		return u
 	case u.GeneratorCores >= u.ServerCores:
 		u.GeneratorBound = true
-		u.Limit = fmt.Sprintf("generator-bound: CPU saturated (%.2f of %d cores) and the generator used %.2f cores, more than the server's %.2f", total, u.Cores, u.GeneratorCores, u.ServerCores)
+		u.Limit = fmt.Sprintf("generator-bound: CPU saturated (%.2f of %d cores) and the generator used %.2f cores, more than the server's %.2f (kernel irq %.2f, other processes %.2f)", total, u.Cores, u.GeneratorCores, u.ServerCores, u.IRQCores, u.OtherCores)
 	default:
-		u.Limit = fmt.Sprintf("CPU-bound, server-dominated: %.2f of %d cores busy (server %.2f, generator %.2f, other %.2f)", total, u.Cores, u.ServerCores, u.GeneratorCores, u.OtherCores)
+		u.Limit = fmt.Sprintf("CPU-bound, server-dominated: %.2f of %d cores busy (server %.2f, generator %.2f, kernel irq %.2f, other processes %.2f)", total, u.Cores, u.ServerCores, u.GeneratorCores, u.IRQCores, u.OtherCores)
 	}
 	if u.OtherCores >= 0.25 {
 		u.Limit += fmt.Sprintf("; other processes on the machine took %.2f cores", u.OtherCores)
@@ -121,16 +128,17 @@ func processCPU(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
-// machineCPU returns the busy and total time of all cores from /proc/stat.
-func machineCPU() (busy, total time.Duration) {
+// machineCPU returns the busy, total and irq+softirq time of all cores
+// from /proc/stat.
+func machineCPU() (busy, total, irq time.Duration) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
 	if len(f) < 8 || f[0] != "cpu" {
-		return 0, 0
+		return 0, 0, 0
 	}
 	var v [8]int64
 	for i := range v {
@@ -143,7 +151,7 @@ func machineCPU() (busy, total time.Duration) {
 		sum += x
 	}
 	tick := time.Second / clockTicks
-	return time.Duration(sum-idle) * tick, time.Duration(sum) * tick
+	return time.Duration(sum-idle) * tick, time.Duration(sum) * tick, time.Duration(v[5]+v[6]) * tick
 }
 
 // rssBytes returns the VmRSS and VmHWM of pid from /proc/<pid>/status.

@@ -55,6 +55,7 @@ func (r *runner) fanout(ctx context.Context, t *target, spec fanoutSpec) Result 
 	defer p.close()
 
 	slowBefore := t.slowConsumers(ctx)
+	serverPub := serverLatency(ctx, spec.PubNodes, "pushflo_frontend_publish_duration_seconds")
 	smp := r.prog.startSampler(spec.Name, &c)
 	cpuA := takeCPU(t.pids())
 	start := time.Now()
@@ -87,6 +88,7 @@ func (r *runner) fanout(ctx context.Context, t *target, spec fanoutSpec) Result 
 
 	tl := subs.tally(st.AckedByChannel)
 	res.SlowConsumers = t.slowConsumers(ctx) - slowBefore
+	res.ServerPublish = serverPub()
 	res.Seconds = elapsed.Seconds()
 	res.Publish = &st
 	res.PublishLatency = summarise(st.latency.merged())

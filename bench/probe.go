@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -116,4 +118,103 @@ func scrapeCounter(ctx context.Context, base, name string) (float64, error) {
 		}
 	}
 	return sum, nil
+}
+
+// bucketHist is a Prometheus histogram's cumulative bucket counts by upper
+// bound (seconds), +Inf included.
+type bucketHist map[float64]float64
+
+// scrapeHistogram reads the buckets of histogram name from base's
+// /metrics, summed over label sets.
+func scrapeHistogram(ctx context.Context, base, name string) (bucketHist, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("scrape %s/metrics: %w", base, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	h := bucketHist{}
+	prefix := name + "_bucket{"
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, prefix) {
+			continue
+		}
+		i := strings.Index(line, `le="`)
+		if i < 0 {
+			continue
+		}
+		rest := line[i+4:]
+		j := strings.IndexByte(rest, '"')
+		if j < 0 {
+			continue
+		}
+		le, err := strconv.ParseFloat(rest[:j], 64) // "+Inf" parses as +Inf
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			continue
+		}
+		h[le] += v
+	}
+	return h, nil
+}
+
+// ServerLatency is a server-reported latency distribution, from its
+// Prometheus histogram: each percentile is the upper bound of the bucket
+// that holds it (buckets double: 0.1, 0.2, 0.4, … ms), so read "≤".
+type ServerLatency struct {
+	Metric  string  `json:"metric"`
+	Count   float64 `json:"count"`
+	P50LeMs float64 `json:"p50LeMs"`
+	P99LeMs float64 `json:"p99LeMs"`
+}
+
+// serverLatency scrapes histogram name on nodes now; the returned func
+// scrapes again and summarises what was observed in between.
+func serverLatency(ctx context.Context, nodes []*node, name string) func() *ServerLatency {
+	sum := func() bucketHist {
+		total := bucketHist{}
+		for _, n := range nodes {
+			h, err := scrapeHistogram(ctx, n.URL, name)
+			if err != nil {
+				return nil
+			}
+			for k, v := range h {
+				total[k] += v
+			}
+		}
+		return total
+	}
+	before := sum()
+	return func() *ServerLatency {
+		after := sum()
+		if before == nil || after == nil {
+			return nil
+		}
+		var les []float64
+		for le := range after {
+			les = append(les, le)
+		}
+		sort.Float64s(les)
+		count := after[math.Inf(1)] - before[math.Inf(1)]
+		if count <= 0 {
+			return nil
+		}
+		at := func(q float64) float64 {
+			for _, le := range les {
+				if after[le]-before[le] >= q*count {
+					return le * 1000
+				}
+			}
+			return math.Inf(1)
+		}
+		return &ServerLatency{Metric: name, Count: count, P50LeMs: at(0.5), P99LeMs: at(0.99)}
+	}
 }

@@ -225,17 +225,18 @@ func markdown(rep *Report, plots []string) string {
 	if len(fan) > 0 {
 		p("## Fan-out latency (publish sent → message received)")
 		p("")
-		p("| scenario | nodes | via | subs × ch | pub/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | deliveries/s | lost | CPU gen / server / other | limit |")
-		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+		p("| scenario | nodes | via | subs × ch | pub/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | deliveries/s | lost | publish→201 p50 / p99 ms | server's own publish p50 / p99 ms | CPU gen / server / irq / other | limit |")
+		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, r := range fan {
 			if r.Delivery == nil {
 				p("| %s | %d | | | | | | | | | | | | failed: %s |", r.Name, r.Nodes, r.Error)
 				continue
 			}
 			l := r.Delivery
-			p("| %s | %d | %s %s → %s | %v × %v | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", r.Name, r.Nodes, r.Transport,
+			p("| %s | %d | %s %s → %s | %v × %v | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", r.Name, r.Nodes, r.Transport,
 				r.Params["publishVia"], r.Params["subscribersOn"], r.Params["subscribers"], r.Params["channels"], fmtNum(r.PublishesPerSec),
-				ms(l.P50Ms), ms(l.P90Ms), ms(l.P99Ms), ms(l.P999Ms), ms(l.MaxMs), fmtNum(r.DeliveriesPerSec), lostCell(&r), cpuCell(r.CPU), limitCell(&r))
+				ms(l.P50Ms), ms(l.P90Ms), ms(l.P99Ms), ms(l.P999Ms), ms(l.MaxMs), fmtNum(r.DeliveriesPerSec), lostCell(&r),
+				pubCell(r.PublishLatency), serverCell(r.ServerPublish), cpuCell(r.CPU), limitCell(&r))
 		}
 		p("")
 		for _, r := range fan {
@@ -254,8 +255,8 @@ func markdown(rep *Report, plots []string) string {
 	if len(thr) > 0 {
 		p("## Publish throughput (closed loop, keep-alive, acknowledged = committed by a majority)")
 		p("")
-		p("| scenario | nodes | via | publishers | acked/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | failed | CPU gen / server / other | limit |")
-		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+		p("| scenario | nodes | via | publishers | acked/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | failed | server's own p50 / p99 ms | CPU gen / server / irq / other | limit |")
+		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, r := range thr {
 			l := r.PublishLatency
 			if l == nil {
@@ -265,15 +266,15 @@ func markdown(rep *Report, plots []string) string {
 			if r.Publish != nil {
 				failed = r.Publish.Failed
 			}
-			p("| %s | %d | %v | %v | %s | %s | %s | %s | %s | %s | %d | %s | %s |", r.Name, r.Nodes, r.Params["publishVia"], r.Params["publishers"],
-				fmtNum(r.PublishesPerSec), ms(l.P50Ms), ms(l.P90Ms), ms(l.P99Ms), ms(l.P999Ms), ms(l.MaxMs), failed, cpuCell(r.CPU), limitCell(&r))
+			p("| %s | %d | %v | %v | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s |", r.Name, r.Nodes, r.Params["publishVia"], r.Params["publishers"],
+				fmtNum(r.PublishesPerSec), ms(l.P50Ms), ms(l.P90Ms), ms(l.P99Ms), ms(l.P999Ms), ms(l.MaxMs), failed, serverCell(r.ServerPublish), cpuCell(r.CPU), limitCell(&r))
 		}
 		p("")
 	}
 	if len(conns) > 0 {
 		p("## Idle connections")
 		p("")
-		p("| scenario | connected / asked | time to connect | connects/s | server RSS before → after | RSS per connection | of which Go stack / heap | goroutines per connection | alive after | CPU gen / server / other |")
+		p("| scenario | connected / asked | time to connect | connects/s | server RSS before → after | RSS per connection | of which Go stack / heap | goroutines per connection | alive after | CPU gen / server / irq / other |")
 		p("|---|---|---|---|---|---|---|---|---|---|")
 		for _, r := range conns {
 			c := r.Connections
@@ -285,7 +286,7 @@ func markdown(rep *Report, plots []string) string {
 	if len(rep2) > 0 {
 		p("## Replay (resume from an ID far back, until live)")
 		p("")
-		p("| scenario | backlog | seeded at | replayed | replay time | messages/s | first message | reached live | live msgs during replay | lost | disordered | CPU gen / server / other |")
+		p("| scenario | backlog | seeded at | replayed | replay time | messages/s | first message | reached live | live msgs during replay | lost | disordered | CPU gen / server / irq / other |")
 		p("|---|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, r := range rep2 {
 			x := r.Replay
@@ -350,8 +351,22 @@ func lostCell(r *Result) string {
 	return s
 }
 
+func pubCell(l *Latency) string {
+	if l == nil || l.Count == 0 {
+		return "—"
+	}
+	return ms(l.P50Ms) + " / " + ms(l.P99Ms)
+}
+
+func serverCell(s *ServerLatency) string {
+	if s == nil {
+		return "—"
+	}
+	return "≤ " + ms(s.P50LeMs) + " / ≤ " + ms(s.P99LeMs)
+}
+
 func cpuCell(c CPUUse) string {
-	return fmt.Sprintf("%.2f / %.2f / %.2f", c.GeneratorCores, c.ServerCores, c.OtherCores)
+	return fmt.Sprintf("%.2f / %.2f / %.2f / %.2f", c.GeneratorCores, c.ServerCores, c.IRQCores, c.OtherCores)
 }
 
 func limitCell(r *Result) string {
@@ -441,6 +456,6 @@ func oneLine(r *Result) string {
 	if x := r.Replay; x != nil {
 		parts = append(parts, fmt.Sprintf("replayed %d in %.3fs = %s msg/s, live after %.3fs, lost %d", x.Replayed, x.Seconds, fmtNum(x.PerSec), x.ReachedLiveSeconds, r.Lost))
 	}
-	parts = append(parts, fmt.Sprintf("cpu gen %.2f srv %.2f other %.2f", r.CPU.GeneratorCores, r.CPU.ServerCores, r.CPU.OtherCores))
+	parts = append(parts, fmt.Sprintf("cpu gen %.2f srv %.2f irq %.2f other %.2f", r.CPU.GeneratorCores, r.CPU.ServerCores, r.CPU.IRQCores, r.CPU.OtherCores))
 	return strings.Join(parts, "; ")
 }

@@ -16,6 +16,10 @@ type Result struct {
 
 	Publish        *pubStats `json:"publish,omitempty"`
 	PublishLatency *Latency  `json:"publishLatency,omitempty"`
+	// ServerPublish is the server's own view of the same publishes
+	// (pushflo_frontend_publish_duration_seconds: body read → commit), to
+	// tell server time from generator and network time.
+	ServerPublish *ServerLatency `json:"serverPublish,omitempty"`
 	// PublishesPerSec is acknowledged publishes per second.
 	PublishesPerSec float64 `json:"publishesPerSec,omitempty"`
 

@@ -35,6 +35,7 @@ func (r *runner) throughput(ctx context.Context, t *target, spec throughputSpec)
 	p.closedLoop(ctx, channels, spec.Publishers, time.Second, int64(spec.Publishers), &warm)
 
 	var c counters
+	serverPub := serverLatency(ctx, spec.Via, "pushflo_frontend_publish_duration_seconds")
 	smp := r.prog.startSampler(spec.Name, &c)
 	cpuA := takeCPU(t.pids())
 	start := time.Now()
@@ -42,6 +43,7 @@ func (r *runner) throughput(ctx context.Context, t *target, spec throughputSpec)
 	elapsed := time.Since(start)
 	cpuB := takeCPU(t.pids())
 	res.Timeline = smp.finish()
+	res.ServerPublish = serverPub()
 
 	res.Seconds = elapsed.Seconds()
 	res.Publish = &st

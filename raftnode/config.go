@@ -65,8 +65,12 @@ type Config struct {
 	// MaxBatch is the most messages in one Raft entry; default 512.
 	MaxBatch int
 	// MaxInflight is the most Raft entries the batcher leaves uncommitted at
-	// once; default 8.
+	// once; default 1: while one entry commits, the next batch gathers, so
+	// batches grow with load (measured on a 3-node cluster: 1 beat 2 and 8).
 	MaxInflight int
+	// RPCsInFlight is how many AppendEntries the leader pipelines to each
+	// follower; zero means hashicorp/raft's default (2).
+	RPCsInFlight int
 	// LeaderWait is how long a write waits for a leader to be known before
 	// it fails with ErrNoLeader; default 5s.
 	LeaderWait time.Duration
@@ -105,7 +109,7 @@ func (c *Config) ensureDefaults() {
 		c.MaxBatch = 512
 	}
 	if c.MaxInflight <= 0 {
-		c.MaxInflight = 8
+		c.MaxInflight = 1
 	}
 	if c.LeaderWait <= 0 {
 		c.LeaderWait = 5 * time.Second

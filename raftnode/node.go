@@ -101,7 +101,7 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.stream.forward = func(c netConn) { n.rpcSrv.ServeConn(c) }
 	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: n.stream, MaxPool: 4, Timeout: 10 * time.Second, Logger: hlog,
+		Stream: n.stream, MaxPool: 4, Timeout: 10 * time.Second, Logger: hlog, MaxRPCsInFlight: cfg.RPCsInFlight,
 	})
 
 	rc := raft.DefaultConfig()

@@ -35,6 +35,8 @@ type serveFlags struct {
 	maxSubs, maxConnsPerIP, queueFrames            int
 	pingInterval                                   time.Duration
 	debugAddr                                      string
+	maxBatch, maxInflight                          int
+	rpcsInFlight                                   int
 }
 
 func runServe(args []string) error {
@@ -63,6 +65,9 @@ func runServe(args []string) error {
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 10000, "WebSocket and SSE connections one address may hold")
 	fs.IntVar(&f.queueFrames, "queue-frames", 4096, "frames queued per connection before it is cut off as a slow consumer")
 	fs.DurationVar(&f.pingInterval, "ping-interval", 25*time.Second, "how often idle connections are pinged")
+	fs.IntVar(&f.maxBatch, "max-batch", 512, "most messages in one Raft entry")
+	fs.IntVar(&f.maxInflight, "max-inflight", 1, "Raft entries the leader's batcher leaves uncommitted at once")
+	fs.IntVar(&f.rpcsInFlight, "raft-rpcs-in-flight", 0, "AppendEntries pipelined to each follower (0: raft's default)")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "address for Go's pprof profiles (/debug/pprof/); off when empty; keep it private")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -105,7 +110,8 @@ func runServe(args []string) error {
 	node, err := raftnode.Open(raftnode.Config{
 		NodeID: f.nodeID, Dir: filepath.Join(f.dataDir, "raft"), RaftAddr: f.raftAddr, AdvertiseAddr: f.advertise,
 		HTTPAddr: f.httpAddr, Secret: sec.ClusterSecret, BootstrapPeers: peers, Join: f.join != "", Store: store,
-		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, CommitTimeout: f.commitTimeout, TrailingLogs: f.trailingLogs, Logger: logger,
+		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, CommitTimeout: f.commitTimeout,
+		MaxBatch: f.maxBatch, MaxInflight: f.maxInflight, RPCsInFlight: f.rpcsInFlight, TrailingLogs: f.trailingLogs, Logger: logger,
 	})
 	if err != nil {
 		return err

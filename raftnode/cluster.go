@@ -45,11 +45,6 @@ func (n *Node) ChannelCommand(ctx context.Context, op ChannelOp, slug string, se
 				err = fromForwardResult(ForwardResult{Kind: reply.Kind, Err: reply.Err}).err
 			}
 			c = reply.Channel
-			if err == nil {
-				wctx, cancel := context.WithTimeout(ctx, time.Second)
-				_ = n.WaitApplied(wctx, reply.Index)
-				cancel()
-			}
 		}
 		if errors.Is(err, errRetry) && time.Now().Before(giveUp) {
 			time.Sleep(20 * time.Millisecond)

@@ -250,7 +250,7 @@ func (n *Node) waitLeader(ctx context.Context) (id, addr string, err error) {
 }
 
 // Publish appends one message through Raft and returns once it is committed
-// by a majority (fsynced on each) and applied to this node's store. On a
+// by a majority (fsynced on each) and applied to the leader's store. On a
 // follower the write is forwarded to the leader. Concurrent calls are
 // batched into shared Raft entries. On ErrNoLeader nothing was written; on
 // ErrUnknownOutcome the message may or may not have been appended.
@@ -284,14 +284,8 @@ func (n *Node) Publish(ctx context.Context, e log.Entry) (log.Result, error) {
 			}
 			continue
 		}
-		if out.err == nil && id != n.cfg.NodeID {
-			// Committed on the leader. Wait, briefly, until this node has
-			// applied it too, so the caller reads its own write here; the
-			// answer stands either way.
-			wctx, cancel := context.WithTimeout(ctx, time.Second)
-			_ = n.WaitApplied(wctx, log.IndexOf(out.res.Message.Position))
-			cancel()
-		}
+		// A forwarded write returns as soon as the leader has it: readers
+		// on this node who need it call Barrier (the frontend's reads do).
 		return out.res, out.err
 	}
 }

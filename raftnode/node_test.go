@@ -222,7 +222,10 @@ func TestNode_ThreeNodeCluster(t *testing.T) {
 		}
 		ids = append(ids, r.Message.ID())
 	}
-	// Read-your-writes on the follower that took the publish.
+	// Read-your-writes on the follower that took the publish, after a barrier.
+	if err := n3.Barrier(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if got, _ := n3.store.Read("x", 0, 100); len(got) != 50 {
 		t.Fatalf("follower n3 holds %d of its 50 acknowledged writes", len(got))
 	}

@@ -112,6 +112,7 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 			Publishers:      4,
 			Subscribers:     4,
 			IdempotencyKeys: true,
+			NoKeyPublishers: 2,
 			Client: client.Config{
 				SecretKey:      c.Config().SecretKey,
 				PublishKey:     c.Config().PublishKey,
@@ -131,7 +132,8 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 
 // TestJepsen_Short is the short run of `make jepsen` and `make test`:
 // three nodes in their own network namespaces (or behind proxies), about a
-// minute of publishers and resuming WebSocket and SSE subscribers under
+// minute of publishers (two with idempotency keys and retries, two
+// without) and resuming WebSocket and SSE subscribers under
 // partitions, kills, pauses, slow and lossy links and client-link faults,
 // then the heal, the final reads, the subscribers' catch-up and the six
 // checks. JEPSEN_SEED repeats a run's schedule, JEPSEN_DIR keeps its files,

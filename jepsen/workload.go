@@ -31,8 +31,14 @@ type WorkloadConfig struct {
 	// PublishInterval is the pause between one publisher's operations.
 	// Default 20ms.
 	PublishInterval time.Duration
-	// IdempotencyKeys sends each publish with its value as Idempotency-Key.
+	// IdempotencyKeys sends each publish with its value as Idempotency-Key,
+	// which lets the SDK retry it on another node after an unknown outcome.
 	IdempotencyKeys bool
+	// NoKeyPublishers is how many publishers (the first ones) send no key
+	// even with IdempotencyKeys: their unknown outcomes are not retried
+	// and stay unknown (info), which the unknown-at-most-once check
+	// judges. Default 0.
+	NoKeyPublishers int
 	// Client is the base configuration of every client (keys, timeouts);
 	// Addrs is filled in per process.
 	Client client.Config
@@ -196,7 +202,7 @@ func publisher(ctx context.Context, cl *client.Client, rec *Recorder, cfg Worklo
 		v := fmt.Sprintf("p%d-%d", proc, i)
 		rec.Record(Op{Type: Invoke, Process: proc, F: FPublish, Channel: ch, Value: v})
 		var opts []client.PublishOption
-		if cfg.IdempotencyKeys {
+		if cfg.IdempotencyKeys && proc >= cfg.NoKeyPublishers {
 			opts = append(opts, client.WithIdempotencyKey(v))
 		}
 		// The publish gets its own context: a run ending mid-request must

@@ -13,7 +13,10 @@ const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/ja
 export async function startProxy(defer, target, { statics = {} } = {}) {
   const t = new URL(target);
   const sockets = new Set();
-  const state = { blockWebSocket: false, blockSSE: false, wsUpgrades: 0, wsRefused: 0, sseRequests: 0 };
+  // cutSSE resets SSE requests (a network error, which a browser's
+  // EventSource retries) where blockSSE answers 502 (which ends it);
+  // lastEventIds records the Last-Event-ID header of each SSE request.
+  const state = { blockWebSocket: false, blockSSE: false, cutSSE: false, wsUpgrades: 0, wsRefused: 0, sseRequests: 0, lastEventIds: [] };
 
   const server = http.createServer(async (req, res) => {
     for (const [prefix, dir] of Object.entries(statics)) {
@@ -31,6 +34,11 @@ export async function startProxy(defer, target, { statics = {} } = {}) {
     }
     if (req.url.startsWith('/sse')) {
       state.sseRequests++;
+      state.lastEventIds.push(req.headers['last-event-id'] ?? null);
+      if (state.cutSSE) {
+        req.socket.destroy();
+        return;
+      }
       if (state.blockSSE) {
         res.writeHead(502).end();
         return;

@@ -4,10 +4,13 @@
 // against the promises of the protocol.
 //
 // Data flows one way. The harness (Cluster, Node) builds the pushflo binary
-// and runs three nodes as processes; a Nemesis partitions, kills, pauses and
-// slows them (through network namespaces when the machine allows it, else
-// through the fault-injecting TCP Proxy); a Workload drives publishers and
-// subscribers through the Go SDK (package client) and writes each invoke,
+// and runs three nodes as processes, each in its own network namespace when
+// the machine allows it (NetworkNetns: nftables cuts and drops) or behind a
+// fault-injecting Raft Proxy on loopback (NetworkProxy); a Nemesis
+// partitions, kills, pauses and slows them, alone or two at a time; a
+// Workload drives publishers and subscribers through the Go SDK (package
+// client), holds the subscribers open after the heal until they reach each
+// channel's final head, and writes each invoke,
 // ok, fail, info and received message to a Recorder, one JSON line per
 // operation, readable by a person and by ReadHistory. Check then runs six
 // checks over the History: no acknowledged publish lost, no duplicate or

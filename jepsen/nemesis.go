@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -165,9 +166,10 @@ type NetnsSupport struct {
 }
 
 // CheckNetns reports whether this process can run nodes in network
-// namespaces: it needs root, the ip tool, and the right to create a
-// namespace (containers often lack it). It creates and deletes a probe
-// namespace. Partitions fall back to proxies when it says no.
+// namespaces: it needs root, the ip tool, the right to create a namespace
+// (containers often lack it) and nft, which it installs from Debian's
+// nftables package when missing. It creates and deletes a probe namespace.
+// Partitions fall back to proxies when it says no.
 func CheckNetns(ctx context.Context) NetnsSupport {
 	if os.Geteuid() != 0 {
 		return NetnsSupport{Reason: "not root"}
@@ -182,6 +184,9 @@ func CheckNetns(ctx context.Context) NetnsSupport {
 	}
 	if out, err := exec.CommandContext(ctx, ip, "netns", "del", name).CombinedOutput(); err != nil {
 		return NetnsSupport{Reason: fmt.Sprintf("ip netns del %s: %v: %s", name, err, out)}
+	}
+	if err := ensureNft(ctx, slog.Default()); err != nil {
+		return NetnsSupport{Reason: err.Error()}
 	}
 	return NetnsSupport{OK: true}
 }

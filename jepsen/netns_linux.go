@@ -163,6 +163,15 @@ func cleanStale(ctx context.Context, logger *slog.Logger) {
 			if m == nil || m[3] == "" || alive(m[2]) {
 				continue
 			}
+			// Nodes of a run that died run on in their own process
+			// groups: end them (they are ours: the namespace is) first.
+			if pids, err := exec.CommandContext(ctx, "ip", "netns", "pids", f[0]).Output(); err == nil {
+				for _, p := range strings.Fields(string(pids)) {
+					if pid, err := strconv.Atoi(p); err == nil {
+						_ = syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+			}
 			logger.Info("network: deleting a stale namespace", "netns", f[0])
 			_ = run(ctx, "", "ip", "netns", "del", f[0])
 		}

@@ -19,3 +19,7 @@ func openNetns(ctx context.Context, nodes []*Node, logger *slog.Logger) (*netnsN
 // socketOwner cannot tell the owner of a socket outside Linux: every
 // connection is anonymous and per-source faults do not apply.
 func socketOwner(c net.Conn, pids map[int]string) string { return "" }
+
+func ensureNft(ctx context.Context, logger *slog.Logger) error {
+	return errors.New("nftables is used only on Linux")
+}

@@ -337,3 +337,48 @@ func streamSSEUntil(url string, stop chan struct{}, out chan<- string) {
 		}
 	}
 }
+
+// TestE2E_ClientCommands runs the README's client lines against a real
+// node: publish, history, and subscribe resuming from an ID.
+func TestE2E_ClientCommands(t *testing.T) {
+	p := newProc(t, "n1", t.TempDir())
+	p.start()
+	p.waitReady()
+	base := "http://" + p.httpAddr
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(binPath, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("pushflo %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	out := run("publish", "orders:user-123", `{"status":"shipped"}`, "--event", "order-shipped", "--server", base, "--key", secKey)
+	var pub struct{ Data struct{ ID, EventType string } }
+	if err := json.Unmarshal([]byte(out), &pub); err != nil || pub.Data.EventType != "order-shipped" {
+		t.Fatalf("publish printed %s", out)
+	}
+	if h := run("history", "orders:user-123", "--server", base, "--key", secKey); !strings.Contains(h, pub.Data.ID) {
+		t.Fatalf("history printed %s", h)
+	}
+	sub := exec.Command(binPath, "subscribe", "orders:user-123", "--from", "0000000000000000", "--server", base, "--key", pubKey)
+	stdout, _ := sub.StdoutPipe()
+	if err := sub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sub.Process.Kill(); sub.Wait() }()
+	line := make(chan string, 1)
+	go func() {
+		b := make([]byte, 4096)
+		n, _ := stdout.Read(b)
+		line <- string(b[:n])
+	}()
+	select {
+	case l := <-line:
+		if !strings.Contains(l, pub.Data.ID) || !strings.Contains(l, `"status":"shipped"`) {
+			t.Fatalf("subscribe printed %s", l)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("subscribe printed nothing")
+	}
+}

@@ -99,5 +99,19 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	return fs.Parse(args)
+	// Flags may come before, between or after the positional arguments
+	// (pushflo publish CHANNEL '{…}' --event x): parse, set the first
+	// positional aside, and go on with the rest.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
 }

@@ -204,8 +204,8 @@ type NodeStatus struct {
 	LastIndex   uint64 `json:"lastIndex"`
 	CommitIndex uint64 `json:"commitIndex"`
 	Applied     uint64 `json:"applied"`
-	// Lag is how many entries this node's store trails the leader's commit
-	// index; set in cluster status.
+	// Lag is how many Raft entries this node's store trails the leader's
+	// store; set in cluster status.
 	Lag   uint64 `json:"lag"`
 	Error string `json:"error,omitempty"`
 }
@@ -249,15 +249,17 @@ func (n *Node) Status(ctx context.Context) ([]NodeStatus, error) {
 		}()
 	}
 	wg.Wait()
-	var commit uint64
+	// Lag is measured against the leader's store, not its commit index:
+	// Raft's own no-op entries never reach a store.
+	var head uint64
 	for _, s := range out {
 		if s.State == raft.Leader.String() {
-			commit = s.CommitIndex
+			head = s.Applied
 		}
 	}
 	for i := range out {
-		if commit > out[i].Applied && out[i].Error == "" {
-			out[i].Lag = commit - out[i].Applied
+		if head > out[i].Applied && out[i].Error == "" {
+			out[i].Lag = head - out[i].Applied
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })

@@ -354,7 +354,9 @@ func TestE2E_ClientCommands(t *testing.T) {
 		return string(out)
 	}
 	out := run("publish", "orders:user-123", `{"status":"shipped"}`, "--event", "order-shipped", "--server", base, "--key", secKey)
-	var pub struct{ Data struct{ ID, EventType string } }
+	var pub struct {
+		Data struct{ ID, EventType string }
+	}
 	if err := json.Unmarshal([]byte(out), &pub); err != nil || pub.Data.EventType != "order-shipped" {
 		t.Fatalf("publish printed %s", out)
 	}

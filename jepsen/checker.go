@@ -84,6 +84,8 @@ type Counts struct {
 	// ID at or below one it had delivered (recorded on unsubscribes): a
 	// server replaying too much, hidden from the other checks.
 	Dropped int
+	// Reconnects counts the SDK's own reconnections of subscriptions.
+	Reconnects int
 	// Faults counts the nemesis's injections by kind ("kill",
 	// "partition-leader", "loss", …); NemesisFailed its failed steps.
 	Faults        map[string]int
@@ -193,6 +195,7 @@ func (a *analysis) counts() Counts {
 	for _, s := range a.segs {
 		if s.end != nil {
 			n.Dropped += s.end.Dropped
+			n.Reconnects += s.end.Reconnects
 		}
 	}
 	return n
@@ -707,8 +710,8 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	}
 	fmt.Fprintf(&b, "jepsen check: %s (%d of %d checks failed, %d history problems)\n", verdict, failed, len(r.Checks), len(r.Problems))
 	n := r.Counts
-	fmt.Fprintf(&b, "counts: publishes %d (ok %d, fail %d, info %d), reads %d, subscriptions %d (received %d, gaps %d), channels %d\n",
-		n.Publishes, n.PublishOK, n.PublishFail, n.PublishInfo, n.Reads, n.Subscriptions, n.Received, n.Gaps, n.Channels)
+	fmt.Fprintf(&b, "counts: publishes %d (ok %d, fail %d, info %d), reads %d, subscriptions %d (received %d, gaps %d, reconnects %d), channels %d\n",
+		n.Publishes, n.PublishOK, n.PublishFail, n.PublishInfo, n.Reads, n.Subscriptions, n.Received, n.Gaps, n.Reconnects, n.Channels)
 	var faults []string
 	total := 0
 	for _, k := range sortedKeys(n.Faults) {

@@ -103,6 +103,10 @@ type Op struct {
 	// Dropped, on an unsubscribe, counts messages the SDK discarded
 	// because the server sent an ID at or below one already delivered.
 	Dropped int `json:"dropped,omitempty"`
+	// Reconnects, on an unsubscribe, counts the times the SDK reconnected
+	// the subscription by itself (a dead or stalled link noticed by
+	// heartbeat, a node gone), resuming from its last ID each time.
+	Reconnects int `json:"reconnects,omitempty"`
 }
 
 // String renders op as its JSON line.

@@ -291,7 +291,8 @@ func (w *Workload) subscriber(ctx context.Context, cl *client.Client, rec *Recor
 				rec.Record(Op{Type: Event, Process: proc, F: FRecv, Channel: ch, ID: ev.Message.ID, Value: valueOf(ev.Message)})
 			}
 		}
-		end := Op{Type: Event, Process: proc, F: FUnsubscribe, Channel: ch, Dropped: sub.Stats().Dropped}
+		st := sub.Stats()
+		end := Op{Type: Event, Process: proc, F: FUnsubscribe, Channel: ch, Dropped: st.Dropped, Reconnects: max(st.Connects-1, 0)}
 		if finishing {
 			end.Head = head
 		}

@@ -29,27 +29,54 @@ type Nemesis interface {
 	Heal(ctx context.Context, c *Cluster) (string, error)
 }
 
-// KillNemesis SIGKILLs a random running node; Heal restarts every node it
-// killed (with its data directory intact) and waits for /ready.
-type KillNemesis struct{}
+// KillNemesis SIGKILLs a running node, the leader half the time; Heal
+// restarts every node it killed (with its data directory intact) and waits
+// for /ready.
+type KillNemesis struct {
+	// LeaderRate is the chance to kill the leader rather than a random
+	// node. Default 0.5; negative never.
+	LeaderRate float64
+}
 
 func (KillNemesis) Name() string { return "kill" }
 
-func (KillNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
-	var running []*Node
-	for _, n := range c.Nodes() {
-		if n.Running() {
-			running = append(running, n)
-		}
-	}
-	if len(running) == 0 {
+func (k KillNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
+	n, why := pickNode(ctx, c, rng, k.LeaderRate, func(n *Node) bool { return n.Running() })
+	if n == nil {
 		return "kill: no node running", nil
 	}
-	n := running[rng.IntN(len(running))]
 	if err := n.Kill(); err != nil {
 		return "", fmt.Errorf("kill nemesis: %w", err)
 	}
-	return "kill: " + n.ID, nil
+	return "kill: " + n.ID + why, nil
+}
+
+// pickNode chooses a node that ok accepts: with chance leaderRate
+// (default 0.5, negative never) the leader if ok accepts it, else one at
+// random. why is " (leader)" when the leader was chosen as such.
+func pickNode(ctx context.Context, c *Cluster, rng *rand.Rand, leaderRate float64, ok func(*Node) bool) (n *Node, why string) {
+	if leaderRate == 0 {
+		leaderRate = 0.5
+	}
+	var cand []*Node
+	for _, n := range c.Nodes() {
+		if ok(n) {
+			cand = append(cand, n)
+		}
+	}
+	if len(cand) == 0 {
+		return nil, ""
+	}
+	pick := cand[rng.IntN(len(cand))]
+	if rng.Float64() < leaderRate {
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		leader, _ := c.Leader(lctx)
+		cancel()
+		if l := c.Node(leader); l != nil && ok(l) {
+			return l, " (leader)"
+		}
+	}
+	return pick, ""
 }
 
 func (KillNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
@@ -69,27 +96,26 @@ func (KillNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
 	return fmt.Sprintf("restart %v", started), nil
 }
 
-// PauseNemesis SIGSTOPs a random node, which then holds its sockets open
-// but answers nothing (a GC pause, a stuck VM); Heal SIGCONTs it.
-type PauseNemesis struct{}
+// PauseNemesis SIGSTOPs a node, the leader half the time, which then holds
+// its sockets open but answers nothing (a GC pause, a stuck VM); Heal
+// SIGCONTs it.
+type PauseNemesis struct {
+	// LeaderRate is the chance to pause the leader rather than a random
+	// node. Default 0.5; negative never.
+	LeaderRate float64
+}
 
 func (PauseNemesis) Name() string { return "pause" }
 
-func (PauseNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
-	var cand []*Node
-	for _, n := range c.Nodes() {
-		if n.Running() && !n.Paused() {
-			cand = append(cand, n)
-		}
-	}
-	if len(cand) == 0 {
+func (p PauseNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
+	n, why := pickNode(ctx, c, rng, p.LeaderRate, func(n *Node) bool { return n.Running() && !n.Paused() })
+	if n == nil {
 		return "pause: no node to pause", nil
 	}
-	n := cand[rng.IntN(len(cand))]
 	if err := n.Pause(); err != nil {
 		return "", fmt.Errorf("pause nemesis: %w", err)
 	}
-	return "pause: " + n.ID, nil
+	return "pause: " + n.ID + why, nil
 }
 
 func (PauseNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {

@@ -1,12 +1,12 @@
 package frontend
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/fasthttp/websocket"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -18,7 +18,7 @@ type delivery struct {
 	picked time.Time
 
 	wsOnce  sync.Once
-	ws      *websocket.PreparedMessage
+	ws      []byte // a complete WebSocket text frame
 	sseOnce sync.Once
 	sse     []byte
 }
@@ -38,15 +38,40 @@ type wsMessageFrame struct {
 	Message   messageJSON     `json:"message"`
 }
 
-// wsFrame returns the WebSocket message frame, prepared once.
-func (d *delivery) wsFrame() *websocket.PreparedMessage {
+// wsFrame returns the WebSocket frame of the message, header included,
+// built once and written as is to every connection.
+func (d *delivery) wsFrame() []byte {
 	d.wsOnce.Do(func() {
 		b, _ := json.Marshal(wsMessageFrame{Type: "message", Channel: d.msg.Channel, MessageID: d.msg.ID(),
 			EventType: d.msg.EventType, ClientID: d.msg.ClientID, Data: d.msg.Content, Timestamp: d.msg.Time,
 			Message: toJSON(&d.msg)})
-		d.ws, _ = websocket.NewPreparedMessage(websocket.TextMessage, b)
+		d.ws = appendWSFrame(nil, opText, b)
 	})
 	return d.ws
+}
+
+// WebSocket opcodes (RFC 6455 5.2).
+const (
+	opText  = 0x1
+	opClose = 0x8
+	opPing  = 0x9
+	opPong  = 0xA
+)
+
+// appendWSFrame appends one final, unmasked (server to client) frame.
+func appendWSFrame(dst []byte, op byte, payload []byte) []byte {
+	n := len(payload)
+	dst = append(dst, 0x80|op)
+	switch {
+	case n < 126:
+		dst = append(dst, byte(n))
+	case n < 1<<16:
+		dst = append(dst, 126, byte(n>>8), byte(n))
+	default:
+		dst = append(dst, 127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	return append(dst, payload...)
 }
 
 // sseFrame returns the SSE event: id, event, data (the message JSON).
@@ -73,6 +98,8 @@ type frame struct {
 	// event; one of them may be empty when the frame has no form there.
 	ws  []byte
 	sse []byte
+	// wsRaw is a complete WebSocket frame written as is (ping, pong).
+	wsRaw []byte
 }
 
 func controlFrame(v any) frame {

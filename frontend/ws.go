@@ -108,6 +108,20 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 	ws.SetReadLimit(maxReadBytes)
 	deadline := func() { ws.SetReadDeadline(time.Now().Add(s.cfg.PingInterval * 5 / 2)) }
 	ws.SetPongHandler(func(string) error { deadline(); return nil })
+	// Pongs and the closing handshake go through the writer too: the
+	// library's own handlers would write concurrently with it.
+	ws.SetPingHandler(func(data string) error {
+		deadline()
+		c.push(frame{wsRaw: appendWSFrame(nil, opPong, []byte(data))})
+		return nil
+	})
+	ws.SetCloseHandler(func(code int, text string) error {
+		if code == websocket.CloseNoStatusReceived {
+			code = websocket.CloseNormalClosure
+		}
+		c.fail(&closeReason{code: code})
+		return nil
+	})
 	c.push(controlFrame(connectedFrame{Type: "connected", ClientID: clientID, Timestamp: time.Now().UnixMilli()}))
 	limiter := rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)
 	for {
@@ -121,17 +135,6 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 			return
 		}
 		s.handleFrame(c, limiter, mt, data)
-	}
-}
-
-// ping sends a WebSocket ping; the hub's pinger calls it for every
-// connection each PingInterval. A client that answers nothing for two
-// intervals hits the read deadline and is closed.
-func (w *wsWriter) ping() {
-	w.pingMu.Lock()
-	defer w.pingMu.Unlock()
-	if !w.dead {
-		w.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second))
 	}
 }
 
@@ -261,9 +264,11 @@ func (s *Server) unsubscribe(c *conn, channel string) {
 	}{"unsubscribed", channel}))
 }
 
-// wsWriter drains a connection's queue to its WebSocket. It runs only
-// while there is something to write, so an idle connection holds no
-// writer goroutine.
+// wsWriter drains a connection's queue to its socket. It runs only while
+// there is something to write, so an idle connection holds no writer
+// goroutine. Every frame of the connection goes through it — messages,
+// control frames, pings, pongs, the close — so it writes a whole batch
+// with one write call, bypassing the websocket library's per-frame path.
 type wsWriter struct {
 	c       *conn
 	ws      *websocket.Conn
@@ -271,11 +276,14 @@ type wsWriter struct {
 	closed  bool // guarded by c.mu
 	// wg tracks the writer goroutine.
 	wg sync.WaitGroup
-	// pingMu serialises pings with the end of the connection: once dead,
-	// the socket is fasthttp's again and must not be touched.
-	pingMu sync.Mutex
-	dead   bool
 }
+
+// pingFrame is a WebSocket ping with no payload.
+var pingFrame = []byte{0x80 | opPing, 0}
+
+// writeBufs holds batch buffers between bursts, so idle connections keep
+// none of their own.
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
 
 // kick starts the writer if it is not running. Requires c.mu held.
 func (w *wsWriter) kick() {
@@ -286,9 +294,13 @@ func (w *wsWriter) kick() {
 	}
 }
 
-// stop waits for the writer to end and disables pings; no writer starts
-// after. Called after conn.finish, so a running writer sends the close
-// reason and stops.
+// ping queues a ping; the hub's pinger calls it for every connection each
+// PingInterval. A client that answers nothing for 2.5 intervals hits the
+// read deadline and is closed.
+func (w *wsWriter) ping() { w.c.push(frame{wsRaw: pingFrame}) }
+
+// stop waits for the writer to end; no writer starts after. Called after
+// conn.finish, so a running writer sends the close reason and stops.
 func (w *wsWriter) stop() {
 	w.c.mu.Lock()
 	if !w.running {
@@ -296,13 +308,19 @@ func (w *wsWriter) stop() {
 	}
 	w.c.mu.Unlock()
 	w.wg.Wait()
-	w.pingMu.Lock()
-	w.dead = true
-	w.pingMu.Unlock()
 }
 
 func (w *wsWriter) drain() {
 	defer w.wg.Done()
+	bp := writeBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 1<<20 {
+			*bp = (*bp)[:0]
+			writeBufs.Put(bp)
+		}
+	}()
+	m := w.c.s.metrics
+	nc := w.ws.NetConn()
 	for {
 		frames, closing := w.c.take()
 		if len(frames) == 0 && closing == nil {
@@ -315,51 +333,50 @@ func (w *wsWriter) drain() {
 			w.c.mu.Unlock()
 			continue
 		}
-		if closing != nil {
-			frames = nil // a closing connection sends only its reason
-		}
-		for i := range frames {
-			if err := w.write(&frames[i]); err != nil {
-				w.shut(&closeReason{code: 1011})
-				return
+		buf := (*bp)[:0]
+		timeout := writeTimeout
+		if closing == nil {
+			for i := range frames {
+				f := &frames[i]
+				switch {
+				case f.d != nil:
+					buf = append(buf, f.d.wsFrame()...)
+				case f.wsRaw != nil:
+					buf = append(buf, f.wsRaw...)
+				case f.ws != nil:
+					buf = appendWSFrame(buf, opText, f.ws)
+				}
 			}
+		} else {
+			// A closing connection sends only its reason, then the close.
+			if closing.frame != nil {
+				buf = appendWSFrame(buf, opText, closing.frame)
+			}
+			buf = appendWSFrame(buf, opClose, websocket.FormatCloseMessage(closing.code, closing.text))
+			timeout = time.Second
 		}
-		if closing != nil {
-			w.shut(closing)
-			return
+		*bp = buf
+		nc.SetWriteDeadline(time.Now().Add(timeout))
+		_, err := nc.Write(buf)
+		if err == nil && closing == nil {
+			n := 0
+			for i := range frames {
+				if d := frames[i].d; d != nil {
+					n++
+					if !d.picked.IsZero() {
+						m.deliverySecs.Observe(time.Since(d.picked).Seconds())
+					}
+				}
+			}
+			m.deliveries.Add(float64(n))
+			continue
 		}
+		// Written the close, or failed: the socket is done; the reader
+		// sees it closed and ends the connection.
+		w.c.mu.Lock()
+		w.closed = true
+		w.c.mu.Unlock()
+		nc.Close()
+		return
 	}
-}
-
-func (w *wsWriter) write(f *frame) error {
-	w.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	if f.d != nil {
-		if err := w.ws.WritePreparedMessage(f.d.wsFrame()); err != nil {
-			return err
-		}
-		m := w.c.s.metrics
-		m.deliveries.Inc()
-		if !f.d.picked.IsZero() {
-			m.deliverySecs.Observe(time.Since(f.d.picked).Seconds())
-		}
-		return nil
-	}
-	if f.ws == nil {
-		return nil
-	}
-	return w.ws.WriteMessage(websocket.TextMessage, f.ws)
-}
-
-// shut sends the close reason and closes the socket; the reader then ends.
-func (w *wsWriter) shut(r *closeReason) {
-	w.c.mu.Lock()
-	w.closed = true
-	w.c.mu.Unlock()
-	deadline := time.Now().Add(time.Second)
-	w.ws.SetWriteDeadline(deadline)
-	if r.frame != nil {
-		w.ws.WriteMessage(websocket.TextMessage, r.frame)
-	}
-	w.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(r.code, r.text), deadline)
-	w.ws.NetConn().Close()
 }

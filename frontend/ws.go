@@ -58,7 +58,7 @@ func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 	clientID := string(ctx.QueryArgs().Peek("clientId"))
 	ip := ctx.RemoteIP().String()
 	up := websocket.FastHTTPUpgrader{
-		ReadBufferSize:  1024,
+		ReadBufferSize:  256, // client frames are small; larger ones are read in pieces
 		WriteBufferSize: 2048,
 		WriteBufferPool: &wsBufferPool,
 		CheckOrigin:     func(*fasthttp.RequestCtx) bool { return true },
@@ -66,7 +66,18 @@ func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 			s.writeError(ctx, errorf(CodeValidation, "websocket handshake failed: %v", reason))
 		},
 	}
-	_ = up.Upgrade(ctx, func(ws *websocket.Conn) { s.runWS(ws, p, clientID, ip) })
+	// The server keeps hijacked connections (KeepHijackedConns), so the
+	// upgrade callback can hand the socket to a goroutine of ours and
+	// return at once: fasthttp then frees the request context and its
+	// goroutine, which would otherwise stay with every idle connection.
+	_ = up.Upgrade(ctx, func(ws *websocket.Conn) {
+		s.conns.Add(1)
+		go func() {
+			defer s.conns.Done()
+			defer ws.NetConn().Close()
+			s.runWS(ws, p, clientID, ip)
+		}()
+	})
 }
 
 // runWS owns one WebSocket: it reads client frames on this goroutine;
@@ -97,8 +108,7 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 	c.ping = w.ping
 	s.hub.addConn(c)
 	defer s.hub.removeConn(c)
-	// The socket belongs to fasthttp again once this handler returns: stop
-	// replays, the writer and the pinger first.
+	// Stop replays and the writer before the socket is closed.
 	defer w.stop()
 	defer c.finish()
 	if s.ctx.Err() != nil {

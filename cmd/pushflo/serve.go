@@ -33,6 +33,7 @@ type serveFlags struct {
 	snapshotThreshold, trailingLogs                uint64
 	snapshotInterval, commitTimeout                time.Duration
 	maxSubs, maxConnsPerIP, queueFrames            int
+	maxHeaderBytes                                 int
 	pingInterval                                   time.Duration
 	debugAddr                                      string
 	maxBatch, maxInflight                          int
@@ -63,6 +64,7 @@ func runServe(args []string) error {
 	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 10240, "Raft entries kept after a snapshot, for followers to catch up without one")
 	fs.IntVar(&f.maxSubs, "max-subscriptions-per-conn", 100, "subscriptions one connection may hold")
 	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 10000, "WebSocket and SSE connections one address may hold")
+	fs.IntVar(&f.maxHeaderBytes, "max-header-bytes", 4096, "largest request headers read; also the read buffer each idle WebSocket keeps (2048 saves memory if clients send no big cookies)")
 	fs.IntVar(&f.queueFrames, "queue-frames", 4096, "frames queued per connection before it is cut off as a slow consumer")
 	fs.DurationVar(&f.pingInterval, "ping-interval", 25*time.Second, "how often idle connections are pinged")
 	fs.IntVar(&f.maxBatch, "max-batch", 512, "most messages in one Raft entry")
@@ -121,7 +123,7 @@ func runServe(args []string) error {
 	// The frontend.
 	srv, err := frontend.New(frontend.Config{
 		Keys: sec.Keys, Retention: f.retention, Policy: policy.Retention, MaxSubscriptionsPerConn: f.maxSubs,
-		MaxConnsPerIP: f.maxConnsPerIP, QueueFrames: f.queueFrames, PingInterval: f.pingInterval, Logger: logger,
+		MaxConnsPerIP: f.maxConnsPerIP, QueueFrames: f.queueFrames, MaxHeaderBytes: f.maxHeaderBytes, PingInterval: f.pingInterval, Logger: logger,
 	}, node, store)
 	if err != nil {
 		return err

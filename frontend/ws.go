@@ -2,7 +2,6 @@ package frontend
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -72,30 +71,37 @@ func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 	// goroutine, which would otherwise stay with every idle connection.
 	_ = up.Upgrade(ctx, func(ws *websocket.Conn) {
 		s.conns.Add(1)
+		// Set up on fasthttp's goroutine; read on a fresh one, whose stack
+		// then holds only the read loop for the connection's idle life.
+		read := s.openWS(ws, p, clientID, ip)
 		go func() {
 			defer s.conns.Done()
 			defer ws.NetConn().Close()
-			s.runWS(ws, p, clientID, ip)
+			if read != nil {
+				read()
+			}
 		}()
 	})
 }
 
-// runWS owns one WebSocket: it reads client frames on this goroutine;
-// writes run on a writer goroutine started when frames are queued.
-func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
+// openWS sets a WebSocket up: authentication, limits, the connection and
+// its writer, the "connected" frame. It returns the read loop, which owns
+// the connection from then on and tears it down when the client goes, or
+// nil when the connection was refused.
+func (s *Server) openWS(ws *websocket.Conn, p *principal, clientID, ip string) (read func()) {
+	refuse := func(code string, closeCode int, msg, reason string) {
+		ws.WriteMessage(websocket.TextMessage, mustJSON(errorFrame{Type: "error", Code: code, Error: msg}))
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, reason), time.Now().Add(time.Second))
+		s.metrics.errors.WithLabelValues(code).Inc()
+	}
 	if p == nil {
-		ws.WriteMessage(websocket.TextMessage, mustJSON(errorFrame{Type: "error", Code: CodeUnauthorized, Error: "missing or invalid token: connect with ?token=<publish key or connection token>"}))
-		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeUnauthorized, "unauthorized"), time.Now().Add(time.Second))
-		s.metrics.errors.WithLabelValues(CodeUnauthorized).Inc()
-		return
+		refuse(CodeUnauthorized, closeUnauthorized, "missing or invalid token: connect with ?token=<publish key or connection token>", "unauthorized")
+		return nil
 	}
 	if !s.ips.acquire(ip, s.cfg.MaxConnsPerIP) {
-		ws.WriteMessage(websocket.TextMessage, mustJSON(errorFrame{Type: "error", Code: CodeRateLimited, Error: "too many connections from this address; at most " + strconv.Itoa(s.cfg.MaxConnsPerIP) + " are allowed"}))
-		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeLimit, "too many connections"), time.Now().Add(time.Second))
-		s.metrics.errors.WithLabelValues(CodeRateLimited).Inc()
-		return
+		refuse(CodeRateLimited, closeLimit, "too many connections from this address; at most "+strconv.Itoa(s.cfg.MaxConnsPerIP)+" are allowed", "too many connections")
+		return nil
 	}
-	defer s.ips.release(ip)
 	if p.clientID != "" {
 		clientID = p.clientID
 	}
@@ -107,13 +113,7 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 	c.kick = w.kick
 	c.ping = w.ping
 	s.hub.addConn(c)
-	defer s.hub.removeConn(c)
-	// Stop replays and the writer before the socket is closed.
-	defer w.stop()
-	defer c.finish()
-	if s.ctx.Err() != nil {
-		return
-	}
+	in := &inbox{s: s, c: c, limiter: rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)}
 
 	ws.SetReadLimit(maxReadBytes)
 	deadline := func() { ws.SetReadDeadline(time.Now().Add(s.cfg.PingInterval * 5 / 2)) }
@@ -133,18 +133,82 @@ func (s *Server) runWS(ws *websocket.Conn, p *principal, clientID, ip string) {
 		return nil
 	})
 	c.push(controlFrame(connectedFrame{Type: "connected", ClientID: clientID, Timestamp: time.Now().UnixMilli()}))
-	limiter := rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)
-	for {
-		deadline()
-		mt, data, err := ws.ReadMessage()
-		if err != nil {
-			var ce *websocket.CloseError
-			if errors.As(err, &ce) || errors.Is(err, websocket.ErrReadLimit) {
-				s.logger.Debug("websocket closed", "client", clientID, "err", err)
-			}
+
+	return func() {
+		defer s.ips.release(ip)
+		defer s.hub.removeConn(c)
+		// Stop frame handling, replays and the writer before the socket
+		// is closed.
+		defer w.stop()
+		defer c.finish()
+		defer in.wg.Wait()
+		if s.ctx.Err() != nil {
 			return
 		}
-		s.handleFrame(c, limiter, mt, data)
+		for {
+			deadline()
+			mt, data, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			in.add(mt, data)
+		}
+	}
+}
+
+// inbox hands a connection's client frames, in order, to a handler
+// goroutine that exists only while there are frames to handle. The reader
+// goroutine, which every idle connection keeps, then only reads: its stack
+// stays small instead of growing with JSON decoding and subscribe work.
+type inbox struct {
+	s       *Server
+	c       *conn
+	limiter *rate.Limiter
+	mu      sync.Mutex
+	frames  []inFrame // guarded by mu
+	running bool      // guarded by mu
+	wg      sync.WaitGroup
+}
+
+type inFrame struct {
+	mt   int
+	data []byte
+}
+
+// maxInbox is how many client frames may wait; more are refused with an
+// error frame (a client this far ahead is flooding).
+const maxInbox = 256
+
+func (in *inbox) add(mt int, data []byte) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.frames) >= maxInbox {
+		in.s.frameError(in.c, "", CodeRateLimited, "too many frames waiting; slow down")
+		return
+	}
+	in.frames = append(in.frames, inFrame{mt, data})
+	if !in.running {
+		in.running = true
+		in.wg.Add(1)
+		go in.handle()
+	}
+}
+
+func (in *inbox) handle() {
+	defer in.wg.Done()
+	for {
+		in.mu.Lock()
+		fs := in.frames
+		in.frames = nil
+		if len(fs) == 0 {
+			in.running = false
+			in.mu.Unlock()
+			return
+		}
+		in.mu.Unlock()
+		for _, f := range fs {
+			in.s.handleFrame(in.c, in.limiter, f.mt, f.data)
+		}
 	}
 }
 

@@ -56,7 +56,9 @@ var setnsSyscall = map[string]uintptr{"amd64": 308, "arm64": 268, "riscv64": 268
 
 // inNetns runs fn on an OS thread that has entered the named namespace.
 // Sockets fn opens belong to that namespace for their whole life. The
-// thread is never returned to the scheduler: it ends with the goroutine.
+// thread goes back to its own namespace afterwards; if it cannot, it stays
+// locked and ends with the goroutine (the main thread, which cannot end,
+// must never be left in another namespace: /proc/self/net follows it).
 func inNetns(ns string, fn func() error) error {
 	nr, ok := setnsSyscall[runtime.GOARCH]
 	if !ok {
@@ -64,19 +66,32 @@ func inNetns(ns string, fn func() error) error {
 	}
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with us
+		runtime.LockOSThread()
+		home, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("setns %s: %w", ns, err)
+			return
+		}
+		defer home.Close()
 		f, err := os.Open(filepath.Join("/run/netns", ns))
 		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("setns %s: %w", ns, err)
 			return
 		}
 		_, _, e := syscall.RawSyscall(nr, f.Fd(), syscall.CLONE_NEWNET, 0)
 		f.Close()
 		if e != 0 {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("setns %s: %w", ns, e)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if _, _, e := syscall.RawSyscall(nr, home.Fd(), syscall.CLONE_NEWNET, 0); e == 0 {
+			runtime.UnlockOSThread()
+		} // else: stay locked, and the thread ends with this goroutine
+		errc <- err
 	}()
 	return <-errc
 }
@@ -452,9 +467,10 @@ func socketOwner(c net.Conn, pids map[int]string) string {
 }
 
 // tcpInode returns the inode of the IPv4 socket bound to local and
-// connected to remote, from /proc/net/tcp.
+// connected to remote, from the calling thread's view of the network
+// namespace (/proc/thread-self/net/tcp: /proc/net follows the main thread).
 func tcpInode(local, remote *net.TCPAddr) string {
-	f, err := os.Open("/proc/net/tcp")
+	f, err := os.Open("/proc/thread-self/net/tcp")
 	if err != nil {
 		return ""
 	}

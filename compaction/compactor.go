@@ -8,13 +8,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/pushflo/pushflo/log"
-	"github.com/pushflo/pushflo/raftnode"
 )
 
 // Node is what compaction needs of the Raft node.
 type Node interface {
 	IsLeader() bool
-	Expire(ctx context.Context, cutoffs []raftnode.Cutoff, timeIndexBefore int64) (int64, error)
+	Expire(ctx context.Context, spans []log.Span, timeIndexBefore int64) (int64, error)
 }
 
 // Config configures a Compactor. Zero values mean the defaults.
@@ -110,7 +109,7 @@ func (c *Compactor) loop(ctx context.Context) {
 func (c *Compactor) Pass(ctx context.Context, now time.Time) error {
 	store, policy := c.cfg.Store, c.cfg.Policy
 	channels := store.AllChannels()
-	var cutoffs []raftnode.Cutoff
+	var spans []log.Span
 	throughAt := map[time.Duration]uint64{}
 	oldest := time.Duration(0)
 	for i := range channels {
@@ -132,35 +131,32 @@ func (c *Compactor) Pass(ctx context.Context, now time.Time) error {
 		} else if capThrough > through {
 			through = capThrough
 		}
-		if through > ch.DroppedPos && through >= firstPos(store, ch.Slug, ch.DroppedPos) {
-			cutoffs = append(cutoffs, raftnode.Cutoff{Channel: ch.Slug, Through: min(through, ch.LastPos)})
-		} else if msgs, _ := store.Read(ch.Slug, ch.DroppedPos, 1); len(msgs) == 1 {
+		// Measured here, off the FSM: applying the span is then one range
+		// delete on every replica, however many messages it holds.
+		sp, err := store.MeasureSpan(ch.Slug, min(through, ch.LastPos))
+		if err != nil {
+			return err
+		}
+		if sp.Count > 0 {
+			spans = append(spans, sp)
+			continue
+		}
+		if msgs, _ := store.Read(ch.Slug, ch.DroppedPos, 1); len(msgs) == 1 {
 			if age := now.Sub(msgs[0].CreatedAt()); age > oldest {
 				oldest = age
 			}
 		}
 	}
 	c.oldest.Set(oldest.Seconds())
-	trim := now.Add(-policy.Longest(channels)).UnixMilli()
-	if len(cutoffs) == 0 {
+	if len(spans) == 0 {
 		return nil
 	}
-	n, err := c.cfg.Node.Expire(ctx, cutoffs, trim)
+	n, err := c.cfg.Node.Expire(ctx, spans, now.Add(-policy.Longest(channels)).UnixMilli())
 	if err != nil {
 		return err
 	}
 	c.runs.Inc()
 	c.expired.Add(float64(n))
-	c.logger.Info("expired messages", "messages", n, "channels", len(cutoffs))
+	c.logger.Info("expired messages", "messages", n, "channels", len(spans))
 	return nil
-}
-
-// firstPos returns the position of the oldest retained message of a
-// channel, or max uint64 when it holds none.
-func firstPos(store *log.Store, channel string, dropped uint64) uint64 {
-	msgs, err := store.Read(channel, dropped, 1)
-	if err != nil || len(msgs) == 0 {
-		return ^uint64(0)
-	}
-	return msgs[0].Position
 }

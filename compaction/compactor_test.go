@@ -19,12 +19,16 @@ import (
 
 type tWriter struct{ t testing.TB }
 
+
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(bytes.TrimRight(p, "\n")))
 	return len(p), nil
 }
 
-func start(t *testing.T) (*raftnode.Node, *log.Store) {
+func start(t *testing.T) (*raftnode.Node, *log.Store) { return startBench(t) }
+
+// startBench starts a real one-node Raft group over a real Pebble store.
+func startBench(t testing.TB) (*raftnode.Node, *log.Store) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dir := t.TempDir()
@@ -192,9 +196,11 @@ func TestCompactor_Caps(t *testing.T) {
 	}
 }
 
-// dirBytes returns the bytes of the sstables under dir (the stored data)
+func dirBytes(t *testing.T, dir string) (sst, all int64) { return dirSize(dir) }
+
+// dirSize returns the bytes of the sstables under dir (the stored data)
 // and of all its files.
-func dirBytes(t *testing.T, dir string) (sst, all int64) {
+func dirSize(dir string) (sst, all int64) {
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			if info, err := d.Info(); err == nil {

@@ -207,43 +207,62 @@ func (b *Batch) DeleteChannel(index uint64, now int64, slug string) error {
 	return nil
 }
 
-// Expire drops the channel's messages at positions up to and including
-// through, with a range delete, and returns how many were dropped. The
-// caller (the FSM) records the applied index.
-func (b *Batch) Expire(channel string, through uint64) int64 {
-	c := b.channel(channel, false, 0, 0)
-	if c == nil || through <= c.DroppedPos {
+// Span describes a run of a channel's oldest messages to drop: the
+// channel's DroppedPos when it was measured (From), the position of the
+// last message in the run (Through), and how many messages and bytes the
+// run holds. The leader measures it outside the FSM (Store.MeasureSpan),
+// so applying it is a range delete and no scan.
+type Span struct {
+	Channel string
+	From    uint64
+	Through uint64
+	Count   int64
+	Bytes   int64
+}
+
+// Expire drops a span of the channel's oldest messages with one range
+// delete and returns how many it dropped. It is a compare-and-set: when the
+// channel's DroppedPos is no longer sp.From (another expiry or a delete came
+// first), it drops nothing, and the next pass measures again. The caller
+// (the FSM) records the applied index.
+func (b *Batch) Expire(sp Span) int64 {
+	c := b.channel(sp.Channel, false, 0, 0)
+	if c == nil || c.DroppedPos != sp.From || sp.Through <= sp.From || sp.Count <= 0 {
 		return 0
 	}
-	b.s.mu.RLock()
-	it, err := b.s.iter(channel)
+	end := messageKey(sp.Channel, sp.Through+1)
+	b.deleteRange(messagePrefix(sp.Channel), end)
+	b.expired = append(b.expired, [2][]byte{messagePrefix(sp.Channel), end})
+	b.dropIdemThrough(sp.Channel, sp.Through)
+	c.MessageCount -= sp.Count
+	c.Bytes -= sp.Bytes
+	c.DroppedPos = sp.Through
+	return sp.Count
+}
+
+// MeasureSpan counts the channel's messages after its DroppedPos up to and
+// including through, and returns the span to expire them (Count 0 when
+// there are none). It reads the committed store; the leader calls it.
+func (s *Store) MeasureSpan(channel string, through uint64) (Span, error) {
+	c, ok := s.Channel(channel)
+	sp := Span{Channel: channel, From: c.DroppedPos}
+	if !ok || through <= c.DroppedPos {
+		return sp, nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	it, err := s.iter(channel)
 	if err != nil {
-		b.s.mu.RUnlock()
-		b.err = err
-		return 0
+		return sp, err
 	}
-	var n, bytes int64
-	var last uint64
+	defer it.Close()
 	end := messageKey(channel, through+1)
-	for it.SeekGE(messageKey(channel, c.DroppedPos)); it.Valid() && string(it.Key()) < string(end); it.Next() {
-		n++
-		bytes += int64(len(it.Key()) + len(it.Value()))
-		last = positionOf(it.Key())
+	for it.SeekGE(messageKey(channel, c.DroppedPos+1)); it.Valid() && string(it.Key()) < string(end); it.Next() {
+		sp.Count++
+		sp.Bytes += int64(len(it.Key()) + len(it.Value()))
+		sp.Through = positionOf(it.Key())
 	}
-	if err := it.Close(); err != nil && b.err == nil {
-		b.err = err
-	}
-	b.s.mu.RUnlock()
-	if n == 0 {
-		return 0
-	}
-	b.deleteRange(messagePrefix(channel), end)
-	b.expired = append(b.expired, [2][]byte{messagePrefix(channel), end})
-	b.dropIdemThrough(channel, last)
-	c.MessageCount -= n
-	c.Bytes -= bytes
-	c.DroppedPos = last
-	return n
+	return sp, it.Error()
 }
 
 // dropIdemThrough deletes the channel's idempotency keys whose message is

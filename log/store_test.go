@@ -419,13 +419,23 @@ func TestStore_ExpireDropsIdempotencyKeys(t *testing.T) {
 	if err := b.Commit(); err != nil {
 		t.Fatal(err)
 	}
+	sp, err := s.MeasureSpan("c", r[0].Message.Position)
+	if err != nil || sp.Count != 1 {
+		t.Fatalf("span = %+v, %v", sp, err)
+	}
 	b = s.NewBatch()
-	if n := b.Expire("c", r[0].Message.Position); n != 1 {
+	if n := b.Expire(sp); n != 1 {
 		t.Fatalf("expired %d, want 1", n)
 	}
 	if err := b.Commit(); err != nil {
 		t.Fatal(err)
 	}
+	// A stale span (measured before that expiry) drops nothing.
+	b2 := s.NewBatch()
+	if n := b2.Expire(sp); n != 0 {
+		t.Fatalf("stale span expired %d", n)
+	}
+	b2.Discard()
 	if _, closer, err := s.db.Get(idemKey("c", "k")); err == nil {
 		closer.Close()
 		t.Fatal("idempotency key of an expired message survived")

@@ -81,11 +81,11 @@ func (n *Node) applyChannel(ctx context.Context, cmd *channelCommand) (log.Chann
 // it; elsewhere it returns ErrNotLeaderForAdmin. It returns how many
 // messages this node dropped. Time-index entries older than
 // timeIndexBefore (Unix ms) are trimmed.
-func (n *Node) Expire(ctx context.Context, cutoffs []Cutoff, timeIndexBefore int64) (int64, error) {
+func (n *Node) Expire(ctx context.Context, spans []log.Span, timeIndexBefore int64) (int64, error) {
 	if !n.IsLeader() {
 		return 0, ErrNotLeaderForAdmin
 	}
-	data, err := encodeJSON(kindExpire, &expireCommand{Time: time.Now().UnixMilli(), Cutoffs: cutoffs, TimeIndexBefore: timeIndexBefore})
+	data, err := encodeJSON(kindExpire, &expireCommand{Time: time.Now().UnixMilli(), Spans: spans, TimeIndexBefore: timeIndexBefore})
 	if err != nil {
 		return 0, err
 	}

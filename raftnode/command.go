@@ -118,18 +118,12 @@ type channelCommand struct {
 	Settings log.Settings
 }
 
-// Cutoff asks to drop a channel's messages up to and including a position.
-type Cutoff struct {
-	Channel string
-	// Through is the position of the newest message to drop.
-	Through uint64
-}
-
-// expireCommand drops messages for retention. Cutoffs are computed by the
-// leader from the time index; every replica drops the same ranges.
+// expireCommand drops messages for retention. The leader measures each
+// span (log.Store.MeasureSpan) outside the FSM; every replica applies the
+// same spans, each a range delete.
 type expireCommand struct {
 	Time            int64
-	Cutoffs         []Cutoff
+	Spans           []log.Span
 	TimeIndexBefore int64
 }
 

@@ -46,13 +46,6 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 			b.SetApplied(l.Index)
 			continue
 		}
-		if l.Data[0] == kindExpire {
-			// Expiry reads the committed store to count what it drops, so
-			// it must see every earlier entry committed: replicas group
-			// entries into batches differently.
-			f.commit(b)
-			b = f.store.NewBatch()
-		}
 		out[i] = f.apply(b, l)
 	}
 	f.commit(b)
@@ -104,8 +97,8 @@ func (f *fsm) apply(b *log.Batch, l *raft.Log) any {
 		}
 		b.SetApplied(l.Index)
 		n := int64(0)
-		for _, cut := range c.Cutoffs {
-			n += b.Expire(cut.Channel, cut.Through)
+		for _, sp := range c.Spans {
+			n += b.Expire(sp)
 		}
 		b.TrimTimeIndex(c.TimeIndexBefore)
 		return n

@@ -19,7 +19,6 @@ import (
 
 type tWriter struct{ t testing.TB }
 
-
 func (w tWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(bytes.TrimRight(p, "\n")))
 	return len(p), nil

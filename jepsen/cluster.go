@@ -551,7 +551,8 @@ func freePorts(n int) ([]int, error) {
 // it. It returns "" when no node names a leader before ctx ends or all
 // have been asked.
 func (c *Cluster) Leader(ctx context.Context) (leader, askedNode string) {
-	hc := &http.Client{Timeout: 2 * time.Second}
+	// The server bounds its cluster status at 3s.
+	hc := &http.Client{Timeout: 4 * time.Second}
 	for _, n := range c.nodes {
 		if !n.Running() || n.Paused() || ctx.Err() != nil {
 			continue

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // publish is one publish operation: its invoke and how it ended.
@@ -82,6 +83,13 @@ type analysis struct {
 	// nemesis steps that failed.
 	faults        map[string]int
 	nemesisFailed int
+	// nemesisNotes are the nemesis's recorded steps in order.
+	nemesisNotes []nemesisNote
+}
+
+type nemesisNote struct {
+	at   time.Duration
+	note string
 }
 
 func analyse(h History) *analysis {
@@ -158,10 +166,13 @@ func analyse(h History) *analysis {
 					delete(openSeg, op.Process)
 				}
 			case FNemesis:
-				switch {
-				case op.Type == Fail:
+				if op.Type == Fail {
 					a.nemesisFailed++
-				case op.Type == Info && !strings.HasPrefix(inv.Note, "heal"):
+				}
+				if op.Type == Info && op.Note != "" {
+					a.nemesisNotes = append(a.nemesisNotes, nemesisNote{at: op.Time.Duration(), note: op.Note})
+				}
+				if op.Type == Info && !strings.HasPrefix(inv.Note, "heal") {
 					for _, part := range strings.Split(op.Note, " + ") {
 						if kind, _, ok := strings.Cut(part, ":"); ok {
 							a.faults[strings.TrimSpace(kind)]++
@@ -244,4 +255,42 @@ func around(i int) []int { return []int{i - 1, i, i + 1} }
 // insertionPoint returns where id would sit in the ID-sorted entries.
 func insertionPoint(entries []Entry, id string) int {
 	return sort.Search(len(entries), func(i int) bool { return entries[i].ID >= id })
+}
+
+// longestAckGap finds the longest time between consecutive acknowledged
+// publishes, counting from the first publish invoke, and the nemesis steps
+// recorded during it (or, if none, the last one before it).
+func (a *analysis) longestAckGap() (gap, from time.Duration, after string) {
+	if len(a.pubList) == 0 {
+		return 0, 0, ""
+	}
+	var acks []time.Duration
+	for _, p := range a.pubList {
+		if p.outcome == OK && p.end != nil {
+			acks = append(acks, p.end.Time.Duration())
+		}
+	}
+	sort.Slice(acks, func(i, j int) bool { return acks[i] < acks[j] })
+	prev := a.pubList[0].invoke.Time.Duration()
+	for _, t := range acks {
+		if t-prev > gap {
+			gap, from = t-prev, prev
+		}
+		prev = t
+	}
+	before := "none"
+	var during []string
+	for _, n := range a.nemesisNotes {
+		switch {
+		case n.at <= from:
+			before = n.note
+		case n.at <= from+gap:
+			during = append(during, n.note)
+		}
+	}
+	after = "before it: " + before
+	if len(during) > 0 {
+		after = "during it: " + strings.Join(during, "; ")
+	}
+	return gap, from, after
 }

@@ -86,6 +86,14 @@ type Counts struct {
 	Dropped int
 	// Reconnects counts the SDK's own reconnections of subscriptions.
 	Reconnects int
+	// LongestAckGap is the longest stretch between two acknowledged
+	// publishes (from the first publish invoke to the last ack):
+	// unavailability, which no check judges; AckGapFrom is when it began
+	// and AckGapAfter the nemesis steps recorded during it ("during it:
+	// …"), or the last one before it ("before it: …").
+	LongestAckGap time.Duration
+	AckGapFrom    time.Duration
+	AckGapAfter   string
 	// Faults counts the nemesis's injections by kind ("kill",
 	// "partition-leader", "loss", …); NemesisFailed its failed steps.
 	Faults        map[string]int
@@ -192,6 +200,7 @@ func (a *analysis) counts() Counts {
 	n.Channels = len(a.channels)
 	n.Faults = a.faults
 	n.NemesisFailed = a.nemesisFailed
+	n.LongestAckGap, n.AckGapFrom, n.AckGapAfter = a.longestAckGap()
 	for _, s := range a.segs {
 		if s.end != nil {
 			n.Dropped += s.end.Dropped
@@ -719,6 +728,10 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 		total += n.Faults[k]
 	}
 	fmt.Fprintf(&b, "faults: %d injected (%s), %d nemesis steps failed\n", total, strings.Join(faults, ", "), n.NemesisFailed)
+	if n.LongestAckGap > 0 {
+		fmt.Fprintf(&b, "availability: longest stretch without an acknowledged publish %s, from t=%s (nemesis %s)\n",
+			n.LongestAckGap.Round(time.Millisecond), n.AckGapFrom.Round(time.Millisecond), n.AckGapAfter)
+	}
 	if n.Dropped > 0 {
 		fmt.Fprintf(&b, "note: the SDK dropped %d message(s) the server sent again at or below an ID already delivered\n", n.Dropped)
 	}

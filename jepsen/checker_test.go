@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // builder writes hand-made histories; each op is one microsecond after the
@@ -130,6 +131,9 @@ func TestCheck_GoodHistory(t *testing.T) {
 		t.Fatalf("%d checks, want 6", len(r.Checks))
 	}
 	want := Counts{Publishes: 9, PublishOK: 6, PublishFail: 1, PublishInfo: 2, Reads: 3, Subscriptions: 3, Received: 7 + 4 + 2, Channels: 1, Faults: map[string]int{}}
+	// Ops are a microsecond apart; the longest wait for an ack is the
+	// overlapping v3/v4 pair: from v2's ack (op 6) to v4's (op 9).
+	want.LongestAckGap, want.AckGapFrom, want.AckGapAfter = 3*time.Microsecond, 7*time.Microsecond, "before it: none"
 	if !reflect.DeepEqual(r.Counts, want) {
 		t.Errorf("counts = %+v, want %+v", r.Counts, want)
 	}

@@ -88,8 +88,10 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 	c, err := StartCluster(ctx, ClusterConfig{
 		Bin: bin, Dir: r.dir, Size: 3, ClientProxies: true, Network: r.network,
 		// Pings every second: SSE subscribers on a stalled link notice
-		// within their idle timeout.
-		ExtraArgs: []string{"--ping-interval", "1s"},
+		// within their idle timeout. Snapshots every thousand entries,
+		// keeping only 200 behind: a node that was killed or cut off
+		// for a while catches up by snapshot install, under faults too.
+		ExtraArgs: []string{"--ping-interval", "1s", "--snapshot-interval", "2s", "--snapshot-threshold", "1000", "--trailing-logs", "200"},
 		Logger:    testLogger(t),
 	})
 	if err != nil {

@@ -115,6 +115,7 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 			Subscribers:     4,
 			IdempotencyKeys: true,
 			NoKeyPublishers: 2,
+			BypassProxies:   true,
 			Client: client.Config{
 				SecretKey:      c.Config().SecretKey,
 				PublishKey:     c.Config().PublishKey,

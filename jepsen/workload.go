@@ -39,6 +39,13 @@ type WorkloadConfig struct {
 	// and stay unknown (info), which the unknown-at-most-once check
 	// judges. Default 0.
 	NoKeyPublishers int
+	// BypassProxies makes odd-numbered publishers and the second half of
+	// the subscribers dial the nodes directly rather than through their
+	// client proxies (ClusterConfig.ClientProxies): a killed node then
+	// refuses them, a definite failure, where its proxy accepts and then
+	// closes, an unknown outcome. The client-link nemesis does not reach
+	// them; a partition's client cut still does under NetworkNetns.
+	BypassProxies bool
 	// Client is the base configuration of every client (keys, timeouts);
 	// Addrs is filled in per process.
 	Client client.Config
@@ -125,14 +132,20 @@ type Workload struct {
 // and resuming at random) until FinishSubscribers; ctx ending stops both.
 func StartWorkload(ctx context.Context, c *Cluster, rec *Recorder, cfg WorkloadConfig, seed uint64) (*Workload, error) {
 	cfg.defaults()
-	urls := c.URLs()
+	proxied, direct := c.URLs(), c.directURLs()
+	urlsFor := func(bypass bool) []string {
+		if bypass && cfg.BypassProxies {
+			return direct
+		}
+		return proxied
+	}
 	pctx, stopPub := context.WithCancel(ctx)
 	sctx, stopSub := context.WithCancel(ctx)
 	w := &Workload{stopPub: stopPub, stopSub: stopSub, finish: make(chan struct{}), errs: make(chan error, cfg.Subscribers)}
 	var clients []*client.Client
-	for p := 0; p < cfg.Publishers+cfg.Subscribers; p++ {
+	for p := 0; p < cfg.Publishers; p++ {
 		cc := cfg.Client
-		cc.Addrs = rotate(urls, p)
+		cc.Addrs = rotate(urlsFor(p%2 == 1), p)
 		cl, err := client.New(cc)
 		if err != nil {
 			stopPub()
@@ -150,8 +163,13 @@ func StartWorkload(ctx context.Context, c *Cluster, rec *Recorder, cfg WorkloadC
 	}
 	for s := 0; s < cfg.Subscribers; s++ {
 		cc := cfg.Client
-		cc.Addrs = rotate(urls, s)
-		cl, _ := client.New(cc)
+		cc.Addrs = rotate(urlsFor(s >= cfg.Subscribers/2), s)
+		cl, err := client.New(cc)
+		if err != nil {
+			stopPub()
+			stopSub()
+			return nil, fmt.Errorf("workload: %w", err)
+		}
 		tr := client.WebSocket
 		if s%2 == 1 {
 			tr = client.SSE

@@ -130,6 +130,14 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 	if err != nil {
 		t.Fatalf("seed %d, history %s: %v (repeat with JEPSEN_SEED=%d)", r.seed, history, err, r.seed)
 	}
+	// The server's own log says whether a catch-up by snapshot happened.
+	installs := 0
+	for _, n := range c.Nodes() {
+		if b, err := os.ReadFile(n.LogPath); err == nil {
+			installs += strings.Count(string(b), "Installed remote snapshot")
+		}
+	}
+	t.Logf("seed %d: %d snapshot install(s) in the node logs", r.seed, installs)
 	return report, history
 }
 

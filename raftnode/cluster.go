@@ -31,7 +31,7 @@ func (n *Node) ChannelCommand(ctx context.Context, op ChannelOp, slug string, se
 		} else {
 			var reply ChannelReply
 			js, _ := json.Marshal(cmd)
-			sent, cerr := n.fwd.call(ctx, addr, "Node.Channel", &ChannelArgs{JSON: js}, &reply)
+			sent, cerr := n.fwd.call(ctx, addr, "Node.Channel", &ChannelArgs{JSON: js}, &reply, true)
 			switch {
 			case cerr != nil && !sent:
 				err = errRetry
@@ -136,7 +136,7 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 		return n.localReadIndex()
 	}
 	var idx uint64
-	if _, err := n.fwd.call(ctx, addr, "Node.ReadIndex", &struct{}{}, &idx); err != nil {
+	if _, err := n.fwd.call(ctx, addr, "Node.ReadIndex", &struct{}{}, &idx, true); err != nil {
 		return 0, fmt.Errorf("read index from leader %s: %w", id, err)
 	}
 	return idx, nil
@@ -241,7 +241,7 @@ func (n *Node) Status(ctx context.Context) ([]NodeStatus, error) {
 			} else {
 				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 				defer cancel()
-				if _, err := n.fwd.call(cctx, string(s.Address), "Node.Status", &struct{}{}, &out[i]); err != nil {
+				if _, err := n.fwd.call(cctx, string(s.Address), "Node.Status", &struct{}{}, &out[i], false); err != nil {
 					out[i] = NodeStatus{ID: string(s.ID), RaftAddr: string(s.Address), State: "Unreachable", Error: err.Error()}
 				}
 			}
@@ -288,7 +288,7 @@ func (n *Node) onLeader(ctx context.Context, method string, args *MemberArgs) er
 		}
 		return n.removeMemberLocal(args.ID)
 	}
-	_, err = n.fwd.call(ctx, addr, method, args, &struct{}{})
+	_, err = n.fwd.call(ctx, addr, method, args, &struct{}{}, true)
 	return err
 }
 

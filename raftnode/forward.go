@@ -179,7 +179,9 @@ type fwdProposal struct {
 
 func newForwarder(n *Node) *forwarder {
 	f := &forwarder{n: n, conns: make(map[string]*rpc.Client)}
-	f.batch = newBatcher(n.cfg.MaxBatch, n.cfg.MaxInflight, f.flush)
+	// Several forwards may be in flight, so one stuck on a dying leader does
+	// not hold back those addressed to the next one.
+	f.batch = newBatcher(n.cfg.MaxBatch, max(n.cfg.MaxInflight, 4), f.flush)
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -223,23 +225,47 @@ func (f *forwarder) drop(addr string, c *rpc.Client) {
 	c.Close()
 }
 
+// errLeaderMoved is returned by a call to the leader that was abandoned
+// because another node became leader meanwhile.
+var errLeaderMoved = errors.New("leadership moved while waiting for the old leader")
+
 // call makes one RPC bounded by ctx. sent reports whether the request may
-// have reached the far end.
-func (f *forwarder) call(ctx context.Context, addr, method string, args, reply any) (sent bool, err error) {
+// have reached the far end. A call to the leader (toLeader) is abandoned as
+// soon as this node learns of another leader, or stops knowing one: a partitioned old leader
+// leaves its connection silently stalled, and nothing else would end the
+// wait. An abandoned or timed-out call drops its connection, so later
+// calls dial afresh instead of queueing behind it.
+func (f *forwarder) call(ctx context.Context, addr, method string, args, reply any, toLeader bool) (sent bool, err error) {
 	c, err := f.client(addr)
 	if err != nil {
 		return false, err
 	}
 	call := c.Go(method, args, reply, make(chan *rpc.Call, 1))
-	select {
-	case <-call.Done:
-		var se rpc.ServerError
-		if call.Error != nil && !errors.As(call.Error, &se) {
+	var watch <-chan time.Time
+	if toLeader {
+		t := time.NewTicker(25 * time.Millisecond)
+		defer t.Stop()
+		watch = t.C
+	}
+	for {
+		select {
+		case <-call.Done:
+			var se rpc.ServerError
+			if call.Error != nil && !errors.As(call.Error, &se) {
+				f.drop(addr, c)
+			}
+			return true, call.Error
+		case <-ctx.Done():
 			f.drop(addr, c)
+			return true, ctx.Err()
+		case <-watch:
+			// Another leader, or none (this node lost touch with it):
+			// either way the old one's answer is not coming.
+			if _, leader := f.n.Leader(); leader != addr {
+				f.drop(addr, c)
+				return true, errLeaderMoved
+			}
 		}
-		return true, call.Error
-	case <-ctx.Done():
-		return true, ctx.Err()
 	}
 }
 
@@ -271,7 +297,7 @@ func (f *forwarder) flush(ps []*fwdProposal) {
 		}
 		var reply PublishReply
 		ctx, cancel := context.WithTimeout(f.n.ctx, f.n.cfg.ApplyTimeout+10*time.Second)
-		sent, err := f.call(ctx, addr, "Node.Publish", args, &reply)
+		sent, err := f.call(ctx, addr, "Node.Publish", args, &reply, true)
 		cancel()
 		for i, p := range group {
 			switch {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -117,39 +116,11 @@ func TestCluster_FailoverKeepsAcknowledgedWrites(t *testing.T) {
 	}
 
 	// Publishers on both followers; kill -9 the leader mid-stream.
-	var mu sync.Mutex
-	acked := map[string]string{}
-	var unknown, unavailable int
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w, p := range followers {
-		for k := 0; k < 4; k++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					v := fmt.Sprintf("%s-%d-%d", p.id, k, i)
-					st, id, err := publish("http://"+p.httpAddr, "ha", `{"v":"`+v+`"}`)
-					mu.Lock()
-					switch {
-					case err == nil && st == 201:
-						acked[v] = id
-					case err == nil && st == 503:
-						unavailable++
-					default:
-						unknown++
-					}
-					mu.Unlock()
-					_ = w
-				}
-			}()
-		}
+	var targets []string
+	for _, p := range followers {
+		targets = append(targets, repeat("http://"+p.httpAddr, 4)...)
 	}
+	l := startLoad(targets, "ha")
 	time.Sleep(700 * time.Millisecond)
 	killedAt := time.Now()
 	leader.kill()
@@ -157,20 +128,10 @@ func TestCluster_FailoverKeepsAcknowledgedWrites(t *testing.T) {
 	newLeader, _ := leaderOf(t, nodes, isAlive)
 	electedIn := time.Since(killedAt)
 	// Keep publishing a while under the new leader.
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n > 600 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	l.waitAcked(600, 15*time.Second)
 	time.Sleep(500 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	t.Logf("leader %s killed; %s elected within %s; %d acknowledged, %d answered 503, %d failed otherwise", leader.id, newLeader.id, electedIn.Round(time.Millisecond), len(acked), unavailable, unknown)
+	acked, _ := l.halt()
+	t.Logf("leader %s killed; %s elected within %s; %d acknowledged, %d answered 503, %d failed otherwise", leader.id, newLeader.id, electedIn.Round(time.Millisecond), len(acked), l.unavailable, l.failed)
 
 	// Every acknowledged publish is on both survivors, in the same order.
 	h1, h2 := history(t, followers[0], "ha"), history(t, followers[1], "ha")

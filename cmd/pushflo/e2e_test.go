@@ -237,51 +237,10 @@ func TestE2E_KillMidPublishStream(t *testing.T) {
 	p.start()
 	p.waitReady()
 	base := "http://" + p.httpAddr
-	var (
-		mu       sync.Mutex
-		acked    = map[string]string{} // value -> id
-		attempts = map[string]bool{}
-		wg       sync.WaitGroup
-		stop     = make(chan struct{})
-	)
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				v := fmt.Sprintf("w%d-%d", w, i)
-				mu.Lock()
-				attempts[v] = true
-				mu.Unlock()
-				status, id, err := publish(base, "kill", `{"v":"`+v+`"}`)
-				if err == nil && status == 201 {
-					mu.Lock()
-					acked[v] = id
-					mu.Unlock()
-				} else if err != nil {
-					return // the server is gone
-				}
-			}
-		}()
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n >= 2000 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	l := startLoad(repeat(base, 16), "kill")
+	l.waitAcked(2000, 20*time.Second)
 	p.kill()
-	close(stop)
-	wg.Wait()
+	acked, attempts := l.halt()
 	if len(acked) == 0 {
 		t.Fatal("no publish was acknowledged before the kill")
 	}
@@ -298,6 +257,84 @@ func TestE2E_KillMidPublishStream(t *testing.T) {
 		}
 	}
 	t.Logf("%d acknowledged before SIGKILL, %d in history after restart (%d were in flight)", len(acked), len(msgs), len(msgs)-len(acked))
+}
+
+// load publishes unique values to one channel from one goroutine per
+// target URL until halted, recording what was attempted and what was
+// acknowledged (value → ID).
+type load struct {
+	mu          sync.Mutex
+	acked       map[string]string
+	attempts    map[string]bool
+	unavailable int // answered 503
+	failed      int // no answer, or another status
+	stop        chan struct{}
+	wg          sync.WaitGroup
+}
+
+func startLoad(targets []string, channel string) *load {
+	l := &load{acked: map[string]string{}, attempts: map[string]bool{}, stop: make(chan struct{})}
+	for w, base := range targets {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				v := fmt.Sprintf("w%d-%d", w, i)
+				l.mu.Lock()
+				l.attempts[v] = true
+				l.mu.Unlock()
+				st, id, err := publish(base, channel, `{"v":"`+v+`"}`)
+				l.mu.Lock()
+				switch {
+				case err == nil && st == 201:
+					l.acked[v] = id
+				case err == nil && st == 503:
+					l.unavailable++
+				default:
+					l.failed++
+				}
+				l.mu.Unlock()
+				if err != nil {
+					time.Sleep(10 * time.Millisecond) // the node is gone; do not spin
+				}
+			}
+		}()
+	}
+	return l
+}
+
+// waitAcked waits until n publishes were acknowledged, or for at most d.
+func (l *load) waitAcked(n int, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		l.mu.Lock()
+		got := len(l.acked)
+		l.mu.Unlock()
+		if got >= n {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// halt stops the publishers and returns what they did.
+func (l *load) halt() (acked map[string]string, attempts map[string]bool) {
+	close(l.stop)
+	l.wg.Wait()
+	return l.acked, l.attempts
+}
+
+func repeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
 }
 
 // streamSSEUntil sends the IDs of an SSE stream's events to out until stop.

@@ -1,6 +1,7 @@
 package frontend
 
 import (
+	"encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -146,6 +147,6 @@ func (c *conn) finish() {
 }
 
 func mustJSON(v any) []byte {
-	b, _ := jsonMarshal(v)
+	b, _ := json.Marshal(v)
 	return b
 }

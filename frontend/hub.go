@@ -2,14 +2,11 @@ package frontend
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
 	"github.com/pushflo/pushflo/log"
 )
-
-var jsonMarshal = json.Marshal
 
 // hub fans applied messages out to the subscriptions of this node. One
 // tailer goroutine follows the store's feed in position order and hands

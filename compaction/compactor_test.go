@@ -1,7 +1,6 @@
 package compaction
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -13,23 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushflo/pushflo/internal/testlog"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
 )
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
-}
 
 func start(t *testing.T) (*raftnode.Node, *log.Store) { return startBench(t) }
 
 // startBench starts a real one-node Raft group over a real Pebble store.
 func startBench(t testing.TB) (*raftnode.Node, *log.Store) {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logger := testlog.New(t, slog.LevelWarn)
 	dir := t.TempDir()
 	st, err := log.Open(log.Config{Dir: dir + "/store", Logger: logger})
 	if err != nil {

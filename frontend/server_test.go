@@ -13,22 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushflo/pushflo/internal/testlog"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
 )
 
 var testKeys = Keys{Publish: "pub_testtesttest", Secret: "sec_testtesttest", Mgmt: "mgmt_testtesttest"}
 
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
+func testLogger(t testing.TB) *slog.Logger { return testlog.New(t, slog.LevelWarn) }
 
 // testServer is a real single node: Pebble in a temp dir, a one-node Raft
 // group on loopback, and the fasthttp frontend on a loopback port.

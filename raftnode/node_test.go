@@ -1,7 +1,6 @@
 package raftnode
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -10,19 +9,11 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/pushflo/pushflo/internal/testlog"
 	"github.com/pushflo/pushflo/log"
 )
 
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
-}
-
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
+func testLogger(t testing.TB) *slog.Logger { return testlog.New(t, slog.LevelWarn) }
 
 type testNode struct {
 	*Node
@@ -251,7 +242,10 @@ func TestNode_ThreeNodeCluster(t *testing.T) {
 		t.Fatalf("publish after failover: %v", err)
 	}
 	ids = append(ids, r.Message.ID())
-	waitFor(t, "n3 applies", func() bool { return n3.store.Applied() >= log.IndexOf(r.Message.Position) })
+	waitFor(t, "both survivors apply", func() bool {
+		idx := log.IndexOf(r.Message.Position)
+		return n2.store.Applied() >= idx && n3.store.Applied() >= idx
+	})
 	a, _ := n2.store.Read("x", 0, 100)
 	b, _ := n3.store.Read("x", 0, 100)
 	if fmt.Sprint(a) != fmt.Sprint(b) || len(a) != 51 {

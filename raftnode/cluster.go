@@ -269,24 +269,25 @@ func (n *Node) Status(ctx context.Context) ([]NodeStatus, error) {
 // AddMember adds a voter (or, with nonVoter, a member that replicates and
 // serves reads but does not vote), through the leader.
 func (n *Node) AddMember(ctx context.Context, id, addr string, nonVoter bool) error {
-	return n.onLeader(ctx, "Node.AddMember", &MemberArgs{ID: id, Addr: addr, NonVoter: nonVoter})
+	args := &MemberArgs{ID: id, Addr: addr, NonVoter: nonVoter}
+	return n.onLeader(ctx, "Node.AddMember", args, func() error { return n.addMemberLocal(args) })
 }
 
 // RemoveMember removes a member, through the leader.
 func (n *Node) RemoveMember(ctx context.Context, id string) error {
-	return n.onLeader(ctx, "Node.RemoveMember", &MemberArgs{ID: id})
+	args := &MemberArgs{ID: id}
+	return n.onLeader(ctx, "Node.RemoveMember", args, func() error { return n.removeMemberLocal(id) })
 }
 
-func (n *Node) onLeader(ctx context.Context, method string, args *MemberArgs) error {
+// onLeader runs local on this node if it leads, else calls method on the
+// leader with args.
+func (n *Node) onLeader(ctx context.Context, method string, args *MemberArgs, local func() error) error {
 	leader, addr, err := n.waitLeader(ctx)
 	if err != nil {
 		return err
 	}
 	if leader == n.cfg.NodeID {
-		if method == "Node.AddMember" {
-			return n.addMemberLocal(args)
-		}
-		return n.removeMemberLocal(args.ID)
+		return local()
 	}
 	_, err = n.fwd.call(ctx, addr, method, args, &struct{}{}, true)
 	return err

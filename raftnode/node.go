@@ -201,8 +201,10 @@ func (n *Node) Close() error {
 		}
 		if n.trans != nil {
 			n.trans.Close()
-		} else if n.stream != nil {
+		}
+		if n.stream != nil {
 			n.stream.Close()
+			n.stream.wait()
 		}
 		n.wg.Wait()
 		if n.bolt != nil {

@@ -42,7 +42,12 @@ type streamLayer struct {
 	forward   func(net.Conn) // serves a connForward connection
 	done      chan struct{}
 	closeOnce sync.Once
-	wg        sync.WaitGroup
+	// wg tracks the accept loop and the routers, each of which serves a
+	// forward connection until it closes.
+	wg sync.WaitGroup
+
+	mu       sync.Mutex
+	forwards map[net.Conn]struct{} // open forward connections; guarded by mu
 }
 
 func newStreamLayer(bind, advertise string, secret []byte, logger *slog.Logger) (*streamLayer, error) {
@@ -59,7 +64,7 @@ func newStreamLayer(bind, advertise string, secret []byte, logger *slog.Logger) 
 		}
 		adv = a
 	}
-	s := &streamLayer{ln: ln, advertise: adv, secret: secret, logger: logger, raftConns: make(chan net.Conn), done: make(chan struct{})}
+	s := &streamLayer{ln: ln, advertise: adv, secret: secret, logger: logger, raftConns: make(chan net.Conn), done: make(chan struct{}), forwards: map[net.Conn]struct{}{}}
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s, nil
@@ -105,11 +110,23 @@ func (s *streamLayer) route(c net.Conn) {
 			c.Close()
 		}
 	case connForward:
-		if s.forward == nil {
+		s.mu.Lock()
+		select {
+		case <-s.done:
+			s.mu.Unlock()
 			c.Close()
 			return
+		default:
 		}
-		s.forward(c)
+		s.forwards[c] = struct{}{}
+		s.mu.Unlock()
+		if s.forward != nil {
+			s.forward(c)
+		}
+		c.Close()
+		s.mu.Lock()
+		delete(s.forwards, c)
+		s.mu.Unlock()
 	default:
 		c.Close()
 	}
@@ -125,16 +142,23 @@ func (s *streamLayer) Accept() (net.Conn, error) {
 	}
 }
 
-// Close stops accepting. Connections already routed stay with their owners.
+// Close stops accepting and closes the forward connections it serves.
+// Raft connections already accepted belong to the transport.
 func (s *streamLayer) Close() error {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
 		close(s.done)
+		for c := range s.forwards {
+			c.Close()
+		}
+		s.mu.Unlock()
 		s.ln.Close()
 	})
 	return nil
 }
 
-// wait waits for the accept loop and connection routers to stop.
+// wait waits for the accept loop and connection routers to stop; call it
+// after Close.
 func (s *streamLayer) wait() { s.wg.Wait() }
 
 func (s *streamLayer) Addr() net.Addr { return s.advertise }

@@ -3,7 +3,6 @@ package raftnode
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -19,42 +18,29 @@ import (
 // those are the reason.
 func (n *Node) ChannelCommand(ctx context.Context, op ChannelOp, slug string, set log.Settings) (log.Channel, error) {
 	cmd := &channelCommand{Op: op, Slug: slug, Settings: set}
-	giveUp := time.Now().Add(n.cfg.LeaderWait)
-	for {
-		id, addr, err := n.waitLeader(ctx)
-		if err != nil {
-			return log.Channel{}, err
-		}
-		var c log.Channel
-		if id == n.cfg.NodeID {
-			c, _, err = n.applyChannel(ctx, cmd)
-		} else {
-			var reply ChannelReply
-			js, _ := json.Marshal(cmd)
-			sent, cerr := n.fwd.call(ctx, addr, "Node.Channel", &ChannelArgs{JSON: js}, &reply, true)
-			switch {
-			case cerr != nil && !sent:
-				err = errRetry
-			case cerr != nil:
-				err = fmt.Errorf("%w: %v", ErrUnknownOutcome, cerr)
-			case reply.NotFound:
-				err = fmt.Errorf("%s: %w", reply.Err, log.ErrChannelNotFound)
-			case reply.Exists:
-				err = fmt.Errorf("%s: %w", reply.Err, log.ErrChannelExists)
-			case reply.Err != "":
-				err = fromForwardResult(ForwardResult{Kind: reply.Kind, Err: reply.Err}).err
-			}
-			c = reply.Channel
-		}
-		if errors.Is(err, errRetry) && time.Now().Before(giveUp) {
-			time.Sleep(20 * time.Millisecond)
-			continue
-		}
-		if errors.Is(err, errRetry) {
-			err = ErrNoLeader
-		}
-		return c, err
+	return onLeaderRetry(ctx, n,
+		func() (log.Channel, error) { c, _, err := n.applyChannel(ctx, cmd); return c, err },
+		func(addr string) (log.Channel, error) { return n.forwardChannel(ctx, addr, cmd) })
+}
+
+// forwardChannel sends a channel command to the leader at addr.
+func (n *Node) forwardChannel(ctx context.Context, addr string, cmd *channelCommand) (log.Channel, error) {
+	var reply ChannelReply
+	js, _ := json.Marshal(cmd)
+	sent, err := n.fwd.call(ctx, addr, "Node.Channel", &ChannelArgs{JSON: js}, &reply, true)
+	switch {
+	case err != nil && !sent:
+		return log.Channel{}, errRetry
+	case err != nil:
+		return log.Channel{}, fmt.Errorf("%w: %v", ErrUnknownOutcome, err)
+	case reply.NotFound:
+		return reply.Channel, fmt.Errorf("%s: %w", reply.Err, log.ErrChannelNotFound)
+	case reply.Exists:
+		return reply.Channel, fmt.Errorf("%s: %w", reply.Err, log.ErrChannelExists)
+	case reply.Err != "":
+		return reply.Channel, fromForwardResult(ForwardResult{Kind: reply.Kind, Err: reply.Err}).err
 	}
+	return reply.Channel, nil
 }
 
 // applyChannel proposes a channel command on this node, which must lead.

@@ -264,38 +264,45 @@ func (n *Node) waitLeader(ctx context.Context) (id, addr string, err error) {
 // batched into shared Raft entries. On ErrNoLeader nothing was written; on
 // ErrUnknownOutcome the message may or may not have been appended.
 func (n *Node) Publish(ctx context.Context, e log.Entry) (log.Result, error) {
+	// A forwarded write returns as soon as the leader has it: readers on
+	// this node who need it call Barrier (the frontend's reads do).
+	return onLeaderRetry(ctx, n,
+		func() (log.Result, error) { o := n.proposeLocal(ctx, e); return o.res, o.err },
+		func(addr string) (log.Result, error) { o := n.fwd.publish(ctx, addr, e); return o.res, o.err })
+}
+
+// onLeaderRetry makes one write on the leader: local when this node leads,
+// remote (forwarded to addr) otherwise. An attempt that certainly did not
+// apply (errRetry: leadership moving) is tried again with the next leader,
+// within LeaderWait and the caller's deadline, then fails with ErrNoLeader.
+func onLeaderRetry[T any](ctx context.Context, n *Node, local func() (T, error), remote func(addr string) (T, error)) (T, error) {
+	var zero T
 	giveUp := time.Now().Add(n.cfg.LeaderWait)
 	for {
-		if err := n.ctx.Err(); err != nil {
-			return log.Result{}, ErrClosed
+		if n.ctx.Err() != nil {
+			return zero, ErrClosed
 		}
 		id, addr, err := n.waitLeader(ctx)
 		if err != nil {
-			return log.Result{}, err
+			return zero, err
 		}
-		var out outcome
+		var v T
 		if id == n.cfg.NodeID {
-			out = n.proposeLocal(ctx, e)
+			v, err = local()
 		} else {
-			out = n.fwd.publish(ctx, addr, e)
+			v, err = remote(addr)
 		}
-		if errors.Is(out.err, errRetry) {
-			// Not applied, and leadership is moving: wait for the next
-			// leader and try again, within LeaderWait and the caller's
-			// deadline.
-			if time.Now().After(giveUp) {
-				return log.Result{}, ErrNoLeader
-			}
-			select {
-			case <-ctx.Done():
-				return log.Result{}, ErrNoLeader
-			case <-time.After(20 * time.Millisecond):
-			}
-			continue
+		if !errors.Is(err, errRetry) {
+			return v, err
 		}
-		// A forwarded write returns as soon as the leader has it: readers
-		// on this node who need it call Barrier (the frontend's reads do).
-		return out.res, out.err
+		if time.Now().After(giveUp) {
+			return zero, ErrNoLeader
+		}
+		select {
+		case <-ctx.Done():
+			return zero, ErrNoLeader
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

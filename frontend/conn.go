@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
-	"sync/atomic"
 )
 
 var errConnClosed = errors.New("connection closed")
@@ -41,7 +40,6 @@ type conn struct {
 	done     chan struct{} // closed when the connection has ended
 	doneOnce sync.Once
 	replays  sync.WaitGroup
-	nsubs    atomic.Int64
 }
 
 func newConn(s *Server, transport string, p *principal, clientID, ip string) *conn {

@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"bytes"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -52,6 +53,23 @@ func newMetrics(s *Server) *metrics {
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// written counts the messages among frames just written to a subscriber,
+// and observes the live ones' delivery latency.
+func (m *metrics) written(frames []frame) {
+	n := 0
+	for i := range frames {
+		if d := frames[i].d; d != nil {
+			n++
+			if !d.picked.IsZero() {
+				m.deliverySecs.Observe(time.Since(d.picked).Seconds())
+			}
+		}
+	}
+	if n > 0 {
+		m.deliveries.Add(float64(n))
+	}
 }
 
 // Registry returns the server's metrics registry, for other packages'

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fasthttp/websocket"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
 	"github.com/valyala/fasthttp"
@@ -118,14 +119,15 @@ func (c *Config) ensureDefaults() {
 
 // Server is the HTTP, WebSocket and SSE frontend of one node.
 type Server struct {
-	cfg     Config
-	logger  *slog.Logger
-	node    Node
-	store   *log.Store
-	hub     *hub
-	metrics *metrics
-	http    *fasthttp.Server
-	ips     ipLimiter
+	cfg      Config
+	logger   *slog.Logger
+	node     Node
+	store    *log.Store
+	hub      *hub
+	metrics  *metrics
+	http     *fasthttp.Server
+	upgrader *websocket.FastHTTPUpgrader
+	ips      ipLimiter
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -146,6 +148,7 @@ func New(cfg Config, node Node, store *log.Store) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.metrics = newMetrics(s)
 	s.hub = newHub(s)
+	s.upgrader = s.newUpgrader()
 	s.ips.m = make(map[string]int)
 	s.http = &fasthttp.Server{
 		Handler:               s.handle,

@@ -155,10 +155,6 @@ func (s *Server) runSSE(w *bufio.Writer, p *principal, clientID string, channels
 			f := &frames[i]
 			if f.d != nil {
 				w.Write(f.d.sseFrame())
-				s.metrics.deliveries.Inc()
-				if !f.d.picked.IsZero() {
-					s.metrics.deliverySecs.Observe(time.Since(f.d.picked).Seconds())
-				}
 			} else if f.sse != nil {
 				w.Write(f.sse)
 			}
@@ -166,5 +162,6 @@ func (s *Server) runSSE(w *bufio.Writer, p *principal, clientID string, channels
 		if err := w.Flush(); err != nil {
 			return
 		}
+		s.metrics.written(frames)
 	}
 }

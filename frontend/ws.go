@@ -51,12 +51,9 @@ type pongFrame struct {
 	Timestamp int64  `json:"timestamp"`
 }
 
-// serveWS: GET /ws?token=…, the PushFlo WebSocket protocol.
-func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
-	p := s.authenticate(string(ctx.QueryArgs().Peek("token")))
-	clientID := string(ctx.QueryArgs().Peek("clientId"))
-	ip := ctx.RemoteIP().String()
-	up := websocket.FastHTTPUpgrader{
+// newUpgrader returns the server's WebSocket upgrader.
+func (s *Server) newUpgrader() *websocket.FastHTTPUpgrader {
+	return &websocket.FastHTTPUpgrader{
 		ReadBufferSize:  256, // client frames are small; larger ones are read in pieces
 		WriteBufferSize: 2048,
 		WriteBufferPool: &wsBufferPool,
@@ -65,11 +62,18 @@ func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 			s.writeError(ctx, errorf(CodeValidation, "websocket handshake failed: %v", reason))
 		},
 	}
+}
+
+// serveWS: GET /ws?token=…, the PushFlo WebSocket protocol.
+func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
+	p := s.authenticate(string(ctx.QueryArgs().Peek("token")))
+	clientID := string(ctx.QueryArgs().Peek("clientId"))
+	ip := ctx.RemoteIP().String()
 	// The server keeps hijacked connections (KeepHijackedConns), so the
 	// upgrade callback can hand the socket to a goroutine of ours and
 	// return at once: fasthttp then frees the request context and its
 	// goroutine, which would otherwise stay with every idle connection.
-	_ = up.Upgrade(ctx, func(ws *websocket.Conn) {
+	_ = s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
 		s.conns.Add(1)
 		// Set up on fasthttp's goroutine; read on a fresh one, whose stack
 		// then holds only the read loop for the connection's idle life.
@@ -393,7 +397,6 @@ func (w *wsWriter) drain() {
 			writeBufs.Put(bp)
 		}
 	}()
-	m := w.c.s.metrics
 	nc := w.ws.NetConn()
 	for {
 		frames, closing := w.c.take()
@@ -433,16 +436,7 @@ func (w *wsWriter) drain() {
 		nc.SetWriteDeadline(time.Now().Add(timeout))
 		_, err := nc.Write(buf)
 		if err == nil && closing == nil {
-			n := 0
-			for i := range frames {
-				if d := frames[i].d; d != nil {
-					n++
-					if !d.picked.IsZero() {
-						m.deliverySecs.Observe(time.Since(d.picked).Seconds())
-					}
-				}
-			}
-			m.deliveries.Add(float64(n))
+			w.c.s.metrics.written(frames)
 			continue
 		}
 		// Written the close, or failed: the socket is done; the reader

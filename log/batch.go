@@ -3,7 +3,6 @@ package log
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -356,6 +355,3 @@ func (b *Batch) Commit() error {
 	}
 	return nil
 }
-
-// errNotFound is returned by get when no message has the position.
-var errNotFound = errors.New("message not found")

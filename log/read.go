@@ -1,10 +1,14 @@
 package log
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
 )
+
+// errNotFound is returned by getLocked when no message has the position.
+var errNotFound = errors.New("message not found")
 
 // getLocked reads one message. Requires s.mu held.
 func (s *Store) getLocked(channel string, pos uint64) (Message, error) {

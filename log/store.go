@@ -189,26 +189,21 @@ func (s *Store) Channel(slug string) (c Channel, ok bool) {
 func (c *Channel) Listed() bool { return c.Explicit || c.MessageCount > 0 }
 
 // Channels returns copies of the listed channels, sorted by slug.
-func (s *Store) Channels() []Channel {
-	s.mu.RLock()
-	out := make([]Channel, 0, len(s.channels))
-	for _, c := range s.channels {
-		if c.Listed() {
-			out = append(out, *c)
-		}
-	}
-	s.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })
-	return out
-}
+func (s *Store) Channels() []Channel { return s.channelsWhere((*Channel).Listed) }
 
 // AllChannels returns copies of every channel record, listed or not, sorted
 // by slug. Retention uses it.
-func (s *Store) AllChannels() []Channel {
+func (s *Store) AllChannels() []Channel { return s.channelsWhere(nil) }
+
+// channelsWhere copies the records that keep says to keep (all if nil),
+// sorted by slug.
+func (s *Store) channelsWhere(keep func(*Channel) bool) []Channel {
 	s.mu.RLock()
 	out := make([]Channel, 0, len(s.channels))
 	for _, c := range s.channels {
-		out = append(out, *c)
+		if keep == nil || keep(c) {
+			out = append(out, *c)
+		}
 	}
 	s.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -216,30 +217,49 @@ func (t *target) waitReady(ctx context.Context) error {
 // postMessage publishes body to channel through base with net/http and
 // returns the message ID. It serves setup and checks, not measurements.
 func postMessage(ctx context.Context, hc *http.Client, base, secret, channel string, body []byte) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/channels/"+channel+"/messages", strings.NewReader(string(body)))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+secret)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("publish to %s: status %d: %s", base, resp.StatusCode, truncate(raw, 200))
-	}
 	var env struct {
 		Data struct {
 			ID string `json:"id"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(raw, &env); err != nil || env.Data.ID == "" {
-		return "", fmt.Errorf("publish to %s: no id in %s", base, truncate(raw, 200))
+	what := "publish to " + base
+	if err := callAPI(ctx, hc, http.MethodPost, base+"/api/v1/channels/"+channel+"/messages", secret, body, http.StatusCreated, what, &env); err != nil {
+		return "", err
+	}
+	if env.Data.ID == "" {
+		return "", fmt.Errorf("%s: no id in the answer", what)
 	}
 	return env.Data.ID, nil
+}
+
+// callAPI makes one REST call with a bearer key and decodes the JSON answer
+// into out, failing unless the status is want.
+func callAPI(ctx context.Context, hc *http.Client, method, url, key string, body []byte, want int, what string, out any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s: status %d: %s", what, resp.StatusCode, truncate(raw, 200))
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s: %w in %s", what, err, truncate(raw, 200))
+	}
+	return nil
 }
 
 // roles asks the cluster who leads and returns each node's role
@@ -279,20 +299,6 @@ func (t *target) roles(ctx context.Context) (leader *node, followers []*node, er
 // clusterLeader reads GET /api/v1/cluster on base and returns the leader's
 // HTTP address.
 func clusterLeader(ctx context.Context, hc *http.Client, base, mgmt string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/cluster", nil)
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+mgmt)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("GET %s/api/v1/cluster: status %d: %s", base, resp.StatusCode, truncate(raw, 200))
-	}
 	var env struct {
 		Data struct {
 			Leader  string `json:"leader"`
@@ -302,8 +308,8 @@ func clusterLeader(ctx context.Context, hc *http.Client, base, mgmt string) (str
 			} `json:"members"`
 		} `json:"data"`
 	}
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return "", fmt.Errorf("GET %s/api/v1/cluster: %w", base, err)
+	if err := callAPI(ctx, hc, http.MethodGet, base+"/api/v1/cluster", mgmt, nil, http.StatusOK, "GET "+base+"/api/v1/cluster", &env); err != nil {
+		return "", err
 	}
 	for _, m := range env.Data.Members {
 		if m.ID == env.Data.Leader && env.Data.Leader != "" {

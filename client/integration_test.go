@@ -11,69 +11,32 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pushflo/pushflo/client"
-	"github.com/pushflo/pushflo/jepsen"
+	"github.com/pushflo/pushflo/client/internal/testnode"
 )
 
-// These tests run the real pushflo binary: PUSHFLO_BIN if set, else one
-// built from this module for the whole test binary.
+// These tests run the real pushflo binary (see internal/testnode).
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binDir  string
-)
-
-func pushfloBin() (string, error) {
-	binOnce.Do(func() {
-		if p := os.Getenv("PUSHFLO_BIN"); p != "" {
-			binPath = p
-			return
-		}
-		mod, err := jepsen.ModuleDir(".")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binDir, err = os.MkdirTemp("", "pushflo-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		binPath, binErr = jepsen.BuildBinary(ctx, mod, binDir)
-	})
-	return binPath, binErr
-}
-
-// exampleAddr is a single node started by TestMain for the Examples.
+// exampleAddr is a single node started by TestMain for the Examples and
+// the tests that need no node of their own.
 var exampleAddr string
 
 func TestMain(m *testing.M) {
 	code := func() int {
-		bin, err := pushfloBin()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "build pushflo:", err)
-			return 1
-		}
+		defer testnode.Cleanup()
 		dir, err := os.MkdirTemp("", "pushflo-example-")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		defer os.RemoveAll(dir)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		c, err := jepsen.StartCluster(ctx, jepsen.ClusterConfig{Bin: bin, Dir: dir, Size: 1})
+		c, err := testnode.StartIn(dir, 1)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "start example server:", err)
-			logs, _ := os.ReadFile(filepath.Join(dir, "n1", "pushflo.log"))
+			logs, _ := os.ReadFile(filepath.Join(dir, "n1.log"))
 			fmt.Fprintf(os.Stderr, "%s\n", logs)
 			return 1
 		}
@@ -81,47 +44,7 @@ func TestMain(m *testing.M) {
 		exampleAddr = c.URLs()[0]
 		return m.Run()
 	}()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
 	os.Exit(code)
-}
-
-// startCluster starts size nodes for one test and stops them at its end.
-func startCluster(t *testing.T, size int) *jepsen.Cluster {
-	t.Helper()
-	bin, err := pushfloBin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, err := jepsen.StartCluster(ctx, jepsen.ClusterConfig{Bin: bin, Dir: dir, Size: size, Logger: testLogger(t)})
-	if err != nil {
-		dumpLogs(t, dir)
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Close(); err != nil {
-			t.Error(err)
-		}
-		if t.Failed() {
-			dumpLogs(t, dir)
-		}
-	})
-	return c
-}
-
-func dumpLogs(t *testing.T, dir string) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*", "pushflo.log"))
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		if len(b) > 8000 {
-			b = b[len(b)-8000:]
-		}
-		t.Logf("--- %s (tail)\n%s", f, b)
-	}
 }
 
 type tWriter struct{ t *testing.T }
@@ -382,7 +305,7 @@ func TestSubscribe_LiveAndResume(t *testing.T) {
 func TestSubscribe_ResumeAfterServerRestart(t *testing.T) {
 	for _, tr := range transports {
 		t.Run(tr.String(), func(t *testing.T) {
-			c := startCluster(t, 1)
+			c := testnode.Start(t, 1)
 			cl := newClient(t, c.URLs())
 			ctx := testCtx(t, 2*time.Minute)
 			ch := "restart"
@@ -397,7 +320,7 @@ func TestSubscribe_ResumeAfterServerRestart(t *testing.T) {
 			ids := publishN(t, ctx, cl, ch, 1, 3)
 			assertIDs(t, receive(t, ctx, sub, 3), ids)
 
-			n := c.Nodes()[0]
+			n := c.Nodes[0]
 			if err := n.Kill(); err != nil {
 				t.Fatal(err)
 			}
@@ -420,7 +343,7 @@ func TestSubscribe_FailoverAcrossNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three nodes")
 	}
-	c := startCluster(t, 3)
+	c := testnode.Start(t, 3)
 	ctx := testCtx(t, 3*time.Minute)
 	urls := c.URLs()
 	cl := newClient(t, urls) // subscribes to n1 first
@@ -437,7 +360,7 @@ func TestSubscribe_FailoverAcrossNodes(t *testing.T) {
 	ids := publishN(t, ctx, pub, ch, 1, 3)
 	assertIDs(t, receive(t, ctx, sub, 3), ids)
 
-	if err := c.Nodes()[0].Kill(); err != nil {
+	if err := c.Nodes[0].Kill(); err != nil {
 		t.Fatal(err)
 	}
 	// The two survivors are a majority: publishes go on, and the
@@ -482,8 +405,8 @@ func TestSubscribe_CloseStopsEverything(t *testing.T) {
 	}
 }
 
-// Keys of every test node: jepsen.StartCluster's defaults.
+// Keys of every test node.
 const (
-	testSecretKey  = "sec_jepsen_test"
-	testPublishKey = "pub_jepsen_test"
+	testSecretKey  = testnode.SecretKey
+	testPublishKey = testnode.PublishKey
 )

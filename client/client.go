@@ -150,6 +150,36 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("pushflo: %d %s: %s", e.Status, e.Code, e.Message)
 }
 
+// answerError builds the APIError of a non-2xx answer whose body (read up
+// to some limit) is raw.
+func answerError(resp *http.Response, raw []byte) *APIError {
+	var env envelope
+	decErr := json.Unmarshal(raw, &env)
+	ae := &APIError{Status: resp.StatusCode, Code: env.Code, Message: env.Error}
+	if decErr != nil || ae.Message == "" {
+		ae.Message = strings.TrimSpace(string(truncate(raw, 200)))
+	}
+	if ae.Message == "" {
+		ae.Message = http.StatusText(resp.StatusCode)
+	}
+	if ae.Code == "" {
+		ae.Code = codeForStatus(resp.StatusCode)
+	}
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		if s, err := strconv.Atoi(ra); err == nil {
+			ae.RetryAfter = time.Duration(s) * time.Second
+		}
+	}
+	return ae
+}
+
+// frameError builds the APIError of an error frame or event, which carries
+// a code but no HTTP status: the status is the one REST answers with for
+// that code.
+func frameError(code, message string) *APIError {
+	return &APIError{Status: statusForCode(code), Code: code, Message: message}
+}
+
 // RequestError is returned by REST calls that fail. It names the operation
 // and the last node tried, and records whether the failure is definite.
 type RequestError struct {
@@ -169,6 +199,9 @@ func (e *RequestError) Error() string {
 	outcome := "outcome unknown"
 	if e.NotApplied {
 		outcome = "not applied"
+	}
+	if e.Attempts == 0 {
+		return fmt.Sprintf("%s (%s): %v", e.Op, outcome, e.Err)
 	}
 	return fmt.Sprintf("%s via %s after %d attempt(s) (%s): %v", e.Op, e.Addr, e.Attempts, outcome, e.Err)
 }
@@ -232,17 +265,17 @@ func (c *Client) roundTrip(ctx context.Context, base *url.URL, method, path stri
 		}
 	}()
 	ctx = httptrace.WithClientTrace(ctx, trace)
-	u := *base
-	u.Path = base.Path + path
-	u.RawPath = ""
-	if query != nil {
-		u.RawQuery = query.Encode()
+	// path is already escaped: appending it to the base's text keeps it
+	// as it is on the wire, where setting URL.Path would escape it again.
+	target := base.String() + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
 	}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	req, err := http.NewRequestWithContext(ctx, method, target, rd)
 	if err != nil {
 		a.err = fmt.Errorf("build request: %w", err)
 		return a
@@ -270,24 +303,11 @@ func (c *Client) roundTrip(ctx context.Context, base *url.URL, method, path stri
 	if resp.StatusCode == http.StatusNoContent {
 		return a
 	}
-	decErr := json.Unmarshal(raw, &a.env)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		ae := &APIError{Status: resp.StatusCode, Code: a.env.Code, Message: a.env.Error}
-		if decErr != nil || ae.Message == "" {
-			ae.Message = strings.TrimSpace(string(truncate(raw, 200)))
-		}
-		if ae.Code == "" {
-			ae.Code = codeForStatus(resp.StatusCode)
-		}
-		if ra := resp.Header.Get("Retry-After"); ra != "" {
-			if s, err := strconv.Atoi(ra); err == nil {
-				ae.RetryAfter = time.Duration(s) * time.Second
-			}
-		}
-		a.err = ae
+		a.err = answerError(resp, raw)
 		return a
 	}
-	if decErr != nil {
+	if decErr := json.Unmarshal(raw, &a.env); decErr != nil {
 		a.err = fmt.Errorf("decode %d body %q: %w", resp.StatusCode, truncate(raw, 200), decErr)
 	}
 	return a
@@ -380,6 +400,32 @@ func codeForStatus(status int) string {
 		return "UNAVAILABLE"
 	}
 	return "SERVER_ERROR"
+}
+
+// statusForCode is the HTTP status REST answers with for a protocol error
+// code; 0 for a code it does not know.
+func statusForCode(code string) int {
+	switch code {
+	case "VALIDATION_ERROR":
+		return http.StatusBadRequest
+	case "UNAUTHORIZED":
+		return http.StatusUnauthorized
+	case "FORBIDDEN":
+		return http.StatusForbidden
+	case "NOT_FOUND":
+		return http.StatusNotFound
+	case "CONFLICT":
+		return http.StatusConflict
+	case "PAYLOAD_TOO_LARGE":
+		return http.StatusRequestEntityTooLarge
+	case "RATE_LIMITED":
+		return http.StatusTooManyRequests
+	case "UNAVAILABLE", "OUTCOME_UNKNOWN":
+		return http.StatusServiceUnavailable
+	case "SERVER_ERROR":
+		return http.StatusInternalServerError
+	}
+	return 0
 }
 
 func truncate(b []byte, n int) []byte {

@@ -33,6 +33,9 @@ type HistoryPage struct {
 // History lists a channel's messages newest first. Reads are retried on the
 // next node after any failure but a 4xx answer.
 func (c *Client) History(ctx context.Context, channel string, opts HistoryOptions) (HistoryPage, error) {
+	if err := ValidateChannel(channel); err != nil {
+		return HistoryPage{}, &RequestError{Op: "history", NotApplied: true, Err: err}
+	}
 	q := url.Values{}
 	if opts.Page > 0 {
 		q.Set("page", strconv.Itoa(opts.Page))
@@ -77,6 +80,9 @@ type SinceResult struct {
 // (all from the oldest retained one when afterID is empty), oldest first.
 // limit zero leaves the count to the server.
 func (c *Client) Since(ctx context.Context, channel, afterID string, limit int) (SinceResult, error) {
+	if err := ValidateChannel(channel); err != nil {
+		return SinceResult{}, &RequestError{Op: "since", NotApplied: true, Err: err}
+	}
 	q := url.Values{}
 	q.Set("since", afterID)
 	if limit > 0 {

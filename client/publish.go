@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -61,6 +60,9 @@ func WithIdempotencyKey(key string) PublishOption {
 // A failure is a *RequestError, wrapping an *APIError when a node answered
 // non-2xx. NotApplied(err) tells a definite failure from an unknown outcome.
 func (c *Client) Publish(ctx context.Context, channel string, content any, opts ...PublishOption) (PublishResult, error) {
+	if err := ValidateChannel(channel); err != nil {
+		return PublishResult{}, &RequestError{Op: "publish", NotApplied: true, Err: err}
+	}
 	var o publishOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -102,8 +104,4 @@ func toRaw(content any) (json.RawMessage, error) {
 		return json.RawMessage(v), nil
 	}
 	return json.Marshal(content)
-}
-
-func channelPath(channel string) string {
-	return "/api/v1/channels/" + url.PathEscape(channel) + "/messages"
 }

@@ -160,16 +160,7 @@ func (s *Subscription) runSSE(ctx context.Context, base *url.URL) (delivered boo
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		var env envelope
-		_ = json.Unmarshal(raw, &env)
-		ae := &APIError{Status: resp.StatusCode, Code: env.Code, Message: env.Error}
-		if ae.Code == "" {
-			ae.Code = codeForStatus(resp.StatusCode)
-		}
-		if ae.Message == "" {
-			ae.Message = strings.TrimSpace(string(truncate(raw, 200)))
-		}
-		return false, ae
+		return false, answerError(resp, raw)
 	}
 	addr := base.String()
 	idle.Reset(c.cfg.IdleTimeout)
@@ -203,7 +194,7 @@ func (s *Subscription) runSSE(ctx context.Context, base *url.URL) (delivered boo
 		case "error":
 			var env envelope
 			_ = json.Unmarshal([]byte(ev.Data), &env)
-			ae := &APIError{Code: env.Code, Message: env.Error}
+			ae := frameError(env.Code, env.Error)
 			if isFatal(ae) {
 				return delivered, ae
 			}

@@ -127,8 +127,8 @@ type Subscription struct {
 // is cancelled, Close is called, or the server refuses it for good
 // (UNAUTHORIZED, FORBIDDEN, VALIDATION_ERROR); Err then says why.
 func (c *Client) Subscribe(ctx context.Context, channel string, opts SubscribeOptions) (*Subscription, error) {
-	if channel == "" {
-		return nil, errors.New("subscribe: channel is empty")
+	if err := ValidateChannel(channel); err != nil {
+		return nil, fmt.Errorf("subscribe: %w", err)
 	}
 	if opts.Transport != WebSocket && opts.Transport != SSE {
 		return nil, fmt.Errorf("subscribe: transport %d is neither WebSocket nor SSE", int(opts.Transport))

@@ -41,7 +41,12 @@ func (s *Subscription) runWS(ctx context.Context, base *url.URL) (delivered bool
 	cancelDial()
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 {
-			return false, &APIError{Status: resp.StatusCode, Code: codeForStatus(resp.StatusCode), Message: "websocket handshake refused"}
+			var raw []byte
+			if resp.Body != nil {
+				raw, _ = io.ReadAll(io.LimitReader(resp.Body, 4096))
+				resp.Body.Close()
+			}
+			return false, answerError(resp, raw)
 		}
 		return false, fmt.Errorf("dial websocket: %w", err)
 	}
@@ -100,7 +105,7 @@ func (s *Subscription) runWS(ctx context.Context, base *url.URL) (delivered bool
 		cancel()
 		if err != nil {
 			if websocket.CloseStatus(err) == closeUnauthorized {
-				return delivered, &APIError{Status: 401, Code: "UNAUTHORIZED", Message: "websocket closed with code 4001"}
+				return delivered, frameError("UNAUTHORIZED", "websocket closed with code 4001")
 			}
 			if idle && ctx.Err() == nil {
 				return delivered, fmt.Errorf("no frame from %s within %s: %w", addr, c.cfg.IdleTimeout, err)
@@ -144,7 +149,7 @@ func (s *Subscription) runWS(ctx context.Context, base *url.URL) (delivered bool
 				return delivered, err
 			}
 		case "error":
-			ae := &APIError{Code: f.Code, Message: f.Error}
+			ae := frameError(f.Code, f.Error)
 			if f.Channel == s.channel || f.Code == "UNAUTHORIZED" {
 				if isFatal(ae) {
 					return delivered, ae

@@ -144,6 +144,25 @@ type APIError struct {
 	Message string
 	// RetryAfter is the Retry-After header, zero when absent.
 	RetryAfter time.Duration
+
+	// coded is true when Code came from the server's body, not from Status.
+	coded bool
+}
+
+// Codes of the two 503 answers. The server answers CodeUnavailable when the
+// request was certainly not applied (no leader, shutting down): it is safe
+// to send again, to any node. It answers CodeOutcomeUnknown when the write
+// may have been applied (the leader was lost mid-way): sending it again may
+// apply it twice, unless it carries an idempotency key.
+const (
+	CodeUnavailable    = "UNAVAILABLE"
+	CodeOutcomeUnknown = "OUTCOME_UNKNOWN"
+)
+
+// notApplied reports whether the server said the request was not applied.
+// A 503 without the code in its body (a proxy's, say) says nothing.
+func (e *APIError) notApplied() bool {
+	return e.coded && e.Code == CodeUnavailable
 }
 
 func (e *APIError) Error() string {
@@ -155,7 +174,7 @@ func (e *APIError) Error() string {
 func answerError(resp *http.Response, raw []byte) *APIError {
 	var env envelope
 	decErr := json.Unmarshal(raw, &env)
-	ae := &APIError{Status: resp.StatusCode, Code: env.Code, Message: env.Error}
+	ae := &APIError{Status: resp.StatusCode, Code: env.Code, Message: env.Error, coded: env.Code != ""}
 	if decErr != nil || ae.Message == "" {
 		ae.Message = strings.TrimSpace(string(truncate(raw, 200)))
 	}
@@ -209,10 +228,11 @@ func (e *RequestError) Error() string {
 func (e *RequestError) Unwrap() error { return e.Err }
 
 // NotApplied reports whether err, returned by Publish, means the message was
-// certainly not appended: the request never reached a node in full, or a
-// node rejected it before proposing it (a 4xx answer). It is false for nil
-// and for unknown outcomes: a timeout or broken connection after the request
-// was sent, or a 5xx answer, any of which may hide a committed append.
+// certainly not appended: the request never reached a node in full, a node
+// rejected it before proposing it (a 4xx answer), or said it did not apply
+// it (503 UNAVAILABLE). It is false for nil and for unknown outcomes: a
+// timeout or broken connection after the request was sent, 503
+// OUTCOME_UNKNOWN, or another 5xx, any of which may hide a committed append.
 func NotApplied(err error) bool {
 	var re *RequestError
 	if errors.As(err, &re) {
@@ -318,32 +338,43 @@ func (c *Client) roundTrip(ctx context.Context, base *url.URL, method, path stri
 // A server cannot act on half a request.
 func (a attempt) notSent() bool { return !a.sent }
 
+// apiError returns the attempt's answer error, or nil if no node answered.
+func (a attempt) apiError() *APIError {
+	var ae *APIError
+	if errors.As(a.err, &ae) {
+		return ae
+	}
+	return nil
+}
+
 // definite reports whether a failed attempt certainly left the server
-// unchanged.
+// unchanged: nothing was sent, or the node refused the request (4xx), or
+// it said so (503 UNAVAILABLE).
 func (a attempt) definite() bool {
 	if a.notSent() {
 		return true
 	}
-	var ae *APIError
-	if errors.As(a.err, &ae) {
-		return ae.Status >= 400 && ae.Status < 500
+	if ae := a.apiError(); ae != nil {
+		return ae.Status >= 400 && ae.Status < 500 || ae.notApplied()
 	}
 	return false
 }
 
-// retryable reports whether another node may succeed where a failed.
+// retryable reports whether another node may succeed where a failed: it
+// was unreachable, broke off, or answered with a server-side 5xx. A 4xx
+// would be refused by any node.
 func (a attempt) retryable() bool {
-	var ae *APIError
-	if errors.As(a.err, &ae) {
-		return ae.Status == http.StatusServiceUnavailable || ae.Status == http.StatusBadGateway ||
-			ae.Status == http.StatusGatewayTimeout || ae.Status == http.StatusInternalServerError
+	if ae := a.apiError(); ae != nil {
+		return ae.Status >= 500
 	}
 	return a.err != nil
 }
 
-// call runs one REST operation with failover. safe says the operation may be
-// repeated on another node after an unknown outcome (reads, idempotent
-// publishes); otherwise only definite failures are retried elsewhere.
+// call runs one REST operation with failover: each node at most once, in
+// turn, while an attempt fails in a way another node may not. safe says the
+// operation may be repeated after an unknown outcome (reads, publishes with
+// an idempotency key); otherwise only attempts that certainly did nothing
+// (not sent, or 503 UNAVAILABLE) are repeated elsewhere.
 func (c *Client) call(ctx context.Context, op, method, path string, query url.Values, body []byte, header http.Header, safe bool) (envelope, error) {
 	start := int(c.next.Load()) % len(c.addrs)
 	notApplied := true
@@ -372,7 +403,7 @@ func (c *Client) call(ctx context.Context, op, method, path string, query url.Va
 		if ctx.Err() != nil || !last.retryable() {
 			break
 		}
-		if !safe && !last.notSent() {
+		if !safe && !last.definite() {
 			break
 		}
 		c.logger.Debug("request failed, trying next node", "op", op, "addr", lastAddr, "err", last.err)
@@ -397,7 +428,7 @@ func codeForStatus(status int) string {
 	case http.StatusTooManyRequests:
 		return "RATE_LIMITED"
 	case http.StatusServiceUnavailable:
-		return "UNAVAILABLE"
+		return CodeUnavailable
 	}
 	return "SERVER_ERROR"
 }
@@ -420,7 +451,7 @@ func statusForCode(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case "RATE_LIMITED":
 		return http.StatusTooManyRequests
-	case "UNAVAILABLE", "OUTCOME_UNKNOWN":
+	case CodeUnavailable, CodeOutcomeUnknown:
 		return http.StatusServiceUnavailable
 	case "SERVER_ERROR":
 		return http.StatusInternalServerError

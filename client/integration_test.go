@@ -500,3 +500,35 @@ func TestClient_BadChannelNames(t *testing.T) {
 		})
 	}
 }
+
+// TestPublish_NotAppliedRetriedOnAnotherNode: a node without a leader
+// answers 503 UNAVAILABLE, and a publish without an idempotency key goes on
+// to the next node instead of failing.
+func TestPublish_NotAppliedRetriedOnAnotherNode(t *testing.T) {
+	lone := testnode.StartLeaderless(t)
+	cl, err := client.New(client.Config{
+		Addrs:          []string{lone.URL(), exampleAddr},
+		SecretKey:      testSecretKey,
+		Logger:         testLogger(t),
+		RequestTimeout: 30 * time.Second, // the lone node waits for a leader first
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t, 60*time.Second)
+	res, err := cl.Publish(ctx, "retry-elsewhere", body{N: 1})
+	if err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	all, err := cl.ReadAll(ctx, "retry-elsewhere", "", 10)
+	if err != nil || len(all) != 1 || all[0].ID != res.ID {
+		t.Fatalf("channel holds %+v (%v), want exactly the one message", all, err)
+	}
+	// Alone, the leaderless node's answer is a definite failure.
+	alone, _ := client.New(client.Config{Addrs: []string{lone.URL()}, SecretKey: testSecretKey, RequestTimeout: 30 * time.Second})
+	_, err = alone.Publish(ctx, "retry-elsewhere", body{N: 2})
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Status != 503 || ae.Code != client.CodeUnavailable || !client.NotApplied(err) {
+		t.Fatalf("publish to the leaderless node alone: %v, want a not-applied 503 UNAVAILABLE", err)
+	}
+}

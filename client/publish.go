@@ -46,16 +46,19 @@ func WithClientID(id string) PublishOption { return func(o *publishOptions) { o.
 // WithIdempotencyKey sends the Idempotency-Key header: the server answers a
 // repeat with the same key on the same channel with the first result instead
 // of appending again. With a key, Publish also retries on other nodes after
-// an unknown outcome (a timeout, a 5xx), which is then safe.
+// an unknown outcome (a timeout, 503 OUTCOME_UNKNOWN, another 5xx), which is
+// then safe.
 func WithIdempotencyKey(key string) PublishOption {
 	return func(o *publishOptions) { o.idempotencyKey = key }
 }
 
 // Publish appends content (a JSON object: a map, a struct, or
 // json.RawMessage) to channel and returns once a majority of the cluster
-// has committed it. It tries the nodes in turn while a node is unreachable;
-// after an answer or a send whose outcome is unknown it stops, unless an
-// idempotency key makes a repeat safe.
+// has committed it. It tries each node at most once, in turn, while a node
+// is unreachable or answers 503 UNAVAILABLE (not applied); after any other
+// answer, or a send whose outcome is unknown, it stops, unless an
+// idempotency key makes a repeat safe. It does not wait for Retry-After:
+// when every node failed, the error's APIError carries it.
 //
 // A failure is a *RequestError, wrapping an *APIError when a node answered
 // non-2xx. NotApplied(err) tells a definite failure from an unknown outcome.

@@ -195,6 +195,52 @@ func StartIn(dir string, size int) (*Cluster, error) {
 	return c, nil
 }
 
+// StartLeaderless starts one node that waits to join a cluster nobody
+// runs, so it never knows a leader: it answers writes with 503
+// UNAVAILABLE (not applied) after its leader wait. It gives up and exits
+// about a minute after it started.
+func StartLeaderless(t testing.TB) *Node {
+	t.Helper()
+	bin, err := Binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports, err := freePorts(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	n := &Node{ID: "lone", HTTPAddr: fmt.Sprintf("127.0.0.1:%d", ports[0]), RaftAddr: fmt.Sprintf("127.0.0.1:%d", ports[1])}
+	n.logPath = filepath.Join(dir, n.ID+".log")
+	n.args = []string{bin, "serve", "--node-id", n.ID, "--http-addr", n.HTTPAddr, "--raft-addr", n.RaftAddr,
+		"--data-dir", filepath.Join(dir, n.ID), "--publish-key", PublishKey, "--secret-key", SecretKey,
+		"--mgmt-key", MgmtKey, "--cluster-secret", "clienttest-cluster-secret",
+		"--join", fmt.Sprintf("http://127.0.0.1:%d", ports[2])}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.Kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(n.logPath)
+			t.Logf("--- log of %s\n%s", n.ID, b)
+		}
+	})
+	// Wait until it serves HTTP (it is never ready).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(n.URL() + "/health")
+		if err == nil {
+			resp.Body.Close()
+			return n
+		}
+		if time.Now().After(deadline) || !n.Running() {
+			t.Fatalf("leaderless node does not serve /health: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // Close kills every node.
 func (c *Cluster) Close() {
 	for _, n := range c.Nodes {

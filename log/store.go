@@ -25,6 +25,11 @@ var (
 	ErrChannelNotFound = errors.New("channel not found")
 )
 
+// DefaultFeedBytes is the default Config.FeedBytes: 64 MiB, about two
+// thousand of the largest (32 KiB) messages or a few hundred thousand small
+// ones.
+const DefaultFeedBytes = 64 << 20
+
 // Config configures a Store. Zero values mean the defaults.
 type Config struct {
 	// Dir is the directory of the Pebble database. Required.
@@ -32,9 +37,13 @@ type Config struct {
 	// FS is the filesystem to use; nil means the operating system's. Tests
 	// pass vfs.NewMem() or a crashable one.
 	FS vfs.FS
-	// FeedSize is how many recently applied messages the feed keeps for the
-	// tailer; default 65536.
-	FeedSize int
+	// FeedBytes is how many bytes of recently applied messages the feed
+	// keeps in memory for the tailer (a message costs its content, names
+	// and about 100 bytes of bookkeeping); default DefaultFeedBytes. A
+	// tailer that falls further behind is told it was lapped and reads from
+	// Pebble instead. The feed holds up to a quarter more while an evicted
+	// prefix waits to be released, and always keeps the newest message.
+	FeedBytes int64
 	// Logger receives lifecycle logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -43,8 +52,8 @@ func (c *Config) ensureDefaults() {
 	if c.FS == nil {
 		c.FS = vfs.Default
 	}
-	if c.FeedSize <= 0 {
-		c.FeedSize = 1 << 16
+	if c.FeedBytes <= 0 {
+		c.FeedBytes = DefaultFeedBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -84,7 +93,7 @@ func Open(cfg Config) (*Store, error) {
 	if err := s.openDB(); err != nil {
 		return nil, err
 	}
-	s.feed.init(cfg.FeedSize)
+	s.feed.init(cfg.FeedBytes)
 	s.feed.reset(s.headPosition())
 	return s, nil
 }

@@ -233,12 +233,13 @@ func testFeed(t *testing.T, s *Store) {
 }
 
 func TestStore_FeedLaps(t *testing.T) {
-	s := openTest(t, Config{Dir: "/s", FS: vfs.NewMem(), FeedSize: 8})
+	// Room for about eight of the messages appendN writes.
+	s := openTest(t, Config{Dir: "/s", FS: vfs.NewMem(), FeedBytes: 8 * (messageOverhead + 20)})
 	for i := 1; i <= 20; i++ {
 		appendN(t, s, uint64(i), 1, "x", 1)
 	}
 	if _, lapped := s.Feed(0, 0); !lapped {
-		t.Fatal("feed from 0 after 20 appends with room for 8 did not report lapped")
+		t.Fatal("feed from 0 after 20 appends with room for about 8 did not report lapped")
 	}
 	msgs, lapped := s.Feed(Position(19, 1), 0)
 	if lapped || len(msgs) != 1 {

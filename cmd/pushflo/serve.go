@@ -38,6 +38,7 @@ type serveFlags struct {
 	debugAddr                                      string
 	maxBatch, maxInflight                          int
 	rpcsInFlight                                   int
+	feedBytes                                      int64
 }
 
 func runServe(args []string) error {
@@ -70,6 +71,7 @@ func runServe(args []string) error {
 	fs.IntVar(&f.maxBatch, "max-batch", 512, "most messages in one Raft entry")
 	fs.IntVar(&f.maxInflight, "max-inflight", 1, "Raft entries the leader's batcher leaves uncommitted at once")
 	fs.IntVar(&f.rpcsInFlight, "raft-rpcs-in-flight", 0, "AppendEntries pipelined to each follower (0: raft's default)")
+	fs.Int64Var(&f.feedBytes, "feed-bytes", log.DefaultFeedBytes, "bytes of recently applied messages kept in memory for live delivery; subscribers further behind read from disk")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "address for Go's pprof profiles (/debug/pprof/); off when empty; keep it private")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -102,7 +104,7 @@ func runServe(args []string) error {
 		"http_addr", f.httpAddr, "raft_addr", f.raftAddr, "data_dir", f.dataDir, "peers", len(peers), "join", f.join, "retention", f.retention)
 
 	// The log store.
-	store, err := log.Open(log.Config{Dir: filepath.Join(f.dataDir, "store"), Logger: logger})
+	store, err := log.Open(log.Config{Dir: filepath.Join(f.dataDir, "store"), FeedBytes: f.feedBytes, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package log
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -43,17 +44,22 @@ type Batch struct {
 	err      error
 }
 
-// NewBatch starts a batch. The caller must Commit or Discard it.
+// NewBatch starts a batch. The caller must Commit or Discard it. On a
+// closed or failed store the batch records nothing and Commit returns the
+// reason.
 func (s *Store) NewBatch() *Batch {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return &Batch{
+	b := &Batch{
 		s:        s,
-		b:        s.db.NewBatch(),
 		applied:  s.applied,
 		clock:    s.clock,
 		channels: make(map[string]*Channel),
 	}
+	if b.err = s.usableLocked(); b.err == nil {
+		b.b = s.db.NewBatch()
+	}
+	return b
 }
 
 // channel returns the batch's working copy of a channel record, creating
@@ -144,14 +150,23 @@ func (b *Batch) lookupIdem(channel, key string) (Message, bool) {
 	}
 	b.s.mu.RLock()
 	defer b.s.mu.RUnlock()
+	if b.s.usableLocked() != nil {
+		return Message{}, false // Commit reports it
+	}
 	v, closer, err := b.s.db.Get(k)
 	if err != nil {
+		if !errors.Is(err, pebble.ErrNotFound) && b.err == nil {
+			b.err = fmt.Errorf("look up idempotency key: %w", err)
+		}
 		return Message{}, false
 	}
 	pos := binary.BigEndian.Uint64(v)
 	closer.Close()
 	m, err := b.s.getLocked(channel, pos)
 	if err != nil {
+		if !errors.Is(err, errNotFound) && b.err == nil {
+			b.err = fmt.Errorf("look up idempotency key: %w", err)
+		}
 		return Message{}, false
 	}
 	return m, true
@@ -270,6 +285,10 @@ func (b *Batch) dropIdemThrough(channel string, through uint64) {
 	p := idemKey(channel, "")
 	b.s.mu.RLock()
 	defer b.s.mu.RUnlock()
+	if err := b.s.usableLocked(); err != nil {
+		b.err = err
+		return
+	}
 	it, err := b.s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
 	if err != nil {
 		b.err = err
@@ -277,9 +296,12 @@ func (b *Batch) dropIdemThrough(channel string, through uint64) {
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
-		if len(it.Value()) == 8 && binary.BigEndian.Uint64(it.Value()) <= through {
-			b.b.Delete(append([]byte(nil), it.Key()...), nil)
+		if len(it.Value()) == 8 && binary.BigEndian.Uint64(it.Value()) <= through && b.err == nil {
+			b.err = b.b.Delete(append([]byte(nil), it.Key()...), nil)
 		}
+	}
+	if err := it.Error(); err != nil && b.err == nil {
+		b.err = err
 	}
 }
 
@@ -307,13 +329,25 @@ func (b *Batch) deleteRange(start, end []byte) {
 }
 
 // Discard drops the batch without writing.
-func (b *Batch) Discard() { b.b.Close() }
+func (b *Batch) Discard() {
+	if b.b != nil {
+		b.b.Close()
+	}
+}
 
 // Commit writes the batch, with the applied index and changed channel
 // records, in one atomic Pebble write without fsync, then hands the new
 // messages to the feed and wakes the tailers.
+//
+// An error means nothing of the batch is visible. When Pebble itself
+// refused the write (a disk error), the store fails: every later call
+// returns an error wrapping ErrFailed, and the caller (the Raft FSM) must
+// stop rather than skip the entries, or replicas would diverge. Pebble may
+// report a write error one or more commits late (commits do not wait for
+// the WAL write); the store's durable state is then still a prefix of the
+// Raft log, as after a crash.
 func (b *Batch) Commit() error {
-	defer b.b.Close()
+	defer b.Discard()
 	if b.err != nil {
 		return fmt.Errorf("commit batch: %w", b.err)
 	}
@@ -331,11 +365,12 @@ func (b *Batch) Commit() error {
 	}
 	s := b.s
 	s.mu.Lock()
-	if s.closed {
+	if err := s.usableLocked(); err != nil {
 		s.mu.Unlock()
-		return ErrClosed
+		return fmt.Errorf("commit batch: %w", err)
 	}
 	if err := b.b.Commit(pebble.NoSync); err != nil {
+		err = s.failLocked(fmt.Errorf("pebble write: %w", err))
 		s.mu.Unlock()
 		return fmt.Errorf("commit batch: %w", err)
 	}

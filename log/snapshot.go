@@ -34,12 +34,13 @@ type Snapshot struct {
 func (s *Store) Snapshot() (*Snapshot, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.closed {
-		return nil, ErrClosed
+	if err := s.usableLocked(); err != nil {
+		return nil, err
 	}
 	dir := fmt.Sprintf("%s.snap-%d", s.cfg.Dir, s.applied)
 	_ = s.cfg.FS.RemoveAll(dir)
 	if err := s.db.Checkpoint(dir, pebble.WithFlushedWAL()); err != nil {
+		_ = s.cfg.FS.RemoveAll(dir)
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	return &Snapshot{fs: s.cfg.FS, dir: dir, Applied: s.applied}, nil
@@ -131,10 +132,19 @@ func (s *Store) Restore(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("restore: header: %w", err)
 	}
-	if cur := s.Applied(); cur >= applied {
+	s.mu.RLock()
+	err = s.usableLocked()
+	cur := s.applied
+	s.mu.RUnlock()
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if cur >= applied {
 		s.logger.Info("snapshot restore skipped: store is ahead", "applied", cur, "snapshot", applied)
 		return nil
 	}
+	// Extraction uses the unwatched filesystem: running out of space here
+	// fails this restore only; the store stays on its old data.
 	fs := s.cfg.FS
 	tmp := s.cfg.Dir + ".restore"
 	_ = fs.RemoveAll(tmp)
@@ -164,27 +174,67 @@ func (s *Store) Restore(r io.Reader) error {
 	s.reclaimWG.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("restore: close pebble: %w", err)
-	}
-	old := s.cfg.Dir + ".old"
-	_ = fs.RemoveAll(old)
-	if err := fs.Rename(s.cfg.Dir, old); err != nil {
+	if err := s.usableLocked(); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	if err := fs.Rename(tmp, s.cfg.Dir); err != nil {
-		return fmt.Errorf("restore: %w", err)
-	}
-	_ = syncDir(fs, filepath.Dir(s.cfg.Dir))
-	_ = fs.RemoveAll(old)
-	if err := s.openDB(); err != nil {
+	if err := s.swapLocked(tmp); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	s.feed.reset(s.headPosition())
 	s.logger.Info("restored snapshot", "applied", s.applied)
+	return nil
+}
+
+// swapLocked closes the database, puts the extracted snapshot in tmp in its
+// place and opens it. It ends in one of three states: restored (nil error);
+// back on the old data, open and usable (an error saying what failed); or
+// failed (an error wrapping ErrFailed, every later call refused), when
+// neither the new nor the old data could be opened. A crash at any point is
+// finished or undone by recoverSwap on the next Open. Requires mu held
+// exclusively.
+func (s *Store) swapLocked(tmp string) error {
+	fs, dir, old := s.cfg.FS, s.cfg.Dir, s.cfg.Dir+".old"
+	// backOnOld reopens the old data after a failure in the swap; the
+	// store stays usable unless that fails too.
+	backOnOld := func(cause error) error {
+		if err := s.openDB(); err != nil {
+			return s.failLocked(fmt.Errorf("%w; reopening the old data: %w", cause, err))
+		}
+		s.logger.Warn("snapshot restore failed; the store is back on its old data", "err", cause)
+		return cause
+	}
+	closeErr := s.db.Close()
+	s.db = nil
+	if closeErr != nil {
+		return backOnOld(fmt.Errorf("close pebble: %w", closeErr))
+	}
+	_ = fs.RemoveAll(old)
+	if err := fs.Rename(dir, old); err != nil {
+		return backOnOld(fmt.Errorf("move the old data aside: %w", err))
+	}
+	if err := fs.Rename(tmp, dir); err != nil {
+		if err2 := fs.Rename(old, dir); err2 != nil {
+			// Open's recoverSwap moves it back once the disk allows.
+			return s.failLocked(fmt.Errorf("move the snapshot into place: %w; move the old data back: %w", err, err2))
+		}
+		return backOnOld(fmt.Errorf("move the snapshot into place: %w", err))
+	}
+	err := syncDir(fs, filepath.Dir(dir))
+	if err == nil {
+		err = s.openDB()
+	}
+	if err != nil {
+		// Undo: the snapshot goes back to tmp (removed by the next
+		// restore or Open), the old data back into place.
+		if err2 := fs.Rename(dir, tmp); err2 != nil {
+			return s.failLocked(fmt.Errorf("open the restored data: %w; move it aside: %w", err, err2))
+		}
+		if err2 := fs.Rename(old, dir); err2 != nil {
+			return s.failLocked(fmt.Errorf("open the restored data: %w; move the old data back: %w", err, err2))
+		}
+		return backOnOld(fmt.Errorf("open the restored data: %w", err))
+	}
+	_ = fs.RemoveAll(old)
 	return nil
 }
 

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -18,6 +18,11 @@ import (
 var (
 	// ErrClosed is returned by calls on a closed store.
 	ErrClosed = errors.New("store closed")
+	// ErrFailed is returned by every call on a store that a disk error left
+	// without a usable database (a failed commit, or a snapshot restore that
+	// could neither finish nor fall back to the old data). The process
+	// should stop; once the disk is healthy, Open recovers the store.
+	ErrFailed = errors.New("store failed after a disk error; restart once the disk is healthy")
 	// ErrChannelExists is returned when creating a channel that is listed already.
 	ErrChannelExists = errors.New("channel exists")
 	// ErrChannelNotFound is returned when changing or deleting a channel that
@@ -44,6 +49,17 @@ type Config struct {
 	// Pebble instead. The feed holds up to a quarter more while an evicted
 	// prefix waits to be released, and always keeps the newest message.
 	FeedBytes int64
+	// OnFatal, when set, is called once when the store cannot go on: the
+	// first failed write or sync of any file under Dir (before Pebble
+	// learns of it), or an error Pebble itself treats as fatal. It runs on
+	// the goroutine that hit the error, often one of Pebble's holding its
+	// locks, and should not return: the binary exits there. Pebble answers
+	// a failed WAL write by panicking on a later commit, and a retried
+	// fsync must never be trusted, so stopping is the only safe answer.
+	// When nil, a disk error only fails the store (Failed, Err; every call
+	// returns ErrFailed) and a fatal Pebble error exits the process with
+	// status 1.
+	OnFatal func(err error)
 	// Logger receives lifecycle logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -68,14 +84,24 @@ type Store struct {
 
 	// mu guards the database handle (replaced by Restore) and the state
 	// below. Readers hold it shared for the length of a read.
-	mu       sync.RWMutex
-	db       *pebble.DB
-	closed   bool
+	mu sync.RWMutex
+	// db is nil once the store failed.
+	db     *pebble.DB
+	closed bool // set by Close, and when the store fails
+	// failed, when set, wraps ErrFailed with the error behind it.
+	failed   error
 	applied  uint64
 	clock    int64
 	channels map[string]*Channel
 
 	feed feed
+	// fs is cfg.FS watched for write and sync errors (watchFS); Pebble
+	// uses it. diskErr holds the first such error; failedCh is closed
+	// then.
+	fs        vfs.FS
+	diskErr   atomic.Pointer[error]
+	failedCh  chan struct{}
+	fatalOnce sync.Once
 	// reclaimWG tracks background compactions of expired spans.
 	reclaimWG sync.WaitGroup
 }
@@ -86,7 +112,8 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("open store: Config.Dir is empty")
 	}
-	s := &Store{cfg: cfg, logger: cfg.Logger.With("component", "log")}
+	s := &Store{cfg: cfg, logger: cfg.Logger.With("component", "log"), failedCh: make(chan struct{})}
+	s.fs = &watchFS{FS: cfg.FS, onErr: s.diskFailed}
 	if err := recoverSwap(cfg.FS, cfg.Dir); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -98,47 +125,50 @@ func Open(cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// openDB opens Pebble in cfg.Dir and loads the applied index, clock and
+// channel records from it. On error s.db is nil and the state is as before.
+// Requires mu held exclusively, or exclusive ownership.
 func (s *Store) openDB() error {
-	db, err := pebble.Open(s.cfg.Dir, &pebble.Options{FS: s.cfg.FS, Logger: quietLogger{s.logger}})
+	db, err := pebble.Open(s.cfg.Dir, &pebble.Options{FS: s.fs, Logger: quietLogger{s.logger, s.pebbleFatal}})
 	if err != nil {
 		return fmt.Errorf("open pebble: %w", err)
 	}
-	s.db = db
-	if err := s.loadState(); err != nil {
+	applied, clock, channels, err := loadState(db)
+	if err != nil {
 		db.Close()
 		return fmt.Errorf("load state: %w", err)
 	}
+	s.db, s.applied, s.clock, s.channels = db, applied, clock, channels
 	return nil
 }
 
-func (s *Store) loadState() error {
-	s.applied, s.clock = 0, 0
-	if v, closer, err := s.db.Get(keyApplied); err == nil {
-		s.applied = binary.BigEndian.Uint64(v)
+func loadState(db *pebble.DB) (applied uint64, clock int64, channels map[string]*Channel, err error) {
+	if v, closer, err := db.Get(keyApplied); err == nil {
+		applied = binary.BigEndian.Uint64(v)
 		closer.Close()
 	} else if !errors.Is(err, pebble.ErrNotFound) {
-		return err
+		return 0, 0, nil, err
 	}
-	if v, closer, err := s.db.Get(keyClock); err == nil {
-		s.clock = int64(binary.BigEndian.Uint64(v))
+	if v, closer, err := db.Get(keyClock); err == nil {
+		clock = int64(binary.BigEndian.Uint64(v))
 		closer.Close()
 	} else if !errors.Is(err, pebble.ErrNotFound) {
-		return err
+		return 0, 0, nil, err
 	}
-	s.channels = make(map[string]*Channel)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixChannel}, UpperBound: []byte{prefixChannel + 1}})
+	channels = make(map[string]*Channel)
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixChannel}, UpperBound: []byte{prefixChannel + 1}})
 	if err != nil {
-		return err
+		return 0, 0, nil, err
 	}
 	defer it.Close()
 	for it.First(); it.Valid(); it.Next() {
 		c := new(Channel)
 		if err := json.Unmarshal(it.Value(), c); err != nil {
-			return fmt.Errorf("channel %q: %w", it.Key()[1:], err)
+			return 0, 0, nil, fmt.Errorf("channel %q: %w", it.Key()[1:], err)
 		}
-		s.channels[c.Slug] = c
+		channels[c.Slug] = c
 	}
-	return it.Error()
+	return applied, clock, channels, it.Error()
 }
 
 // headPosition returns the highest position in the store. Requires mu or
@@ -163,6 +193,12 @@ func (s *Store) Close() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.usableLocked(); err != nil && !errors.Is(err, ErrClosed) {
+		// A failed store is not flushed: its Pebble, if still open, holds
+		// the directory's lock until the process exits.
+		s.closed = true
+		return err
+	}
 	if s.closed {
 		return nil
 	}
@@ -173,6 +209,33 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close store: flush: %w", err)
 	}
 	return s.db.Close()
+}
+
+// usableLocked returns why the store cannot be used (failed or closed), or
+// nil. Requires mu held.
+func (s *Store) usableLocked() error {
+	if e := s.diskErr.Load(); e != nil {
+		return fmt.Errorf("%w: %w", ErrFailed, *e)
+	}
+	if s.failed != nil {
+		return s.failed
+	}
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// failLocked marks the store failed: every call from now on returns an
+// error wrapping ErrFailed and cause. Pebble, if open, is left alone (after
+// a disk error closing it may itself fail or panic); the process is
+// expected to stop. Tailers are not woken: the head never moves again.
+// Requires mu held exclusively.
+func (s *Store) failLocked(cause error) error {
+	s.failed = fmt.Errorf("%w: %w", ErrFailed, cause)
+	s.closed = true
+	s.logger.Error("log store failed: it refuses every read and write until the node restarts on a healthy disk", "err", cause)
+	return s.failed
 }
 
 // Applied returns the index of the last Raft entry applied to the store.
@@ -229,16 +292,19 @@ func (s *Store) DiskBytes() int64 {
 	return int64(s.db.Metrics().DiskSpaceUsage())
 }
 
-// quietLogger sends Pebble's own logs to slog at debug level, errors at error.
-type quietLogger struct{ l *slog.Logger }
+// quietLogger sends Pebble's own logs to slog at debug level, errors at
+// error, and fatal errors to the store's fatal handler.
+type quietLogger struct {
+	l     *slog.Logger
+	fatal func(err error)
+}
 
 func (q quietLogger) Infof(format string, args ...any) { q.l.Debug(fmt.Sprintf(format, args...)) }
 func (q quietLogger) Errorf(format string, args ...any) {
 	q.l.Error(fmt.Sprintf(format, args...))
 }
 func (q quietLogger) Fatalf(format string, args ...any) {
-	q.l.Error(fmt.Sprintf(format, args...))
-	os.Exit(1)
+	q.fatal(fmt.Errorf(format, args...))
 }
 
 // Dir returns the store's directory.
@@ -249,8 +315,8 @@ func (s *Store) Dir() string { return s.cfg.Dir }
 func (s *Store) Flush() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.closed {
-		return ErrClosed
+	if err := s.usableLocked(); err != nil {
+		return err
 	}
 	return s.db.Flush()
 }

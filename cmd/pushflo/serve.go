@@ -104,7 +104,13 @@ func runServe(args []string) error {
 		"http_addr", f.httpAddr, "raft_addr", f.raftAddr, "data_dir", f.dataDir, "peers", len(peers), "join", f.join, "retention", f.retention)
 
 	// The log store.
-	store, err := log.Open(log.Config{Dir: filepath.Join(f.dataDir, "store"), FeedBytes: f.feedBytes, Logger: logger})
+	// A failed write or fsync under it stops the process at once, before
+	// anything else can be acknowledged (log/DESIGN.md, "Disk errors").
+	store, err := log.Open(log.Config{Dir: filepath.Join(f.dataDir, "store"), FeedBytes: f.feedBytes, Logger: logger,
+		OnFatal: func(err error) {
+			logger.Error("stopping with exit status 1: the log store hit a disk error; restart once the disk is healthy", "err", err)
+			os.Exit(1)
+		}})
 	if err != nil {
 		return err
 	}

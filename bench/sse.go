@@ -1,20 +1,21 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+
+	"github.com/pushflo/pushflo/client/sse"
 )
 
-// sseConn is one subscriber SSE stream, read line by line off the wire.
+// sseConn is one subscriber SSE stream, read with the client's SSE reader.
 type sseConn struct {
 	resp *http.Response
-	r    *bufio.Reader
+	r    *sse.Reader
 }
 
 // newSSEClient returns an HTTP client for many concurrent streams: one
@@ -27,6 +28,9 @@ func newSSEClient() *http.Client {
 	}
 	return &http.Client{Transport: tr}
 }
+
+// sseMaxLineBytes bounds one line: bench messages are small.
+const sseMaxLineBytes = 64 << 10
 
 // dialSSE opens /sse for channel on base, resuming after lastID when set,
 // and waits for the server's ": connected" comment, sent once the stream
@@ -50,50 +54,38 @@ func dialSSE(ctx context.Context, hc *http.Client, base, token, channel, lastID 
 		resp.Body.Close()
 		return nil, fmt.Errorf("open sse on %s: status %d: %s", base, resp.StatusCode, b)
 	}
-	s := &sseConn{resp: resp, r: bufio.NewReaderSize(resp.Body, 4096)}
+	s := &sseConn{resp: resp, r: sse.NewReader(resp.Body, sseMaxLineBytes)}
+	s.r.Comments = true
 	deadline := time.AfterFunc(15*time.Second, func() { resp.Body.Close() })
 	defer deadline.Stop()
 	for {
-		line, err := s.r.ReadSlice('\n')
+		ev, err := s.r.Next()
 		if err != nil {
 			resp.Body.Close()
 			return nil, fmt.Errorf("wait for sse connected on %s: %w", base, err)
 		}
-		if bytes.HasPrefix(line, []byte(": connected")) {
+		if strings.HasPrefix(ev.Comment, "connected") {
+			s.r.Comments = false
 			return s, nil
 		}
 	}
 }
 
-// sseEvent is one parsed event; slices are valid until the next read.
+// sseEvent is one parsed event; slices are reused by the next read.
 type sseEvent struct {
 	id, event, data []byte
 }
 
-// next reads one event (comments skipped). Lines longer than the buffer
-// are an error: bench messages are small.
+// next reads one event (comments skipped).
 func (s *sseConn) next(ev *sseEvent) error {
-	ev.id, ev.event, ev.data = ev.id[:0], ev.event[:0], ev.data[:0]
-	for {
-		line, err := s.r.ReadSlice('\n')
-		if err != nil {
-			return err
-		}
-		line = bytes.TrimRight(line, "\r\n")
-		switch {
-		case len(line) == 0:
-			if len(ev.data) > 0 || len(ev.event) > 0 {
-				return nil
-			}
-		case line[0] == ':':
-		case bytes.HasPrefix(line, []byte("id: ")):
-			ev.id = append(ev.id, line[4:]...)
-		case bytes.HasPrefix(line, []byte("event: ")):
-			ev.event = append(ev.event, line[7:]...)
-		case bytes.HasPrefix(line, []byte("data: ")):
-			ev.data = append(ev.data, line[6:]...)
-		}
+	e, err := s.r.Next()
+	if err != nil {
+		return err
 	}
+	ev.id = append(ev.id[:0], e.ID...)
+	ev.event = append(ev.event[:0], e.Type...)
+	ev.data = append(ev.data[:0], e.Data...)
+	return nil
 }
 
 func (s *sseConn) close() { s.resp.Body.Close() }

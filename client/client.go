@@ -31,6 +31,10 @@ type Config struct {
 	// When empty, Subscribe uses SecretKey.
 	PublishKey string
 
+	// MgmtKey (mgmt_…) authorises AddMember and RemoveMember. ClusterStatus
+	// uses it when set, else SecretKey.
+	MgmtKey string
+
 	// HTTPClient carries REST calls, WebSocket handshakes and SSE streams.
 	// Its Timeout must be zero (streams are long-lived); per-call limits come
 	// from RequestTimeout. Default: a client with its own http.Transport.

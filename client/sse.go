@@ -1,127 +1,20 @@
 package client
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"github.com/pushflo/pushflo/client/sse"
 )
-
-// sseEvent is one dispatched Server-Sent Event.
-type sseEvent struct {
-	ID    string
-	Event string
-	Data  string
-}
-
-// sseParser reads events from a text/event-stream body following the
-// WHATWG rules: lines end in CR, LF or CRLF; "data" lines accumulate joined
-// by LF; a blank line dispatches; lines starting with ':' are comments.
-type sseParser struct {
-	sc *bufio.Scanner
-	// onLine, if set, is called for every line read, comments included, so
-	// a caller can tell a live stream from a stalled one.
-	onLine func()
-}
 
 // maxSSELine bounds one line of the stream (a 32 KiB message escapes to at
 // most a few times that).
 const maxSSELine = 1 << 20
-
-func newSSEParser(r io.Reader, onLine func()) *sseParser {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), maxSSELine)
-	sc.Split(splitSSELines)
-	return &sseParser{sc: sc, onLine: onLine}
-}
-
-// Next returns the next event, or io.EOF when the stream ends cleanly
-// between events, or io.ErrUnexpectedEOF when it ends inside one.
-func (p *sseParser) Next() (sseEvent, error) {
-	var ev sseEvent
-	var data strings.Builder
-	hasData, pending := false, false
-	for p.sc.Scan() {
-		if p.onLine != nil {
-			p.onLine()
-		}
-		line := p.sc.Text()
-		if line == "" {
-			if hasData {
-				ev.Data = data.String()
-				return ev, nil
-			}
-			// An event without data is not dispatched; its fields reset.
-			ev, pending = sseEvent{}, false
-			continue
-		}
-		if line[0] == ':' {
-			continue
-		}
-		field, value, found := strings.Cut(line, ":")
-		if found {
-			value = strings.TrimPrefix(value, " ")
-		}
-		pending = true
-		switch field {
-		case "data":
-			if hasData {
-				data.WriteByte('\n')
-			}
-			data.WriteString(value)
-			hasData = true
-		case "event":
-			ev.Event = value
-		case "id":
-			if !strings.ContainsRune(value, 0) {
-				ev.ID = value
-			}
-		}
-		// "retry" and unknown fields are ignored.
-	}
-	if err := p.sc.Err(); err != nil {
-		return sseEvent{}, err
-	}
-	if pending || hasData {
-		return sseEvent{}, io.ErrUnexpectedEOF
-	}
-	return sseEvent{}, io.EOF
-}
-
-// splitSSELines is a bufio.SplitFunc for lines ended by CR, LF or CRLF.
-func splitSSELines(data []byte, atEOF bool) (int, []byte, error) {
-	if atEOF && len(data) == 0 {
-		return 0, nil, nil
-	}
-	if i := bytes.IndexAny(data, "\r\n"); i >= 0 {
-		if data[i] == '\n' {
-			return i + 1, data[:i], nil
-		}
-		// CR: swallow a following LF, which may not have arrived yet.
-		if i+1 < len(data) {
-			if data[i+1] == '\n' {
-				return i + 2, data[:i], nil
-			}
-			return i + 1, data[:i], nil
-		}
-		if atEOF {
-			return i + 1, data[:i], nil
-		}
-		return 0, nil, nil
-	}
-	if atEOF {
-		// A final line without terminator is not a complete line; report it
-		// so Next can see the stream ended mid-event.
-		return len(data), data, nil
-	}
-	return 0, nil, nil
-}
 
 // runSSE holds one SSE stream from base until it fails. It reports whether
 // it delivered any message.
@@ -167,7 +60,8 @@ func (s *Subscription) runSSE(ctx context.Context, base *url.URL) (delivered boo
 	if err := s.connected(connCtx, addr, nil); err != nil {
 		return false, err
 	}
-	p := newSSEParser(resp.Body, func() { idle.Reset(c.cfg.IdleTimeout) })
+	p := sse.NewReader(resp.Body, maxSSELine)
+	p.OnLine = func() { idle.Reset(c.cfg.IdleTimeout) }
 	for {
 		ev, err := p.Next()
 		if err != nil {
@@ -177,7 +71,7 @@ func (s *Subscription) runSSE(ctx context.Context, base *url.URL) (delivered boo
 			return delivered, fmt.Errorf("read sse from %s: %w", addr, err)
 		}
 		idle.Stop()
-		switch ev.Event {
+		switch ev.Type {
 		case "gap":
 			var g Gap
 			if err := json.Unmarshal([]byte(ev.Data), &g); err != nil {
@@ -220,7 +114,7 @@ func (s *Subscription) runSSE(ctx context.Context, base *url.URL) (delivered boo
 
 // decodeSSEMessage turns a message event into a Message; the event's id
 // fills in an ID the data lacks.
-func decodeSSEMessage(ev sseEvent) (Message, error) {
+func decodeSSEMessage(ev sse.Event) (Message, error) {
 	var m Message
 	if err := json.Unmarshal([]byte(ev.Data), &m); err != nil {
 		return Message{}, fmt.Errorf("decode sse data %q: %w", truncate([]byte(ev.Data), 120), err)
@@ -232,7 +126,7 @@ func decodeSSEMessage(ev sseEvent) (Message, error) {
 		return Message{}, fmt.Errorf("sse event %q has no id", truncate([]byte(ev.Data), 120))
 	}
 	if m.EventType == "" {
-		m.EventType = ev.Event
+		m.EventType = ev.Type
 	}
 	return m, nil
 }

@@ -1,23 +1,23 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pushflo/pushflo/client"
 )
 
-// clientFlags are shared by the client commands.
+// clientFlags are shared by the client commands, which all talk to the
+// server through the Go client (package client).
 type clientFlags struct {
 	server string
 	key    string
@@ -26,7 +26,7 @@ type clientFlags struct {
 func (c *clientFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 }, keyHelp string) {
-	fs.StringVar(&c.server, "server", "http://127.0.0.1:8080", "base URL of a pushflo node")
+	fs.StringVar(&c.server, "server", "http://127.0.0.1:8080", "base URL of a pushflo node; several, comma-separated, are tried in turn")
 	fs.StringVar(&c.key, "key", "", keyHelp)
 }
 
@@ -48,34 +48,45 @@ func (c *clientFlags) resolveKey(pick func(secrets) string) error {
 	return nil
 }
 
-func (c *clientFlags) do(method, path string, body []byte, hdr map[string]string) ([]byte, int, error) {
-	req, err := http.NewRequest(method, strings.TrimSuffix(c.server, "/")+path, bytes.NewReader(body))
+// newClient builds a client for the --server list with the resolved key in
+// every role; the server decides what the key may do. Its log lines
+// (reconnects, retries) go to stderr.
+func (c *clientFlags) newClient() (*client.Client, error) {
+	var addrs []string
+	for _, a := range strings.Split(c.server, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	cl, err := client.New(client.Config{
+		Addrs: addrs, SecretKey: c.key, PublishKey: c.key, MgmtKey: c.key,
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
 	if err != nil {
-		return nil, 0, err
+		return nil, usageError{fmt.Sprintf("--server: %v", err)}
 	}
-	req.Header.Set("Authorization", "Bearer "+c.key)
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return b, resp.StatusCode, err
+	return cl, nil
 }
 
-func apiErr(b []byte, status int) error {
-	var e struct {
-		Error string `json:"error"`
-		Code  string `json:"code"`
+// commandContext ends on Ctrl-C or SIGTERM.
+func commandContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+}
+
+// printJSON writes v as one line of JSON, or indented.
+func printJSON(v any, indent bool) error {
+	var b []byte
+	var err error
+	if indent {
+		b, err = json.MarshalIndent(v, "", "  ")
+	} else {
+		b, err = json.Marshal(v)
 	}
-	if json.Unmarshal(b, &e) == nil && e.Code != "" {
-		return fmt.Errorf("%d %s: %s", status, e.Code, e.Error)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("HTTP %d: %s", status, b)
+	_, err = fmt.Println(string(b))
+	return err
 }
 
 func runPublish(args []string) error {
@@ -84,7 +95,7 @@ func runPublish(args []string) error {
 	c.register(fs, "secret key sec_… (default: ./data/secrets.json)")
 	event := fs.String("event", "message", "event type")
 	clientID := fs.String("client-id", "", "client ID to attach")
-	idem := fs.String("idempotency-key", "", "makes retries return the first result")
+	idem := fs.String("idempotency-key", "", "makes retries return the first result, and lets the client retry on another node when the outcome is unknown")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -94,20 +105,37 @@ func runPublish(args []string) error {
 	if err := c.resolveKey(func(s secrets) string { return s.Keys.Secret }); err != nil {
 		return err
 	}
-	body, _ := json.Marshal(map[string]any{"content": json.RawMessage(fs.Arg(1)), "eventType": *event, "clientId": *clientID})
-	hdr := map[string]string{}
-	if *idem != "" {
-		hdr["Idempotency-Key"] = *idem
+	if !json.Valid([]byte(fs.Arg(1))) {
+		return usageError{fmt.Sprintf("the message %q is not JSON; send an object such as '{\"status\":\"shipped\"}'", fs.Arg(1))}
 	}
-	b, status, err := c.do("POST", "/api/v1/channels/"+url.PathEscape(fs.Arg(0))+"/messages", body, hdr)
+	cl, err := c.newClient()
 	if err != nil {
 		return err
 	}
-	if status != http.StatusCreated {
-		return apiErr(b, status)
+	ctx, stop := commandContext()
+	defer stop()
+	opts := []client.PublishOption{client.WithEventType(*event)}
+	if *clientID != "" {
+		opts = append(opts, client.WithClientID(*clientID))
 	}
-	fmt.Println(string(b))
-	return nil
+	if *idem != "" {
+		opts = append(opts, client.WithIdempotencyKey(*idem))
+	}
+	res, err := cl.Publish(ctx, fs.Arg(0), json.RawMessage(fs.Arg(1)), opts...)
+	if err != nil {
+		if !client.NotApplied(err) {
+			return fmt.Errorf("%w\n(the message may have been published; check the history%s)", err, idemHint(*idem))
+		}
+		return err
+	}
+	return printJSON(res, false)
+}
+
+func idemHint(key string) string {
+	if key == "" {
+		return ", or publish with --idempotency-key so a retry is safe"
+	}
+	return " or retry with the same --idempotency-key"
 }
 
 func runHistory(args []string) error {
@@ -125,117 +153,138 @@ func runHistory(args []string) error {
 	if err := c.resolveKey(func(s secrets) string { return s.Keys.Secret }); err != nil {
 		return err
 	}
-	b, status, err := c.do("GET", fmt.Sprintf("/api/v1/channels/%s/messages?page=%d&pageSize=%d", url.PathEscape(fs.Arg(0)), *page, *size), nil, nil)
+	cl, err := c.newClient()
 	if err != nil {
 		return err
 	}
-	if status != http.StatusOK {
-		return apiErr(b, status)
+	ctx, stop := commandContext()
+	defer stop()
+	res, err := cl.History(ctx, fs.Arg(0), client.HistoryOptions{Page: *page, PageSize: *size})
+	if err != nil {
+		return err
 	}
-	var out bytes.Buffer
-	json.Indent(&out, b, "", "  ")
-	fmt.Println(out.String())
-	return nil
+	return printJSON(res, true)
 }
 
-// runSubscribe prints a channel's messages as they arrive, one JSON line
-// each, over SSE; it reconnects and resumes from the last ID by itself.
+// runSubscribe prints the channels' messages as they arrive, one JSON line
+// each; the client reconnects across the --server list and resumes after
+// the last message it printed.
 func runSubscribe(args []string) error {
 	fs := newFlagSet("subscribe")
 	var c clientFlags
 	c.register(fs, "publish key pub_… or token (default: ./data/secrets.json)")
 	from := fs.String("from", "", "resume after this message ID (replays what followed it)")
+	transport := fs.String("transport", "sse", "sse or ws")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() < 1 {
-		return usageError{"usage: pushflo subscribe CHANNEL [CHANNEL…] [--from ID]"}
+		return usageError{"usage: pushflo subscribe CHANNEL [CHANNEL…] [--from ID] [--transport sse|ws]"}
+	}
+	var tr client.Transport
+	switch *transport {
+	case "sse":
+		tr = client.SSE
+	case "ws":
+		tr = client.WebSocket
+	default:
+		return usageError{fmt.Sprintf("--transport is %q; use sse or ws", *transport)}
 	}
 	if err := c.resolveKey(func(s secrets) string { return s.Keys.Publish }); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	cl, err := c.newClient()
+	if err != nil {
+		return err
+	}
+	ctx, stop := commandContext()
 	defer stop()
-	last := *from
-	backoff := 500 * time.Millisecond
-	for ctx.Err() == nil {
-		q := url.Values{"token": {c.key}}
-		for _, ch := range fs.Args() {
-			q.Add("channel", ch)
+	var subs []*client.Subscription
+	defer func() {
+		for _, s := range subs {
+			s.Close()
 		}
-		if last != "" {
-			q.Set("lastEventId", last)
-		}
-		err := streamSSE(ctx, strings.TrimSuffix(c.server, "/")+"/sse?"+q.Encode(), func(id, event, data string) {
-			if event == "gap" {
-				fmt.Fprintln(os.Stderr, "gap (messages expired before they could be replayed):", data)
-				return
-			}
-			if id != "" {
-				last = id
-			}
-			fmt.Println(data)
-		})
-		if ctx.Err() != nil {
-			return nil
-		}
-		var fatal fatalError
-		if errors.As(err, &fatal) {
+	}()
+	for _, ch := range fs.Args() {
+		s, err := cl.Subscribe(ctx, ch, client.SubscribeOptions{FromID: *from, Transport: tr})
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "disconnected (%v); reconnecting in %s from %q\n", err, backoff, last)
-		select {
-		case <-ctx.Done():
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 10*time.Second)
+		subs = append(subs, s)
 	}
-	return nil
+	var (
+		mu    sync.Mutex // serialises output lines
+		wg    sync.WaitGroup
+		errMu sync.Mutex
+		first error
+	)
+	for _, s := range subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ev := range s.Events() {
+				mu.Lock()
+				switch ev.Kind {
+				case client.EventMessage:
+					printJSON(ev.Message, false)
+				case client.EventGap:
+					fmt.Fprintf(os.Stderr, "gap on %s: messages after %s and before %s expired before they could be replayed (%s)\n",
+						ev.Gap.Channel, ev.Gap.After, ev.Gap.Before, ev.Gap.Reason)
+				}
+				mu.Unlock()
+			}
+			if err := s.Err(); err != nil && !errors.Is(err, context.Canceled) {
+				errMu.Lock()
+				if first == nil {
+					first = err
+				}
+				errMu.Unlock()
+				stop() // one refused channel ends the command
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
-type fatalError struct{ error }
+// clusterClient builds a client for one member's URL and the management
+// key (from --key or ./data/secrets.json).
+func clusterClient(server, key string) (*client.Client, error) {
+	c := clientFlags{server: server, key: key}
+	if err := c.resolveKey(func(s secrets) string { return s.Keys.Mgmt }); err != nil {
+		return nil, err
+	}
+	return c.newClient()
+}
 
-// streamSSE reads one SSE stream until it ends, calling on for each event.
-func streamSSE(ctx context.Context, u string, on func(id, event, data string)) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
-	if err != nil {
-		return fatalError{err}
-	}
-	resp, err := http.DefaultClient.Do(req)
+// joinCluster asks the member at url to add this node (or the node m
+// names), retrying while the cluster has no leader for up to a minute.
+// Both `pushflo serve --join` and `pushflo cluster join` use it.
+func joinCluster(ctx context.Context, url, mgmtKey string, m client.Member, logger *slog.Logger) error {
+	cl, err := clusterClient(url, mgmtKey)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode < 500 {
-			return fatalError{apiErr(b, resp.StatusCode)}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for {
+		err := cl.AddMember(ctx, m)
+		if err == nil {
+			logger.Info("joined cluster", "via", url, "node", m.ID)
+			return nil
 		}
-		return apiErr(b, resp.StatusCode)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var id, event string
-	var data []string
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if len(data) > 0 {
-				on(id, event, strings.Join(data, "\n"))
+		var ae *client.APIError
+		if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 {
+			if ae.Status == 401 || ae.Status == 403 {
+				return fmt.Errorf("join via %s: %w (every node needs the same --mgmt-key)", url, err)
 			}
-			id, event, data = "", "", nil
-		case strings.HasPrefix(line, ":"):
-		case strings.HasPrefix(line, "id:"):
-			id = strings.TrimSpace(line[3:])
-		case strings.HasPrefix(line, "event:"):
-			event = strings.TrimSpace(line[6:])
-		case strings.HasPrefix(line, "data:"):
-			data = append(data, strings.TrimPrefix(line[5:], " "))
+			return fmt.Errorf("join via %s: %w", url, err)
+		}
+		logger.Warn("join failed; retrying", "via", url, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("join via %s: gave up after a minute: %w", url, err)
+		case <-time.After(time.Second):
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	return io.EOF
 }

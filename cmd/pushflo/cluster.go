@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -14,6 +12,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/pushflo/pushflo/client"
 )
 
 // runCluster: `pushflo cluster --nodes 3` starts a local cluster;
@@ -127,31 +127,19 @@ func clusterStatus(args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := c.resolveKey(func(s secrets) string { return s.Keys.Mgmt }); err != nil {
-		return err
-	}
-	b, status, err := c.do("GET", "/api/v1/cluster", nil, nil)
+	cl, err := clusterClient(c.server, c.key)
 	if err != nil {
 		return err
 	}
-	if status != http.StatusOK {
-		return apiErr(b, status)
-	}
-	var out struct {
-		Data struct {
-			Leader  string `json:"leader"`
-			Members []struct {
-				ID, RaftAddr, HTTPAddr, State, Suffrage, Error string
-				Applied, CommitIndex, Lag                      uint64
-			} `json:"members"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(b, &out); err != nil {
+	ctx, stop := commandContext()
+	defer stop()
+	st, err := cl.ClusterStatus(ctx)
+	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "leader: %s\n\nID\tSTATE\tSUFFRAGE\tRAFT\tHTTP\tAPPLIED\tLAG\n", out.Data.Leader)
-	for _, m := range out.Data.Members {
+	fmt.Fprintf(tw, "leader: %s\n\nID\tSTATE\tSUFFRAGE\tRAFT\tHTTP\tAPPLIED\tLAG\n", st.Leader)
+	for _, m := range st.Members {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", m.ID, m.State, m.Suffrage, m.RaftAddr, m.HTTPAddr, m.Applied, m.Lag, m.Error)
 	}
 	return tw.Flush()
@@ -170,17 +158,11 @@ func clusterJoin(args []string) error {
 	if *leader == "" || *id == "" || *raftAddr == "" {
 		return usageError{"usage: pushflo cluster join --leader http://HOST:PORT --node-id ID --raft-addr HOST:PORT [--nonvoter]"}
 	}
-	c := clientFlags{server: *leader, key: *key}
-	if err := c.resolveKey(func(s secrets) string { return s.Keys.Mgmt }); err != nil {
+	ctx, stop := commandContext()
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := joinCluster(ctx, *leader, *key, client.Member{ID: *id, RaftAddr: *raftAddr, NonVoter: *nonVoter}, logger); err != nil {
 		return err
-	}
-	body, _ := json.Marshal(map[string]any{"nodeId": *id, "raftAddr": *raftAddr, "nonvoter": *nonVoter})
-	b, status, err := c.do("POST", "/api/v1/cluster/members", body, nil)
-	if err != nil {
-		return err
-	}
-	if status != http.StatusOK {
-		return apiErr(b, status)
 	}
 	fmt.Printf("added %s (%s)\n", *id, *raftAddr)
 	return nil
@@ -196,15 +178,14 @@ func clusterRemove(args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"usage: pushflo cluster remove NODE_ID [--server URL]"}
 	}
-	if err := c.resolveKey(func(s secrets) string { return s.Keys.Mgmt }); err != nil {
-		return err
-	}
-	b, status, err := c.do("DELETE", "/api/v1/cluster/members/"+url.PathEscape(fs.Arg(0)), nil, nil)
+	cl, err := clusterClient(c.server, c.key)
 	if err != nil {
 		return err
 	}
-	if status != http.StatusNoContent {
-		return apiErr(b, status)
+	ctx, stop := commandContext()
+	defer stop()
+	if err := cl.RemoveMember(ctx, fs.Arg(0)); err != nil {
+		return err
 	}
 	fmt.Printf("removed %s\n", fs.Arg(0))
 	return nil

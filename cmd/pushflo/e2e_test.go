@@ -3,7 +3,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pushflo/pushflo/client/sse"
 )
 
 // These tests build the real binary and talk to it over HTTP only.
@@ -339,44 +343,36 @@ func repeat(s string, n int) []string {
 
 // streamSSEUntil sends the IDs of an SSE stream's events to out until stop.
 func streamSSEUntil(url string, stop chan struct{}, out chan<- string) {
-	req, _ := http.NewRequest("GET", url, nil)
-	ctxDone := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	go func() {
-		<-stop
-		close(ctxDone)
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
 	}()
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return
 	}
-	go func() {
-		<-ctxDone
-		resp.Body.Close()
-	}()
-	buf := make([]byte, 0, 1<<16)
-	tmp := make([]byte, 4096)
+	defer resp.Body.Close()
+	r := sse.NewReader(resp.Body, 0)
 	for {
-		n, err := resp.Body.Read(tmp)
-		buf = append(buf, tmp[:n]...)
-		for {
-			i := bytes.Index(buf, []byte("\n"))
-			if i < 0 {
-				break
-			}
-			line := string(buf[:i])
-			buf = buf[i+1:]
-			if strings.HasPrefix(line, "id: ") {
-				out <- line[4:]
-			}
-		}
+		ev, err := r.Next()
 		if err != nil {
 			return
+		}
+		if ev.ID != "" {
+			out <- ev.ID
 		}
 	}
 }
 
 // TestE2E_ClientCommands runs the README's client lines against a real
-// node: publish, history, and subscribe resuming from an ID.
+// node: publish, history, subscribe (SSE and WebSocket) resuming from an ID,
+// cluster status.
 func TestE2E_ClientCommands(t *testing.T) {
 	p := newProc(t, "n1", t.TempDir())
 	p.start()
@@ -391,33 +387,48 @@ func TestE2E_ClientCommands(t *testing.T) {
 		return string(out)
 	}
 	out := run("publish", "orders:user-123", `{"status":"shipped"}`, "--event", "order-shipped", "--server", base, "--key", secKey)
-	var pub struct {
-		Data struct{ ID, EventType string }
-	}
-	if err := json.Unmarshal([]byte(out), &pub); err != nil || pub.Data.EventType != "order-shipped" {
+	var pub struct{ ID, EventType, ChannelSlug string }
+	if err := json.Unmarshal([]byte(out), &pub); err != nil || pub.EventType != "order-shipped" || pub.ID == "" || pub.ChannelSlug != "orders:user-123" {
 		t.Fatalf("publish printed %s", out)
 	}
-	if h := run("history", "orders:user-123", "--server", base, "--key", secKey); !strings.Contains(h, pub.Data.ID) {
+	if h := run("history", "orders:user-123", "--server", base, "--key", secKey); !strings.Contains(h, pub.ID) {
 		t.Fatalf("history printed %s", h)
 	}
-	sub := exec.Command(binPath, "subscribe", "orders:user-123", "--from", "0000000000000000", "--server", base, "--key", pubKey)
-	stdout, _ := sub.StdoutPipe()
-	if err := sub.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { sub.Process.Kill(); sub.Wait() }()
-	line := make(chan string, 1)
-	go func() {
-		b := make([]byte, 4096)
-		n, _ := stdout.Read(b)
-		line <- string(b[:n])
-	}()
-	select {
-	case l := <-line:
-		if !strings.Contains(l, pub.Data.ID) || !strings.Contains(l, `"status":"shipped"`) {
-			t.Fatalf("subscribe printed %s", l)
+	for _, tr := range []string{"sse", "ws"} {
+		// The first --server is dead: the client moves on to the live one.
+		sub := exec.Command(binPath, "subscribe", "orders:user-123", "--from", "0000000000000000", "--transport", tr,
+			"--server", "http://127.0.0.1:1,"+base, "--key", pubKey)
+		stdout, _ := sub.StdoutPipe()
+		if err := sub.Start(); err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("subscribe printed nothing")
+		line := make(chan string, 1)
+		go func() {
+			l, _ := bufio.NewReader(stdout).ReadString('\n')
+			line <- l
+		}()
+		select {
+		case l := <-line:
+			var m struct {
+				ID      string
+				Channel string
+				Content json.RawMessage
+			}
+			if err := json.Unmarshal([]byte(l), &m); err != nil || m.ID != pub.ID || m.Channel != "orders:user-123" || string(m.Content) != `{"status":"shipped"}` {
+				t.Fatalf("subscribe --transport %s printed %q", tr, l)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("subscribe --transport %s printed nothing", tr)
+		}
+		sub.Process.Kill()
+		sub.Wait()
+	}
+	if st := run("cluster", "status", "--server", base, "--key", mgmtKey); !strings.Contains(st, "leader: n1") || !strings.Contains(st, p.raftAddr) {
+		t.Fatalf("cluster status printed %s", st)
+	}
+	// A refused publish names the problem and exits non-zero.
+	bad, err := exec.Command(binPath, "publish", "a b", `{}`, "--server", base, "--key", secKey).CombinedOutput()
+	if err == nil || !strings.Contains(string(bad), "contains ' ' at position 2") {
+		t.Fatalf("publish to \"a b\": %v\n%s", err, bad)
 	}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,10 +11,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/pushflo/pushflo/client"
 	"github.com/pushflo/pushflo/frontend"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
@@ -163,7 +161,7 @@ func runServe(args []string) error {
 		if advertise == "" {
 			advertise = f.raftAddr
 		}
-		if err := joinCluster(f.join, sec.Keys.Mgmt, f.nodeID, advertise, f.nonVoter, logger); err != nil {
+		if err := joinCluster(context.Background(), f.join, sec.Keys.Mgmt, client.Member{ID: f.nodeID, RaftAddr: advertise, NonVoter: f.nonVoter}, logger); err != nil {
 			return err
 		}
 	}
@@ -204,36 +202,4 @@ func runServe(args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
-}
-
-// joinCluster asks a member to add this node, retrying while the cluster
-// has no leader.
-func joinCluster(url, mgmtKey, id, raftAddr string, nonVoter bool, logger *slog.Logger) error {
-	body, _ := json.Marshal(map[string]any{"nodeId": id, "raftAddr": raftAddr, "nonvoter": nonVoter})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		req, _ := http.NewRequest("POST", strings.TrimSuffix(url, "/")+"/api/v1/cluster/members", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+mgmtKey)
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			var out struct {
-				Error string `json:"error"`
-			}
-			json.NewDecoder(resp.Body).Decode(&out)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				logger.Info("joined cluster", "via", url)
-				return nil
-			}
-			if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-				return fmt.Errorf("join via %s: %s (every node needs the same --mgmt-key)", url, out.Error)
-			}
-			err = fmt.Errorf("%s: %s", resp.Status, out.Error)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("join via %s: %w", url, err)
-		}
-		logger.Warn("join failed; retrying", "via", url, "err", err)
-		time.Sleep(time.Second)
-	}
 }

@@ -148,7 +148,7 @@ func (s *Store) Restore(r io.Reader) error {
 	fs := s.cfg.FS
 	tmp := s.cfg.Dir + ".restore"
 	_ = fs.RemoveAll(tmp)
-	if err := fs.MkdirAll(tmp, 0o755); err != nil {
+	if err := fs.MkdirAll(tmp, 0o700); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	tr := tar.NewReader(br)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -67,4 +68,39 @@ func loadSecrets(dataDir string, given secrets) (secrets, bool, error) {
 		}
 	}
 	return out, generated, nil
+}
+
+// restrictDataDir makes the data directory and everything in it private to
+// the server's user: directories 0700, files 0600. Files written by an
+// older version, or into a directory the operator created with looser
+// modes, are tightened too; new files get these modes from the process's
+// umask (restrictUmask). Symbolic links are left alone.
+func restrictDataDir(dataDir string) error {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	return filepath.WalkDir(dataDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var mode os.FileMode
+		switch {
+		case d.IsDir():
+			mode = 0o700
+		case d.Type().IsRegular():
+			mode = 0o600
+		default:
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm() != mode {
+			if err := os.Chmod(path, mode); err != nil {
+				return fmt.Errorf("restrict data dir: %w", err)
+			}
+		}
+		return nil
+	})
 }

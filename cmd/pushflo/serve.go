@@ -45,7 +45,7 @@ func runServe(args []string) error {
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "address for REST, WebSocket and SSE")
 	fs.StringVar(&f.raftAddr, "raft-addr", "127.0.0.1:7000", "address for Raft between nodes")
 	fs.StringVar(&f.advertise, "advertise-raft-addr", "", "Raft address other nodes dial (default: --raft-addr)")
-	fs.StringVar(&f.dataDir, "data-dir", "./data", "directory for the log store, Raft log and generated keys")
+	fs.StringVar(&f.dataDir, "data-dir", "./data", "directory for the log store, Raft log and generated keys; made private to the server's user at start (directories 0700, files 0600)")
 	fs.StringVar(&f.nodeID, "node-id", "n1", "this node's unique ID in the cluster")
 	fs.StringVar(&f.keys.Publish, "publish-key", "", "publish key pub_… (default: generated on first start, kept in the data dir)")
 	fs.StringVar(&f.keys.Secret, "secret-key", "", "secret key sec_… (default: generated)")
@@ -84,6 +84,12 @@ func runServe(args []string) error {
 		return usageError{fmt.Sprintf("--log-level %q: %v", f.logLevel, err)}
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("node", f.nodeID)
+
+	// The data dir and everything created in it are private to this user.
+	restrictUmask()
+	if err := restrictDataDir(f.dataDir); err != nil {
+		return err
+	}
 
 	// Keys and cluster secret: flags, else the data dir, else generated.
 	sec, generated, err := loadSecrets(f.dataDir, secrets{Keys: f.keys, ClusterSecret: f.clusterSecret})

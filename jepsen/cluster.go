@@ -183,10 +183,31 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.ReadyTimeout)
 	defer cancel()
 	if err := c.waitReadyWarm(ctx); err != nil {
+		err = c.explain(err)
 		c.Close()
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
 	return c, nil
+}
+
+// diagnoser is a Network that can name host settings in its way.
+type diagnoser interface {
+	Diagnose(ctx context.Context) string
+}
+
+// explain adds to an error about nodes that did not become ready what the
+// network knows about host settings that drop their packets.
+func (c *Cluster) explain(err error) error {
+	d, ok := c.net.(diagnoser)
+	if !ok {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if why := d.Diagnose(ctx); why != "" {
+		return fmt.Errorf("%w; host: %s", err, why)
+	}
+	return err
 }
 
 // WarmupChannel is where StartCluster publishes when a fresh cluster does
@@ -268,7 +289,10 @@ func (c *Cluster) URLs() []string {
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReadyTimeout)
 	defer cancel()
-	return c.waitReadyWarm(ctx)
+	if err := c.waitReadyWarm(ctx); err != nil {
+		return c.explain(err)
+	}
+	return nil
 }
 
 // Network returns the fault-injecting network between the nodes, or nil

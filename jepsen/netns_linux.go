@@ -41,6 +41,9 @@ type netnsNetwork struct {
 	linkState
 	tag    string
 	bridge string
+	// forwardRule is set when the run inserted its iptables FORWARD rule
+	// for the bridge (hostfw_linux.go); Close deletes it.
+	forwardRule bool
 	subnet string // "10.77.S"
 	nodes  []*Node
 	ips    map[string]string // node ID → address
@@ -229,6 +232,7 @@ func cleanStale(ctx context.Context, logger *slog.Logger) {
 			_ = run(ctx, "", "ip", "link", "del", name)
 		}
 	}
+	cleanStaleForwardRules(ctx)
 }
 
 // freeSubnet picks a third octet S such that no interface address of the
@@ -313,7 +317,13 @@ func openNetns(ctx context.Context, nodes []*Node, logger *slog.Logger) (_ *netn
 			return nil, fmt.Errorf("netns network: %w", err)
 		}
 	}
+	if nn.forwardRule, err = allowBridgeForwarding(ctx, nn.bridge); err != nil {
+		return nil, fmt.Errorf("netns network: %w", err)
+	}
 	if err := nn.applyState(LinkState{}); err != nil {
+		return nil, err
+	}
+	if err := nn.probeReachability(ctx); err != nil {
 		return nil, err
 	}
 	// Each node's Raft proxy listens and dials inside the node's
@@ -432,5 +442,17 @@ func (nn *netnsNetwork) Close() error {
 	if err := run(ctx, "", "ip", "link", "del", nn.bridge); err != nil && !strings.Contains(err.Error(), "Cannot find device") {
 		errs = append(errs, err)
 	}
+	if nn.forwardRule {
+		if err := removeBridgeForwarding(ctx, nn.bridge); err != nil {
+			errs = append(errs, err)
+		}
+		nn.forwardRule = false
+	}
 	return errors.Join(errs...)
+}
+
+// Diagnose names the host settings that may keep nodes from reaching each
+// other, for an error about nodes that never became ready; "" when none.
+func (nn *netnsNetwork) Diagnose(ctx context.Context) string {
+	return hostForwardingDiagnosis(ctx, nn.bridge)
 }

@@ -62,6 +62,11 @@ type Config struct {
 	// closes it (after Node.Close).
 	Store *log.Store
 
+	// UnsafeNoSync makes the Raft log skip fsync (raft-boltdb's NoSync):
+	// a power loss can then lose acknowledged writes. For tests that must
+	// show they catch exactly that; never in production. Default false.
+	UnsafeNoSync bool
+
 	// MaxBatch is the most messages in one Raft entry; default 512.
 	MaxBatch int
 	// MaxInflight is the most Raft entries the batcher leaves uncommitted at

@@ -85,9 +85,11 @@ func Open(cfg Config) (*Node, error) {
 	var err error
 	// The freelist is rebuilt on open instead of written on every commit:
 	// less to write and fsync per Raft append (bbolt's own advice for
-	// write-heavy use; etcd does the same). Sync stays on.
+	// write-heavy use; etcd does the same). Sync stays on unless
+	// UnsafeNoSync.
 	n.bolt, err = raftboltdb.New(raftboltdb.Options{
 		Path:        filepath.Join(cfg.Dir, "raft.db"),
+		NoSync:      cfg.UnsafeNoSync,
 		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType},
 	})
 	if err != nil {

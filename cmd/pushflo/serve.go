@@ -37,6 +37,7 @@ type serveFlags struct {
 	maxBatch, maxInflight                          int
 	rpcsInFlight                                   int
 	feedBytes                                      int64
+	unsafeRaftNoSync                               bool
 }
 
 func runServe(args []string) error {
@@ -70,6 +71,7 @@ func runServe(args []string) error {
 	fs.IntVar(&f.maxInflight, "max-inflight", 1, "Raft entries the leader's batcher leaves uncommitted at once")
 	fs.IntVar(&f.rpcsInFlight, "raft-rpcs-in-flight", 0, "AppendEntries pipelined to each follower (0: raft's default)")
 	fs.Int64Var(&f.feedBytes, "feed-bytes", log.DefaultFeedBytes, "bytes of recently applied messages kept in memory for live delivery; subscribers further behind read from disk")
+	fs.BoolVar(&f.unsafeRaftNoSync, "unsafe-raft-no-sync", false, "UNSAFE, for tests only: the Raft log skips fsync (raft-boltdb NoSync), so a power loss can lose acknowledged writes; the jepsen power-cut runs use it to prove they catch that")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "address for Go's pprof profiles (/debug/pprof/); off when empty; keep it private")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -107,6 +109,10 @@ func runServe(args []string) error {
 	logger.Info("starting pushflo", "version", version, "go", runtime.Version(), "platform", runtime.GOOS+"/"+runtime.GOARCH,
 		"http_addr", f.httpAddr, "raft_addr", f.raftAddr, "data_dir", f.dataDir, "peers", len(peers), "join", f.join, "retention", f.retention)
 
+	if f.unsafeRaftNoSync {
+		logger.Warn("--unsafe-raft-no-sync is on: the Raft log is not fsynced, so a power loss can lose acknowledged writes; for tests only")
+	}
+
 	// The log store.
 	// A failed write or fsync under it stops the process at once, before
 	// anything else can be acknowledged (log/DESIGN.md, "Disk errors").
@@ -126,6 +132,7 @@ func runServe(args []string) error {
 		HTTPAddr: f.httpAddr, Secret: sec.ClusterSecret, BootstrapPeers: peers, Join: f.join != "", Store: store,
 		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, CommitTimeout: f.commitTimeout,
 		MaxBatch: f.maxBatch, MaxInflight: f.maxInflight, RPCsInFlight: f.rpcsInFlight, TrailingLogs: f.trailingLogs, Logger: logger,
+		UnsafeNoSync: f.unsafeRaftNoSync,
 	})
 	if err != nil {
 		return err

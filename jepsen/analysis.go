@@ -33,7 +33,8 @@ func (p *publish) excerpt() []Op {
 
 // read is one completed read of a channel's history on one node.
 type read struct {
-	op Op // the OK, carrying Node, Channel and Messages
+	op     Op // the OK, carrying Node, Channel and Messages
+	invoke Op // its invoke: when it began
 }
 
 // segment is one subscription of one process, from its subscribe invoke to
@@ -71,13 +72,17 @@ type canon struct {
 
 // analysis is a history digested for the checks.
 type analysis struct {
-	pubs     map[string]*publish // by value
-	pubList  []*publish          // in invoke order
-	reads    map[string][]*read  // by channel, in history order
-	segs     []*segment
-	channels []string
-	canon    map[string]*canon
-	problems []string
+	pubs    map[string]*publish // by value
+	pubList []*publish          // in invoke order
+	reads   map[string][]*read  // final reads by channel, in history order
+	// liveReads are the reads made while the nemesis ran (Op.Mode set),
+	// in history order; liveFailed counts those that failed.
+	liveReads  []*read
+	liveFailed int
+	segs       []*segment
+	channels   []string
+	canon      map[string]*canon
+	problems   []string
 	// faults counts the nemesis's injections by kind (the text of each
 	// "kind: detail" part of an injection's note); nemesisFailed counts
 	// nemesis steps that failed.
@@ -158,7 +163,17 @@ func analyse(h History) *analysis {
 					if op.Node == "" {
 						op.Node = inv.Node
 					}
-					a.reads[op.Channel] = append(a.reads[op.Channel], &read{op: op})
+					if op.Mode == "" {
+						op.Mode = inv.Mode
+					}
+					r := &read{op: op, invoke: *inv}
+					if op.Mode != "" {
+						a.liveReads = append(a.liveReads, r)
+					} else {
+						a.reads[op.Channel] = append(a.reads[op.Channel], r)
+					}
+				} else if inv.Mode != "" {
+					a.liveFailed++
 				}
 			case FSubscribe:
 				if s := openSeg[op.Process]; s != nil && op.Type == Fail {

@@ -11,7 +11,7 @@ import (
 	"github.com/anishathalye/porcupine"
 )
 
-// CheckName names one of the checker's six checks.
+// CheckName names one of the checker's checks.
 type CheckName string
 
 const (
@@ -35,10 +35,14 @@ const (
 	CheckResume CheckName = "resume-no-gap"
 	// CheckUnknownOnce: a publish with unknown outcome appears at most once.
 	CheckUnknownOnce CheckName = "unknown-at-most-once"
+	// CheckConsistentRead: a default read made while the nemesis ran holds
+	// every publish acknowledged before it began; any read (stale=true
+	// too) holds nothing uncommitted and keeps the channel's order.
+	CheckConsistentRead CheckName = "consistent-read"
 )
 
 // CheckNames lists the checks in report order.
-var CheckNames = []CheckName{CheckNoLostAck, CheckNoDuplicate, CheckTotalOrder, CheckRealTime, CheckResume, CheckUnknownOnce}
+var CheckNames = []CheckName{CheckNoLostAck, CheckNoDuplicate, CheckTotalOrder, CheckRealTime, CheckResume, CheckUnknownOnce, CheckConsistentRead}
 
 // CheckOptions tunes Check. The zero value is ready to use.
 type CheckOptions struct {
@@ -71,15 +75,19 @@ type CheckResult struct {
 
 // Counts summarises a history.
 type Counts struct {
-	Publishes     int
-	PublishOK     int
-	PublishFail   int
-	PublishInfo   int
-	Reads         int
-	Subscriptions int
-	Received      int
-	Gaps          int
-	Channels      int
+	Publishes   int
+	PublishOK   int
+	PublishFail int
+	PublishInfo int
+	Reads       int
+	// LiveReads counts the reads made while the nemesis ran that
+	// completed, LiveReadsFailed those that did not.
+	LiveReads       int
+	LiveReadsFailed int
+	Subscriptions   int
+	Received        int
+	Gaps            int
+	Channels        int
 	// Dropped counts messages the SDK discarded because the server sent an
 	// ID at or below one it had delivered (recorded on unsubscribes): a
 	// server replaying too much, hidden from the other checks.
@@ -121,7 +129,7 @@ func (r *Report) Result(name CheckName) *CheckResult {
 	return nil
 }
 
-// Check runs all six checks over h. It never modifies h.
+// Check runs every check over h. It never modifies h.
 func Check(h History, opts CheckOptions) *Report {
 	if opts.MaxViolations <= 0 {
 		opts.MaxViolations = 5
@@ -134,7 +142,7 @@ func Check(h History, opts CheckOptions) *Report {
 	for _, fn := range []func(*analysis, *collector){
 		checkNoLostAck, checkNoDuplicate, checkTotalOrder,
 		func(a *analysis, c *collector) { checkRealTime(a, c, opts.PorcupineTimeout) },
-		checkResume, checkUnknownOnce,
+		checkResume, checkUnknownOnce, checkConsistentReads,
 	} {
 		c := &collector{max: opts.MaxViolations}
 		fn(a, c)
@@ -184,6 +192,7 @@ func (a *analysis) counts() Counts {
 	for _, rs := range a.reads {
 		n.Reads += len(rs)
 	}
+	n.LiveReads, n.LiveReadsFailed = len(a.liveReads), a.liveFailed
 	for _, s := range a.segs {
 		if s.failed {
 			continue
@@ -719,8 +728,8 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	}
 	fmt.Fprintf(&b, "jepsen check: %s (%d of %d checks failed, %d history problems)\n", verdict, failed, len(r.Checks), len(r.Problems))
 	n := r.Counts
-	fmt.Fprintf(&b, "counts: publishes %d (ok %d, fail %d, info %d), reads %d, subscriptions %d (received %d, gaps %d, reconnects %d), channels %d\n",
-		n.Publishes, n.PublishOK, n.PublishFail, n.PublishInfo, n.Reads, n.Subscriptions, n.Received, n.Gaps, n.Reconnects, n.Channels)
+	fmt.Fprintf(&b, "counts: publishes %d (ok %d, fail %d, info %d), reads %d final + %d during faults (%d more failed), subscriptions %d (received %d, gaps %d, reconnects %d), channels %d\n",
+		n.Publishes, n.PublishOK, n.PublishFail, n.PublishInfo, n.Reads, n.LiveReads, n.LiveReadsFailed, n.Subscriptions, n.Received, n.Gaps, n.Reconnects, n.Channels)
 	var faults []string
 	total := 0
 	for _, k := range sortedKeys(n.Faults) {

@@ -40,6 +40,14 @@ func (b *builder) read(node, ch string, entries []Entry) *builder {
 	return b.add(Op{Type: OK, Process: p, F: FRead, Node: node, Channel: ch, Messages: entries})
 }
 
+// liveRead is a read made while the nemesis runs, invoked and completed
+// before the next op.
+func (b *builder) liveRead(node string, mode ReadMode, from string, entries []Entry, more bool) *builder {
+	p := 2000 + len(b.ops)
+	b.add(Op{Type: Invoke, Process: p, F: FRead, Node: node, Channel: "c", Mode: mode, From: from})
+	return b.add(Op{Type: OK, Process: p, F: FRead, Node: node, Channel: "c", Mode: mode, From: from, Messages: entries, More: more})
+}
+
 func (b *builder) subscribe(p int, ch, from string) *builder {
 	b.add(Op{Type: Invoke, Process: p, F: FSubscribe, Node: "n1", Channel: ch, Transport: "ws", From: from})
 	return b.add(Op{Type: OK, Process: p, F: FSubscribe, Node: "n1", Channel: ch, Transport: "ws", From: from})
@@ -127,8 +135,8 @@ func TestCheck_GoodHistory(t *testing.T) {
 	if !r.Valid {
 		t.Fatalf("good history judged invalid:\n%s", r)
 	}
-	if len(r.Checks) != 6 {
-		t.Fatalf("%d checks, want 6", len(r.Checks))
+	if len(r.Checks) != len(CheckNames) {
+		t.Fatalf("%d checks, want %d", len(r.Checks), len(CheckNames))
 	}
 	want := Counts{Publishes: 9, PublishOK: 6, PublishFail: 1, PublishInfo: 2, Reads: 3, Subscriptions: 3, Received: 7 + 4 + 2, Channels: 1, Faults: map[string]int{}}
 	// Ops are a microsecond apart; the longest wait for an ack is the
@@ -361,6 +369,80 @@ func TestCheck_BadHistories(t *testing.T) {
 			edit: func(p *goodParts) { p.sub10 = append(append([]Entry(nil), final...), final[6]) },
 			fail: []CheckName{CheckUnknownOnce, CheckNoDuplicate, CheckResume},
 			want: `publish of "v7" with unknown outcome was received 2 times`,
+		},
+		{
+			name: "stale since read",
+			edit: func(p *goodParts) {
+				p.extra = func(b *builder) { b.liveRead("n2", ModeSince, "0003", final[3:5], false) }
+			},
+			fail: []CheckName{CheckConsistentRead},
+			want: `stale read: since read on node n2 (from "0003", invoked at 42µs) lacks "v6" (id "0006"), acknowledged at 15µs`,
+		},
+		{
+			name: "stale history page",
+			edit: func(p *goodParts) {
+				p.extra = func(b *builder) { b.liveRead("n1", ModeHistory, "", final[:5], false) }
+			},
+			fail: []CheckName{CheckConsistentRead},
+			want: `stale read: history read on node n1`,
+		},
+		{
+			name: "full history page covers only its window",
+			edit: func(p *goodParts) {
+				p.extra = func(b *builder) { b.liveRead("n1", ModeHistory, "", final[4:], true) }
+			},
+		},
+		{
+			name: "since page with more covers only up to its last message",
+			edit: func(p *goodParts) {
+				p.extra = func(b *builder) { b.liveRead("n3", ModeSince, "", final[:3], true) }
+			},
+		},
+		{
+			name: "stale=true read may lag",
+			edit: func(p *goodParts) {
+				p.extra = func(b *builder) { b.liveRead("n3", ModeStale, "0003", final[3:5], false) }
+			},
+		},
+		{
+			name: "consistent read concurrent with a publish may miss it",
+			edit: func(p *goodParts) {
+				p.publish = func(b *builder) {
+					b.pub(1, "c", "v1", "0001").pub(2, "c", "v2", "0002")
+					b.invoke(1, "c", "v3").invoke(2, "c", "v4").ok(2, "c", "v4", "0004").ok(1, "c", "v3", "0003")
+					b.pub(3, "c", "v5", "0005")
+					b.add(Op{Type: Invoke, Process: 500, F: FRead, Node: "n1", Channel: "c", Mode: ModeSince, From: "0003"})
+					b.pub(1, "c", "v6", "0006")
+					b.add(Op{Type: OK, Process: 500, F: FRead, Node: "n1", Channel: "c", Mode: ModeSince, From: "0003", Messages: final[3:5]})
+					b.invoke(2, "c", "v7").end(2, Info, "c", "v7", "timeout after send")
+				}
+			},
+		},
+		{
+			name: "stale=true read returns an uncommitted message",
+			edit: func(p *goodParts) {
+				p.extra = func(b *builder) {
+					b.liveRead("n3", ModeStale, "0005", append(append([]Entry(nil), final[5:]...), e("0008", "v8")), false)
+				}
+			},
+			fail: []CheckName{CheckConsistentRead},
+			want: `stale read on node n3 returned "v8" (id "0008"), which is in no final history`,
+		},
+		{
+			name: "consistent read returns a failed publish",
+			edit: func(p *goodParts) {
+				p.extra = func(b *builder) { b.liveRead("n1", ModeSince, "0006", []Entry{final[6], e("0009", "v9")}, false) }
+			},
+			fail: []CheckName{CheckConsistentRead},
+			want: `since read on node n1 returned "v9", whose publish definitely failed`,
+		},
+		{
+			name: "read skips a message",
+			edit: func(p *goodParts) {
+				p.extra = func(b *builder) { b.liveRead("n2", ModeSince, "0003", []Entry{final[3], final[5], final[6]}, false) }
+			},
+			fail: []CheckName{CheckConsistentRead},
+			want: `has "v6" at its position 1 where the final order has "v5"`,
 		},
 		{
 			name: "no final read",

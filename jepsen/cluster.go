@@ -73,6 +73,11 @@ type ClusterConfig struct {
 	// NetworkNetns, NetworkProxy or NetworkAuto. Cluster.Network says which
 	// one runs.
 	Network NetworkMode
+	// FaultFS mounts a fault-injecting FUSE filesystem (package faultfs)
+	// over each node's data directory, backed by a "backing" directory
+	// beside it, for the power-loss and disk-error nemeses. Needs root and
+	// /dev/fuse.
+	FaultFS bool
 	// ExtraArgs are appended to every node's serve command line.
 	ExtraArgs []string
 	// ReadyTimeout bounds the wait for /ready after a start. Default 60s.
@@ -164,6 +169,19 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		if err := os.MkdirAll(n.DataDir, 0o755); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("start cluster: %w", err)
+		}
+		if cfg.FaultFS {
+			if err := diskSupported(ctx); err != nil {
+				c.Close()
+				return nil, fmt.Errorf("start cluster: %w", err)
+			}
+			cleanStaleFaultFS(cfg.Logger)
+			fs, err := mountFaultFS(n, cfg.Logger)
+			if err != nil {
+				c.Close()
+				return nil, fmt.Errorf("start cluster: %w", err)
+			}
+			n.disk = fs
 		}
 		if cfg.ClientProxies {
 			p, err := StartProxy("127.0.0.1:0", n.HTTPAddr, uint64(len(n.ID)))
@@ -311,8 +329,8 @@ func (c *Cluster) NetworkDescription() string {
 	return string(c.net.Mechanism())
 }
 
-// Close kills every node (resuming paused ones first), closes the proxies
-// and tears the network down. Data directories and logs stay for
+// Close kills every node (resuming paused ones first), closes the proxies,
+// unmounts the faultfs mounts and tears the network down. Data directories and logs stay for
 // inspection.
 func (c *Cluster) Close() error {
 	var errs []error
@@ -322,6 +340,11 @@ func (c *Cluster) Close() error {
 		}
 		if n.Proxy != nil {
 			n.Proxy.Close()
+		}
+		if n.disk != nil {
+			if err := n.disk.Close(); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if c.net != nil {
@@ -349,6 +372,8 @@ type Node struct {
 	Proxy *Proxy
 	// raftProxy fronts RaftAddr under NetworkNetns and NetworkProxy.
 	raftProxy *Proxy
+	// disk is the faultfs under DataDir (ClusterConfig.FaultFS), or nil.
+	disk diskFS
 
 	bin    string
 	args   []string

@@ -41,8 +41,10 @@ type Func string
 const (
 	// FPublish appends Value to Channel; its OK carries the message ID.
 	FPublish Func = "publish"
-	// FRead reads the whole retained history of Channel from Node; its OK
-	// carries Messages, oldest first.
+	// FRead reads Channel from Node; its OK carries Messages, oldest
+	// first. Without Mode it is a final read of the whole retained history
+	// after the heal; with Mode it is one request made while the nemesis
+	// runs (see ReadMode), and From and More bound what it covers.
 	FRead Func = "read"
 	// FSubscribe opens a subscription segment on Node for Channel over
 	// Transport, resuming after From when set. The process's Recv and Gap
@@ -57,6 +59,23 @@ const (
 	FUnsubscribe Func = "unsubscribe"
 	// FNemesis is a fault being injected or healed; Note says which.
 	FNemesis Func = "nemesis"
+)
+
+// ReadMode is how a read made while the nemesis runs asks the server.
+type ReadMode string
+
+const (
+	// ModeHistory is GET …/messages (page 1, newest first), a default
+	// consistent read: it must hold every publish acknowledged before it
+	// began.
+	ModeHistory ReadMode = "history"
+	// ModeSince is GET …/messages?since=From, a default consistent read of
+	// what follows From.
+	ModeSince ReadMode = "since"
+	// ModeStale is ModeSince with stale=true: the node answers from what
+	// it holds, which may lag, but must hold nothing uncommitted and keep
+	// the channel's order.
+	ModeStale ReadMode = "stale"
 )
 
 // Entry is one message of a read: its ID and the unique value the workload
@@ -96,6 +115,14 @@ type Op struct {
 	Messages  []Entry    `json:"messages,omitempty"`
 	Error     string     `json:"error,omitempty"`
 	Note      string     `json:"note,omitempty"`
+	// Mode, on a read made while the nemesis runs, is its ReadMode; empty
+	// on a final read.
+	Mode ReadMode `json:"mode,omitempty"`
+	// More, on a since read, says the server had more messages than it
+	// returned (hasMore): the read covers only up to its last message. On
+	// a history read it says the page was full: the read covers only back
+	// to its oldest message.
+	More bool `json:"more,omitempty"`
 	// Head, on an unsubscribe, is the channel's last ID read from every
 	// node after the heal: the subscription was kept open until it had
 	// received it (or its time ran out).

@@ -69,13 +69,35 @@ type jepsenRun struct {
 	duration time.Duration
 	interval time.Duration
 	network  NetworkMode
+	// nemeses picks the faults: nil means allNemeses(faultFS).
+	nemeses func(faultFS bool) []Nemesis
+	// extraArgs are appended to every node's command line.
+	extraArgs []string
 }
 
-// allNemeses is every fault the harness injects: alone, and two at once.
-func allNemeses() []Nemesis {
+// allNemeses is every fault the harness injects: alone, and two at once;
+// with faultFS (each data directory on faultfs) also power cuts of one
+// node and of all nodes, and failing disks.
+func allNemeses(faultFS bool) []Nemesis {
 	kill, pause, client, part, link := KillNemesis{}, PauseNemesis{}, ClientLinkNemesis{}, PartitionNemesis{}, LinkNemesis{}
-	return []Nemesis{kill, pause, client, part, part, link,
-		ComboNemesis{Nemeses: []Nemesis{part, kill, pause, link}}}
+	oneWay := PartitionNemesis{Modes: []string{"one-way"}}
+	nems := []Nemesis{kill, pause, client, part, part, oneWay, link,
+		ComboNemesis{Nemeses: []Nemesis{part, kill, pause, link, oneWay}}}
+	if faultFS {
+		nems = append(nems, PowerCutNemesis{Mode: "minority"}, PowerCutNemesis{Mode: "all"}, NewDiskNemesis())
+	}
+	return nems
+}
+
+// faultFSAvailable reports whether faultfs can be mounted here, logging
+// why not when it cannot (the disk nemeses are then left out).
+func faultFSAvailable(t *testing.T) bool {
+	t.Helper()
+	if err := diskSupported(context.Background()); err != nil {
+		t.Logf("faultfs unavailable (%v): no power-cut or disk nemesis", err)
+		return false
+	}
+	return true
 }
 
 // runJepsen starts a three-node cluster, runs the workload and every
@@ -85,13 +107,18 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), r.duration+5*time.Minute)
 	defer cancel()
+	faultFS := faultFSAvailable(t)
+	nemeses := allNemeses(faultFS)
+	if r.nemeses != nil {
+		nemeses = r.nemeses(faultFS)
+	}
 	c, err := StartCluster(ctx, ClusterConfig{
-		Bin: bin, Dir: r.dir, Size: 3, ClientProxies: true, Network: r.network,
+		Bin: bin, Dir: r.dir, Size: 3, ClientProxies: true, Network: r.network, FaultFS: faultFS,
 		// Pings every second: SSE subscribers on a stalled link notice
 		// within their idle timeout. Snapshots every thousand entries,
 		// keeping only 200 behind: a node that was killed or cut off
 		// for a while catches up by snapshot install, under faults too.
-		ExtraArgs: []string{"--ping-interval", "1s", "--snapshot-interval", "2s", "--snapshot-threshold", "1000", "--trailing-logs", "200"},
+		ExtraArgs: append([]string{"--ping-interval", "1s", "--snapshot-interval", "2s", "--snapshot-threshold", "1000", "--trailing-logs", "200"}, r.extraArgs...),
 		Logger:    testLogger(t),
 	})
 	if err != nil {
@@ -108,11 +135,12 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 		Seed:            r.seed,
 		Duration:        r.duration,
 		NemesisInterval: r.interval,
-		Nemeses:         allNemeses(),
+		Nemeses:         nemeses,
 		HistoryPath:     history,
 		Workload: WorkloadConfig{
 			Publishers:      4,
 			Subscribers:     4,
+			Readers:         1,
 			IdempotencyKeys: true,
 			NoKeyPublishers: 2,
 			BypassProxies:   true,
@@ -210,5 +238,40 @@ func TestJepsen_Soak(t *testing.T) {
 	t.Logf("soak summary:\n%s", strings.Join(summary, "\n"))
 	if len(failed) > 0 {
 		t.Fatalf("%d of %d rounds failed the checks (repeat one with JEPSEN_SEED):\n%s", len(failed), len(summary), strings.Join(failed, "\n"))
+	}
+}
+
+// TestJepsen_PowerLossCaught proves the power-cut nemesis and the checker
+// catch a server that acknowledges writes it has not made durable: with
+// --unsafe-raft-no-sync (the Raft log never fsynced), cutting the power
+// of every node at once must lose acknowledged publishes, and the
+// no-lost-ack check must say so. It skips where faultfs cannot be
+// mounted.
+func TestJepsen_PowerLossCaught(t *testing.T) {
+	if !faultFSAvailable(t) {
+		t.Skip("needs faultfs")
+	}
+	seed := envSeed(t)
+	dir := t.TempDir()
+	if keep := os.Getenv("JEPSEN_DIR"); keep != "" {
+		dir = filepath.Join(keep, "power-loss-unsafe")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
+		seed: seed, dir: dir, duration: 20 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
+		nemeses:   func(bool) []Nemesis { return []Nemesis{PowerCutNemesis{Mode: "all"}} },
+		extraArgs: []string{"--unsafe-raft-no-sync"},
+	})
+	t.Logf("seed %d, history %s\n%s", seed, history, report)
+	if report.Counts.Faults["power-cut-all"] == 0 {
+		t.Fatalf("no power cut was injected: %+v", report.Counts.Faults)
+	}
+	if report.Valid {
+		t.Fatalf("seed %d, history %s: the run without fsync on the Raft log passed; the power-cut nemesis or the checker cannot see lost writes", seed, history)
+	}
+	if r := report.Result(CheckNoLostAck); r == nil || r.Valid {
+		t.Errorf("no-lost-ack passed; the run failed for another reason")
 	}
 }

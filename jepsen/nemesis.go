@@ -226,6 +226,12 @@ type PartitionNemesis struct {
 	//   - "leader": the current leader (GET /api/v1/cluster) against the rest;
 	//   - "bridge": two halves that cannot see each other, and one node
 	//     that sees both (it can win elections the halves cannot agree on).
+	// and, only when named:
+	//   - "one-way": packets in one direction only are dropped: from the
+	//     leader to the others (they stop hearing it and elect another,
+	//     while it still hears them) or from the others to the leader (it
+	//     loses its quorum while they still receive its heartbeats on open
+	//     connections), or from one random node to another.
 	Modes []string
 	// ClientCutRate is the chance that, in "halves" and "leader", the
 	// clients lose the minority side too (a subscriber there must notice by
@@ -289,8 +295,10 @@ func (p PartitionNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand
 		cut = partitionGroups(rest[:half], rest[half:])
 		desc = fmt.Sprintf("partition-bridge: %v | %s | %v", rest[:half], bridge, rest[half:])
 		clientCut = false
+	case "one-way":
+		return p.oneWay(ctx, c, nw, ids, rng)
 	default:
-		return "", fmt.Errorf("partition nemesis: mode %q is not halves, leader or bridge", mode)
+		return "", fmt.Errorf("partition nemesis: mode %q is not halves, leader, bridge or one-way", mode)
 	}
 	if rate < 0 {
 		clientCut = false
@@ -311,12 +319,52 @@ func (p PartitionNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand
 	return desc + " [" + describeCut(cut) + "]", nil
 }
 
+// oneWay drops the packets of one direction: out of the leader, into the
+// leader, or from one node to another, chosen with rng.
+func (PartitionNemesis) oneWay(ctx context.Context, c *Cluster, nw Network, ids []string, rng *rand.Rand) (string, error) {
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	leader, _ := c.Leader(lctx)
+	cancel()
+	if leader == "" {
+		leader = ids[0]
+	}
+	var links []Link
+	var desc string
+	switch rng.IntN(3) {
+	case 0:
+		for _, id := range ids {
+			if id != leader {
+				links = append(links, Link{leader, id})
+			}
+		}
+		desc = fmt.Sprintf("partition-one-way: packets out of the leader %s dropped", leader)
+	case 1:
+		for _, id := range ids {
+			if id != leader {
+				links = append(links, Link{id, leader})
+			}
+		}
+		desc = fmt.Sprintf("partition-one-way: packets into the leader %s dropped", leader)
+	default:
+		links = []Link{{ids[0], ids[1]}}
+		desc = fmt.Sprintf("partition-one-way: packets from %s to %s dropped", ids[0], ids[1])
+	}
+	if err := nw.Update(func(s *LinkState) { s.OneWay = links }); err != nil {
+		return "", fmt.Errorf("partition nemesis: %w", err)
+	}
+	var parts []string
+	for _, l := range links {
+		parts = append(parts, l.A+"->"+l.B)
+	}
+	return desc + " [" + strings.Join(parts, " ") + "]", nil
+}
+
 func (PartitionNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
 	nw := c.Network()
 	if nw == nil {
 		return "partition heal: no network", nil
 	}
-	if err := nw.Update(func(s *LinkState) { s.Cut, s.ClientCut = nil, nil }); err != nil {
+	if err := nw.Update(func(s *LinkState) { s.Cut, s.ClientCut, s.OneWay = nil, nil, nil }); err != nil {
 		return "", fmt.Errorf("partition nemesis heal: %w", err)
 	}
 	return "partition heal", nil
@@ -432,7 +480,7 @@ func healOrder(nems []Nemesis) []Nemesis {
 			return 0
 		case "pause":
 			return 1
-		case "kill":
+		case "kill", "power-cut", "disk":
 			return 2
 		}
 		return 3

@@ -44,10 +44,10 @@ type netnsNetwork struct {
 	// forwardRule is set when the run inserted its iptables FORWARD rule
 	// for the bridge (hostfw_linux.go); Close deletes it.
 	forwardRule bool
-	subnet string // "10.77.S"
-	nodes  []*Node
-	ips    map[string]string // node ID → address
-	logger *slog.Logger
+	subnet      string // "10.77.S"
+	nodes       []*Node
+	ips         map[string]string // node ID → address
+	logger      *slog.Logger
 }
 
 func (nn *netnsNetwork) Mechanism() NetworkMode { return NetworkNetns }
@@ -374,7 +374,7 @@ func (nn *netnsNetwork) nftScript(s LinkState, id string) string {
 			continue
 		}
 		peers = append(peers, nn.ips[n.ID])
-		if s.IsCut(id, n.ID) {
+		if s.Drops(n.ID, id) {
 			cut = append(cut, nn.ips[n.ID])
 		}
 	}

@@ -47,6 +47,10 @@ type LinkState struct {
 	// direction. Packets are dropped silently, so open connections stall
 	// until a timeout or a heartbeat notices.
 	Cut []Link
+	// OneWay lists directed links: packets from A to B are dropped, those
+	// from B to A pass (under NetworkNetns; NetworkProxy stalls the Raft
+	// connections A opens to B, both ways, and leaves B's to A).
+	OneWay []Link
 	// ClientCut lists nodes the clients (this test process) cannot reach,
 	// silently too. Under NetworkProxy it needs ClusterConfig.ClientProxies.
 	ClientCut []string
@@ -73,7 +77,13 @@ func (s LinkState) IsCut(a, b string) bool {
 
 // Healthy reports whether s injects no fault.
 func (s LinkState) Healthy() bool {
-	return len(s.Cut) == 0 && len(s.ClientCut) == 0 && s.Loss == 0 && len(s.Slow) == 0
+	return len(s.Cut) == 0 && len(s.OneWay) == 0 && len(s.ClientCut) == 0 && s.Loss == 0 && len(s.Slow) == 0
+}
+
+// Drops reports whether packets from node from to node to are dropped: the
+// link is cut, or cut one way in that direction.
+func (s LinkState) Drops(from, to string) bool {
+	return s.IsCut(from, to) || slices.Contains(s.OneWay, Link{from, to})
 }
 
 // Network is the fault-injecting network under a Cluster started with
@@ -132,7 +142,7 @@ func linkFaults(s LinkState, id string, peers []string, stallCut bool) (global F
 	bySource = map[string]Faults{}
 	if stallCut {
 		for _, p := range peers {
-			if p != id && s.IsCut(id, p) {
+			if p != id && s.Drops(p, id) {
 				bySource[p] = Faults{Stall: true}
 			}
 		}
@@ -156,6 +166,7 @@ func (l *linkState) Update(fn func(*LinkState)) error {
 	next := l.s
 	next.Cut = slices.Clone(l.s.Cut)
 	next.ClientCut = slices.Clone(l.s.ClientCut)
+	next.OneWay = slices.Clone(l.s.OneWay)
 	next.Slow = slices.Clone(l.s.Slow)
 	fn(&next)
 	if err := l.apply(next); err != nil {

@@ -46,6 +46,12 @@ type WorkloadConfig struct {
 	// closes, an unknown outcome. The client-link nemesis does not reach
 	// them; a partition's client cut still does under NetworkNetns.
 	BypassProxies bool
+	// Readers is the number of reader processes per node (process numbers
+	// 200…): each sends history, since and stale since reads to its node's
+	// own address while the publishers run (reader.go). Default 0.
+	Readers int
+	// ReadInterval is the pause between one reader's reads. Default 50ms.
+	ReadInterval time.Duration
 	// Client is the base configuration of every client (keys, timeouts);
 	// Addrs is filled in per process.
 	Client client.Config
@@ -67,6 +73,9 @@ func (w *WorkloadConfig) defaults() {
 	}
 	if w.ResubscribeEvery == 0 {
 		w.ResubscribeEvery = 2 * time.Second
+	}
+	if w.ReadInterval <= 0 {
+		w.ReadInterval = 50 * time.Millisecond
 	}
 	if w.PublishInterval <= 0 {
 		w.PublishInterval = 20 * time.Millisecond
@@ -154,12 +163,23 @@ func StartWorkload(ctx context.Context, c *Cluster, rec *Recorder, cfg WorkloadC
 		}
 		clients = append(clients, cl)
 	}
+	acks := &ackRing{}
 	for p := 0; p < cfg.Publishers; p++ {
 		w.pubs.Add(1)
 		go func() {
 			defer w.pubs.Done()
-			publisher(pctx, clients[p], rec, cfg, p, rand.New(rand.NewPCG(seed, uint64(p))))
+			publisher(pctx, clients[p], rec, cfg, p, acks, rand.New(rand.NewPCG(seed, uint64(p))))
 		}()
+	}
+	for i, n := range c.Nodes() {
+		for r := 0; r < cfg.Readers; r++ {
+			proc := 200 + i*cfg.Readers + r
+			w.pubs.Add(1)
+			go func() {
+				defer w.pubs.Done()
+				reader(pctx, n, c.Config().SecretKey, rec, cfg, acks, proc, rand.New(rand.NewPCG(seed, uint64(proc))))
+			}()
+		}
 	}
 	for s := 0; s < cfg.Subscribers; s++ {
 		cc := cfg.Client
@@ -186,8 +206,8 @@ func StartWorkload(ctx context.Context, c *Cluster, rec *Recorder, cfg WorkloadC
 	return w, nil
 }
 
-// StopPublishers stops every publisher and waits for it: a publish in
-// flight finishes (bounded by its own timeout) and is recorded.
+// StopPublishers stops every publisher and reader and waits for them: a
+// publish in flight finishes (bounded by its own timeout) and is recorded.
 func (w *Workload) StopPublishers() {
 	w.stopPub()
 	w.pubs.Wait()
@@ -214,7 +234,7 @@ func (w *Workload) FinishSubscribers(heads map[string]string, catchUp time.Durat
 	return <-w.errs
 }
 
-func publisher(ctx context.Context, cl *client.Client, rec *Recorder, cfg WorkloadConfig, proc int, rng *rand.Rand) {
+func publisher(ctx context.Context, cl *client.Client, rec *Recorder, cfg WorkloadConfig, proc int, acks *ackRing, rng *rand.Rand) {
 	for i := 0; ctx.Err() == nil; i++ {
 		ch := cfg.Channels[rng.IntN(len(cfg.Channels))]
 		v := fmt.Sprintf("p%d-%d", proc, i)
@@ -231,6 +251,7 @@ func publisher(ctx context.Context, cl *client.Client, rec *Recorder, cfg Worklo
 		switch {
 		case err == nil:
 			rec.Record(Op{Type: OK, Process: proc, F: FPublish, Channel: ch, Value: v, ID: res.ID})
+			acks.add(ch, res.ID)
 		case client.NotApplied(err):
 			rec.Record(Op{Type: Fail, Process: proc, F: FPublish, Channel: ch, Value: v, Error: err.Error()})
 		default:

@@ -1,0 +1,154 @@
+package jepsen
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Readers: while the nemesis runs, one reader per node (or more,
+// WorkloadConfig.Readers) sends single requests to that node's own address,
+// never retried elsewhere, so each completed read is what that one node
+// said at that moment. A read is recorded as an FRead with a Mode; the
+// consistent-read check judges it against the publishes acknowledged
+// before it began.
+
+// readPageSize is how many messages a history read asks for; since reads
+// ask for up to sinceLimit and start from a recently acknowledged ID, so
+// that a read covers the channel's newest messages (where stale reads
+// show) and its line in the history stays small.
+const (
+	readPageSize = 50
+	sinceLimit   = 500
+	recentAcks   = 48
+)
+
+// ackRing remembers the IDs of the last recentAcks acknowledged publishes
+// per channel, for since reads to start from. It is safe for concurrent
+// use.
+type ackRing struct {
+	mu  sync.Mutex // guards ids
+	ids map[string][]string
+}
+
+func (r *ackRing) add(ch, id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids == nil {
+		r.ids = map[string][]string{}
+	}
+	l := append(r.ids[ch], id)
+	if len(l) > recentAcks {
+		l = l[len(l)-recentAcks:]
+	}
+	r.ids[ch] = l
+}
+
+// pick returns one of the remembered IDs of ch, "" when none.
+func (r *ackRing) pick(ch string, rng *rand.Rand) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.ids[ch]
+	if len(l) == 0 {
+		return ""
+	}
+	return l[rng.IntN(len(l))]
+}
+
+// readAnswer is the part of a history or since answer a reader needs.
+type readAnswer struct {
+	Data struct {
+		Items []struct {
+			ID      string          `json:"id"`
+			Content json.RawMessage `json:"content"`
+		} `json:"items"`
+		HasMore bool `json:"hasMore"`
+	} `json:"data"`
+	Code string `json:"code"`
+}
+
+// reader issues reads to one node until ctx ends: history, since and
+// stale since reads in turn, on a random channel.
+func reader(ctx context.Context, node *Node, secret string, rec *Recorder, cfg WorkloadConfig, acks *ackRing, proc int, rng *rand.Rand) {
+	hc := &http.Client{Timeout: cfg.Client.RequestTimeout}
+	if hc.Timeout <= 0 {
+		hc.Timeout = 3 * time.Second
+	}
+	modes := []ReadMode{ModeHistory, ModeSince, ModeStale}
+	for i := 0; ctx.Err() == nil; i++ {
+		ch := cfg.Channels[rng.IntN(len(cfg.Channels))]
+		mode := modes[i%len(modes)]
+		q := url.Values{}
+		from := ""
+		if mode == ModeHistory {
+			q.Set("pageSize", strconv.Itoa(readPageSize))
+		} else {
+			from = acks.pick(ch, rng)
+			q.Set("since", from)
+			q.Set("limit", strconv.Itoa(sinceLimit))
+			if mode == ModeStale {
+				q.Set("stale", "true")
+			}
+		}
+		rec.Record(Op{Type: Invoke, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from})
+		es, more, err := readOnce(ctx, hc, node.DirectURL()+"/api/v1/channels/"+url.PathEscape(ch)+"/messages?"+q.Encode(), secret, mode)
+		if err != nil {
+			rec.Record(Op{Type: Fail, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from, Error: err.Error()})
+		} else {
+			rec.Record(Op{Type: OK, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from, Messages: es, More: more})
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(cfg.ReadInterval):
+		}
+	}
+}
+
+// readOnce makes one read request and returns its messages oldest first
+// and whether the answer was cut short (hasMore, or a full history page).
+// Reads have no effect, so any error is recorded as a failed read.
+func readOnce(ctx context.Context, hc *http.Client, u, secret string, mode ReadMode) ([]Entry, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	req.Header.Set("Authorization", "Bearer "+secret)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, false, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return nil, false, err
+	}
+	var a readAnswer
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, false, fmt.Errorf("%s: decode: %w", resp.Status, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, false, fmt.Errorf("%s %s", resp.Status, a.Code)
+	}
+	es := make([]Entry, len(a.Data.Items))
+	for k, it := range a.Data.Items {
+		var c content
+		_ = json.Unmarshal(it.Content, &c)
+		es[k] = Entry{ID: it.ID, Value: c.Value}
+	}
+	more := a.Data.HasMore
+	if mode == ModeHistory {
+		// Newest first on the wire; oldest first in the history.
+		for i, j := 0, len(es)-1; i < j; i, j = i+1, j-1 {
+			es[i], es[j] = es[j], es[i]
+		}
+		more = len(es) >= readPageSize
+	}
+	return es, more, nil
+}

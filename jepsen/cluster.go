@@ -73,6 +73,11 @@ type ClusterConfig struct {
 	// NetworkNetns, NetworkProxy or NetworkAuto. Cluster.Network says which
 	// one runs.
 	Network NetworkMode
+	// Spares are extra nodes (n4, …) with addresses, namespaces and data
+	// directories but neither started nor bootstrapped: the membership
+	// nemesis joins them to the cluster and removes members back into
+	// spares. Default 0.
+	Spares int
 	// FaultFS mounts a fault-injecting FUSE filesystem (package faultfs)
 	// over each node's data directory, backed by a "backing" directory
 	// beside it, for the power-loss and disk-error nemeses. Needs root and
@@ -120,12 +125,12 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Cluster{cfg: cfg}
-	ports, err := freePorts(2 * cfg.Size)
+	ports, err := freePorts(2 * (cfg.Size + cfg.Spares))
 	if err != nil {
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
 	var peers []string
-	for i := 0; i < cfg.Size; i++ {
+	for i := 0; i < cfg.Size+cfg.Spares; i++ {
 		id := fmt.Sprintf("n%d", i+1)
 		n := &Node{
 			ID:       id,
@@ -135,6 +140,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 			LogPath:  filepath.Join(cfg.Dir, id, "pushflo.log"),
 			bin:      cfg.Bin,
 			logger:   cfg.Logger.With("component", "jepsen", "node", id),
+			member:   i < cfg.Size,
 		}
 		c.nodes = append(c.nodes, n)
 	}
@@ -149,7 +155,9 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		if n.AdvertiseAddr == "" {
 			n.AdvertiseAddr = n.RaftAddr
 		}
-		peers = append(peers, n.ID+"="+n.AdvertiseAddr)
+		if n.member {
+			peers = append(peers, n.ID+"="+n.AdvertiseAddr)
+		}
 	}
 	for _, n := range c.nodes {
 		n.args = []string{"serve",
@@ -163,7 +171,8 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 			"--mgmt-key", cfg.MgmtKey,
 		}
 		if cfg.Size > 1 {
-			n.args = append(n.args, "--bootstrap-peers", strings.Join(peers, ","), "--cluster-secret", cfg.ClusterSecret)
+			n.args = append(n.args, "--cluster-secret", cfg.ClusterSecret)
+			n.bootstrap = []string{"--bootstrap-peers", strings.Join(peers, ",")}
 		}
 		n.args = append(n.args, cfg.ExtraArgs...)
 		if err := os.MkdirAll(n.DataDir, 0o755); err != nil {
@@ -193,6 +202,9 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		}
 	}
 	for _, n := range c.nodes {
+		if !n.member {
+			continue
+		}
 		if err := n.Start(); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("start cluster: %w", err)
@@ -280,8 +292,21 @@ func (c *Cluster) directURLs() []string {
 // Config returns the cluster's configuration with defaults filled in.
 func (c *Cluster) Config() ClusterConfig { return c.cfg }
 
-// Nodes returns the nodes in ID order (n1, n2, …).
+// Nodes returns the nodes in ID order (n1, n2, …), spares included.
 func (c *Cluster) Nodes() []*Node { return c.nodes }
+
+// Members returns the nodes that are members of the cluster as far as the
+// harness knows (started at bootstrap or joined, and not removed), in ID
+// order.
+func (c *Cluster) Members() []*Node {
+	var out []*Node
+	for _, n := range c.nodes {
+		if n.Member() {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // Node returns the node with the given ID, or nil.
 func (c *Cluster) Node(id string) *Node {
@@ -379,10 +404,16 @@ type Node struct {
 	args   []string
 	logger *slog.Logger
 
-	mu     sync.Mutex // guards the fields below
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has been waited for
-	paused bool
+	mu sync.Mutex // guards the fields below
+	// member says the node belongs to the cluster (see Cluster.Members).
+	member bool
+	// bootstrap is the --bootstrap-peers part of the command line, used
+	// while join is empty; join is the --join part once the node has been
+	// (re)joined by the membership nemesis.
+	bootstrap, join []string
+	cmd             *exec.Cmd
+	exited          chan struct{} // closed when cmd has been waited for
+	paused          bool
 }
 
 // URL returns the base URL clients should use: through the proxy if any.
@@ -397,7 +428,14 @@ func (n *Node) URL() string {
 func (n *Node) DirectURL() string { return "http://" + n.HTTPAddr }
 
 // Args returns the serve command line (without the binary).
-func (n *Node) Args() []string { return append([]string(nil), n.args...) }
+func (n *Node) Args() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.join != nil {
+		return append(append([]string(nil), n.args...), n.join...)
+	}
+	return append(append([]string(nil), n.args...), n.bootstrap...)
+}
 
 // Start launches the process if it is not running. Output goes to LogPath,
 // appended across restarts.
@@ -416,17 +454,25 @@ func (n *Node) Start() error {
 		return fmt.Errorf("start %s: %w", n.ID, err)
 	}
 	fmt.Fprintf(logf, "\n=== jepsen: start %s at %s\n", n.ID, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(n.bin, n.args...)
-	if n.Netns != "" {
-		// ip execs the binary after entering the namespace: the PID is
-		// the server's own, for signals.
-		cmd = exec.Command("ip", append([]string{"netns", "exec", n.Netns, n.bin}, n.args...)...)
+	args := append(append([]string(nil), n.args...), n.bootstrap...)
+	if n.join != nil {
+		args = append(append([]string(nil), n.args...), n.join...)
 	}
+	cmd := exec.Command(n.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group, so signals to the test do not reach it and
 	// Kill reaches nothing else.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if n.Netns != "" {
+		// Forked from a thread inside the node's network namespace, so
+		// it starts there. Not with `ip netns exec`: that also gives the
+		// process a mount namespace of its own, holding copies of every
+		// mount (faultfs ones too), which then cannot be unmounted while
+		// it lives.
+		start = func() error { return inNetns(n.Netns, cmd.Start) }
+	}
+	if err := start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("start %s: %w", n.ID, err)
 	}
@@ -439,6 +485,31 @@ func (n *Node) Start() error {
 	n.cmd, n.exited, n.paused = cmd, exited, false
 	n.logger.Info("node started", "pid", cmd.Process.Pid)
 	return nil
+}
+
+// Member reports whether the node belongs to the cluster.
+func (n *Node) Member() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.member
+}
+
+// setMember records whether the node belongs to the cluster.
+func (n *Node) setMember(m bool) {
+	n.mu.Lock()
+	n.member = m
+	n.mu.Unlock()
+}
+
+// setJoin makes the next Start join the cluster through url (a member's
+// HTTP address) instead of bootstrapping, as a non-voter if nonVoter.
+func (n *Node) setJoin(url string, nonVoter bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.join = []string{"--join", url}
+	if nonVoter {
+		n.join = append(n.join, "--nonvoter")
+	}
 }
 
 // PID returns the process ID of the running node, or 0.

@@ -81,8 +81,8 @@ type jepsenRun struct {
 func allNemeses(faultFS bool) []Nemesis {
 	kill, pause, client, part, link := KillNemesis{}, PauseNemesis{}, ClientLinkNemesis{}, PartitionNemesis{}, LinkNemesis{}
 	oneWay := PartitionNemesis{Modes: []string{"one-way"}}
-	nems := []Nemesis{kill, pause, client, part, part, oneWay, link,
-		ComboNemesis{Nemeses: []Nemesis{part, kill, pause, link, oneWay}}}
+	nems := []Nemesis{kill, pause, client, part, part, oneWay, link, MembershipNemesis{},
+		ComboNemesis{Nemeses: []Nemesis{part, kill, pause, link, oneWay, MembershipNemesis{}}}}
 	if faultFS {
 		nems = append(nems, PowerCutNemesis{Mode: "minority"}, PowerCutNemesis{Mode: "all"}, NewDiskNemesis())
 	}
@@ -113,7 +113,7 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 		nemeses = r.nemeses(faultFS)
 	}
 	c, err := StartCluster(ctx, ClusterConfig{
-		Bin: bin, Dir: r.dir, Size: 3, ClientProxies: true, Network: r.network, FaultFS: faultFS,
+		Bin: bin, Dir: r.dir, Size: 3, Spares: 1, ClientProxies: true, Network: r.network, FaultFS: faultFS,
 		// Pings every second: SSE subscribers on a stalled link notice
 		// within their idle timeout. Snapshots every thousand entries,
 		// keeping only 200 behind: a node that was killed or cut off

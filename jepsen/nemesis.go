@@ -59,7 +59,7 @@ func pickNode(ctx context.Context, c *Cluster, rng *rand.Rand, leaderRate float6
 		leaderRate = 0.5
 	}
 	var cand []*Node
-	for _, n := range c.Nodes() {
+	for _, n := range c.Members() {
 		if ok(n) {
 			cand = append(cand, n)
 		}
@@ -81,7 +81,7 @@ func pickNode(ctx context.Context, c *Cluster, rng *rand.Rand, leaderRate float6
 
 func (KillNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
 	var started []string
-	for _, n := range c.Nodes() {
+	for _, n := range c.Members() {
 		if n.Running() {
 			continue
 		}
@@ -146,7 +146,7 @@ type ClientLinkNemesis struct {
 func (ClientLinkNemesis) Name() string { return "client-link" }
 
 func (n ClientLinkNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
-	nodes := c.Nodes()
+	nodes := c.Members()
 	node := nodes[rng.IntN(len(nodes))]
 	if node.Proxy == nil {
 		return "", errors.New("client-link nemesis: cluster started without ClientProxies")
@@ -254,8 +254,8 @@ func (p PartitionNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand
 	if rate == 0 {
 		rate = 0.5
 	}
-	ids := make([]string, 0, len(c.Nodes()))
-	for _, n := range c.Nodes() {
+	ids := make([]string, 0, len(c.Members()))
+	for _, n := range c.Members() {
 		ids = append(ids, n.ID)
 	}
 	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
@@ -401,9 +401,9 @@ func (l LinkNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (st
 	case "delay":
 		var slow []string
 		if rng.IntN(2) == 0 {
-			slow = []string{c.Nodes()[rng.IntN(len(c.Nodes()))].ID}
+			slow = []string{c.Members()[rng.IntN(len(c.Members()))].ID}
 		} else {
-			for _, n := range c.Nodes() {
+			for _, n := range c.Members() {
 				slow = append(slow, n.ID)
 			}
 		}
@@ -480,7 +480,7 @@ func healOrder(nems []Nemesis) []Nemesis {
 			return 0
 		case "pause":
 			return 1
-		case "kill", "power-cut", "disk":
+		case "kill", "power-cut", "disk", "membership":
 			return 2
 		}
 		return 3

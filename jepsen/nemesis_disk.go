@@ -28,7 +28,7 @@ func (p PowerCutNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand)
 	var nodes []*Node
 	why := ""
 	if p.Mode == "all" {
-		nodes = c.Nodes()
+		nodes = c.Members()
 	} else {
 		n, w := pickNode(ctx, c, rng, 0, func(n *Node) bool { return n.Running() })
 		if n == nil {

@@ -23,3 +23,7 @@ func socketOwner(c net.Conn, pids map[int]string) string { return "" }
 func ensureNft(ctx context.Context, logger *slog.Logger) error {
 	return errors.New("nftables is used only on Linux")
 }
+
+func inNetns(ns string, fn func() error) error {
+	return errors.New("network namespaces exist only on Linux")
+}

@@ -356,7 +356,13 @@ func (w *Workload) subscriber(ctx context.Context, cl *client.Client, rec *Recor
 func FinalReads(ctx context.Context, c *Cluster, rec *Recorder, cfg client.Config, channels []string, settle time.Duration) (map[string]string, error) {
 	heads := map[string]string{}
 	clients := map[string]*client.Client{}
-	for _, n := range c.Nodes() {
+	var members []*Node
+	for _, n := range c.Members() {
+		if n.Running() {
+			members = append(members, n)
+		}
+	}
+	for _, n := range members {
 		cc := cfg
 		cc.Addrs = []string{n.DirectURL()}
 		cl, err := client.New(cc)
@@ -372,7 +378,7 @@ func FinalReads(ctx context.Context, c *Cluster, rec *Recorder, cfg client.Confi
 			got := map[string][]Entry{}
 			agree := true
 			var ref []Entry
-			for _, n := range c.Nodes() {
+			for _, n := range members {
 				msgs, err := clients[n.ID].ReadAll(ctx, ch, "", 100)
 				if err != nil {
 					agree = false
@@ -390,7 +396,7 @@ func FinalReads(ctx context.Context, c *Cluster, rec *Recorder, cfg client.Confi
 				}
 			}
 			if agree || time.Now().After(deadline) || ctx.Err() != nil {
-				for _, n := range c.Nodes() {
+				for _, n := range members {
 					es, ok := got[n.ID]
 					rec.Record(Op{Type: Invoke, Process: proc, F: FRead, Node: n.ID, Channel: ch})
 					if !ok {

@@ -10,8 +10,8 @@
 // bytes the disk still holds: a write to a range the disk has saves the
 // backing bytes it replaces; fsync (or fdatasync) drops the file's records
 // and takes its size as durable. PowerCut, with the process killed,
-// unmounts, writes every record back and truncates each file to its
-// durable size, and mounts again: what was not fsynced is gone. Metadata
+// writes every record back and truncates each file to its durable size:
+// what was not fsynced is gone. Metadata
 // operations (create, rename, unlink, mkdir) are durable at once; a file
 // created and never fsynced survives a power cut empty.
 //

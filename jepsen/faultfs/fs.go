@@ -65,7 +65,7 @@ func (f *FS) mount() error {
 			MaxBackground:     64,
 		},
 		// No kernel caching of names or attributes: a power cut changes
-		// files behind the kernel's back (it remounts anyway).
+		// files behind the kernel's back.
 		EntryTimeout:    &zero,
 		AttrTimeout:     &zero,
 		NegativeTimeout: &zero,
@@ -77,28 +77,23 @@ func (f *FS) mount() error {
 	return nil
 }
 
-// unmount detaches the mount even if files are still open (a killed
-// process's descriptors may take a moment to close).
-func (f *FS) unmount() error {
-	if f.server == nil {
-		return nil
-	}
-	err := f.server.Unmount()
-	if err != nil {
-		if e := syscall.Unmount(f.mountpoint, syscall.MNT_DETACH); e != nil && !errors.Is(e, syscall.EINVAL) {
-			return fmt.Errorf("faultfs: unmount %s: %w (lazy unmount: %w)", f.mountpoint, err, e)
-		}
-	}
-	f.server = nil
-	return nil
-}
-
-// Close unmounts. The backing directory keeps what the process wrote,
-// synced or not.
+// Close detaches the mount (MNT_DETACH) without waiting for the kernel to
+// release it: a copy of the mount in another mount namespace (any process
+// that unshared its mount namespace while the mount existed) keeps the FUSE
+// connection, and so the server's goroutines, alive until that namespace
+// ends. The backing directory keeps what the process wrote, synced or
+// not.
 func (f *FS) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.unmount()
+	if f.server == nil {
+		return nil
+	}
+	f.server = nil
+	if err := syscall.Unmount(f.mountpoint, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return fmt.Errorf("faultfs: unmount %s: %w", f.mountpoint, err)
+	}
+	return nil
 }
 
 // SetFailSync makes every fsync fail with EIO (losing what it should have
@@ -144,16 +139,15 @@ func (f *FS) Pending() int64 {
 }
 
 // PowerCut loses everything not fsynced, as a power failure would: it
-// unmounts, writes back the bytes the disk still held and truncates each
-// file to its durable size, clears injected errors, and mounts again. The
-// process using the filesystem must have been killed first. It returns the
-// number of bytes reverted.
+// writes back the bytes the disk still held, truncates each file to its
+// durable size and clears injected errors. The process using the
+// filesystem must have been killed first (no file of the mount may be open:
+// the kernel drops its page cache of a FUSE file when it is opened again,
+// and keeps no attributes, see Mount). It returns the number of bytes
+// reverted.
 func (f *FS) PowerCut() (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.unmount(); err != nil {
-		return 0, err
-	}
 	var lost int64
 	err := filepath.WalkDir(f.backing, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
@@ -177,7 +171,7 @@ func (f *FS) PowerCut() (int64, error) {
 	if err != nil {
 		return lost, fmt.Errorf("faultfs: power cut: %w", err)
 	}
-	return lost, f.mount()
+	return lost, nil
 }
 
 // revert makes the backing file at p hold what the disk held.

@@ -63,7 +63,7 @@ func loadSecrets(dataDir string, given secrets) (secrets, bool, error) {
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return secrets{}, false, err
 		}
-		if err := os.WriteFile(path, b, 0o600); err != nil {
+		if err := writeFileDurable(path, b, 0o600); err != nil {
 			return secrets{}, false, fmt.Errorf("save %s: %w", path, err)
 		}
 	}
@@ -103,4 +103,41 @@ func restrictDataDir(dataDir string) error {
 		}
 		return nil
 	})
+}
+
+// writeFileDurable replaces path with data so that after a crash or power
+// loss it holds either the old or the new content, whole: a temporary file
+// beside it is written and fsynced, renamed over path, and the directory
+// fsynced.
+func writeFileDurable(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

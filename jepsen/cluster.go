@@ -269,9 +269,14 @@ func (c *Cluster) waitReadyWarm(ctx context.Context) error {
 	return c.waitAllReady(ctx)
 }
 
+// waitAllReady waits for every running node's /ready; a member that is not
+// running (it exited by itself after a restart) is an error.
 func (c *Cluster) waitAllReady(ctx context.Context) error {
 	for _, n := range c.nodes {
 		if !n.Running() {
+			if n.Member() {
+				return fmt.Errorf("%s is a member but not running (it exited; see %s)", n.ID, n.LogPath)
+			}
 			continue
 		}
 		if err := n.WaitReady(ctx); err != nil {
@@ -328,7 +333,7 @@ func (c *Cluster) URLs() []string {
 }
 
 // WaitReady waits until every running node answers /ready, bounded by
-// ReadyTimeout.
+// ReadyTimeout; a member that is not running is an error.
 func (c *Cluster) WaitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReadyTimeout)
 	defer cancel()

@@ -140,7 +140,7 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 		Workload: WorkloadConfig{
 			Publishers:      4,
 			Subscribers:     4,
-			Readers:         1,
+			Readers:         2,
 			IdempotencyKeys: true,
 			NoKeyPublishers: 2,
 			BypassProxies:   true,

@@ -77,10 +77,11 @@ type readAnswer struct {
 // reader issues reads to one node until ctx ends: history, since and
 // stale since reads in turn, on a random channel.
 func reader(ctx context.Context, node *Node, secret string, rec *Recorder, cfg WorkloadConfig, acks *ackRing, proc int, rng *rand.Rand) {
-	hc := &http.Client{Timeout: cfg.Client.RequestTimeout}
-	if hc.Timeout <= 0 {
-		hc.Timeout = 3 * time.Second
-	}
+	// Longer than a nemesis interval: a read sent to a paused leader
+	// waits for it, and is answered the moment it resumes, before it
+	// learns it was deposed, which is when a leader that does not
+	// confirm its leadership serves a stale read.
+	hc := &http.Client{Timeout: 15 * time.Second}
 	modes := []ReadMode{ModeHistory, ModeSince, ModeStale}
 	for i := 0; ctx.Err() == nil; i++ {
 		ch := cfg.Channels[rng.IntN(len(cfg.Channels))]

@@ -36,8 +36,8 @@ test-sdk: build ## the TypeScript SDK's unit, integration and browser tests (ins
 
 test: lint test-go test-sdk ## everything CI proves (the README's test command)
 
-jepsen: build ## the short Jepsen-style run, about two minutes (part of `make test`)
-	$(GO) test -tags integration -run 'TestJepsen_Short' -count=1 -v ./jepsen/
+jepsen: build ## the short Jepsen-style runs, about three minutes (part of `make test`)
+	$(GO) test -tags integration -run 'TestJepsen_Short|TestJepsen_PowerLossCaught' -count=1 -v ./jepsen/
 
 jepsen-soak: build ## rounds of Jepsen-style runs with successive seeds: make jepsen-soak DURATION=30m
 	PUSHFLO_JEPSEN_DURATION=$(DURATION) $(GO) test -tags integration -run 'TestJepsen_Soak' -count=1 -timeout 0 -v ./jepsen/

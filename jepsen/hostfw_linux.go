@@ -95,9 +95,6 @@ func hostForwardingDiagnosis(ctx context.Context, br string) string {
 		blockers = append(blockers, "iptables is not installed, so the FORWARD chain cannot be inspected (look for a forward hook with policy drop in `nft list ruleset`)")
 	} else if out, err := exec.CommandContext(ctx, "iptables", "-w", "5", "-S", "FORWARD").Output(); err == nil {
 		s := string(out)
-		if strings.Contains(s, "-P FORWARD DROP") {
-			blockers = append(blockers, "the iptables FORWARD policy is DROP (Docker sets it, and it stays after dockerd stops)")
-		}
 		mine := "-A FORWARD -i " + br + " -o " + br + " "
 		first := ""
 		for _, line := range strings.Split(s, "\n") {
@@ -106,11 +103,17 @@ func hostForwardingDiagnosis(ctx context.Context, br string) string {
 				break
 			}
 		}
-		switch {
-		case !strings.Contains(s, mine):
-			blockers = append(blockers, "the run's rule '-I FORWARD -i "+br+" -o "+br+" -j ACCEPT' is missing")
-		case !strings.HasPrefix(first, mine):
-			blockers = append(blockers, "the run's FORWARD rule for "+br+" is not the first one: an earlier rule may drop its packets")
+		// With the run's rule first, nothing in FORWARD can drop its
+		// packets, whatever the policy.
+		if !strings.HasPrefix(first, mine) {
+			if strings.Contains(s, "-P FORWARD DROP") {
+				blockers = append(blockers, "the iptables FORWARD policy is DROP (Docker sets it, and it stays after dockerd stops)")
+			}
+			if !strings.Contains(s, mine) {
+				blockers = append(blockers, "the run's rule '-I FORWARD -i "+br+" -o "+br+" -j ACCEPT' is missing")
+			} else {
+				blockers = append(blockers, "the run's FORWARD rule for "+br+" is not the first one: an earlier rule may drop its packets")
+			}
 		}
 	}
 	if len(blockers) == 0 {

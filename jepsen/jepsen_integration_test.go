@@ -119,7 +119,11 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 		// keeping only 200 behind: a node that was killed or cut off
 		// for a while catches up by snapshot install, under faults too.
 		ExtraArgs: append([]string{"--ping-interval", "1s", "--snapshot-interval", "2s", "--snapshot-threshold", "1000", "--trailing-logs", "200"}, r.extraArgs...),
-		Logger:    testLogger(t),
+		// A node restarted after a disk fault may wait out the leader's
+		// replication backoff (hashicorp/raft doubles it from 10 ms per
+		// rejected append, up to about 41 s) before it catches up.
+		ReadyTimeout: 2 * time.Minute,
+		Logger:       testLogger(t),
 	})
 	if err != nil {
 		t.Fatalf("seed %d: %v", r.seed, err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -90,7 +91,7 @@ func (c *Compactor) loop(ctx context.Context) {
 		if !c.cfg.Node.IsLeader() {
 			continue
 		}
-		if err := c.Pass(ctx, time.Now()); err != nil {
+		if err := c.Pass(ctx, clock.Now()); err != nil {
 			backoff = min(max(2*backoff, time.Second), time.Minute)
 			c.logger.Warn("expiry pass failed", "err", err, "retry_in", backoff)
 			select {

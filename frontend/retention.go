@@ -3,6 +3,7 @@ package frontend
 import (
 	"time"
 
+	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -24,7 +25,7 @@ func (s *Server) retentionOf(channel string) time.Duration {
 // retainedFrom returns the oldest message time (Unix ms) still served: older
 // messages have expired even if compaction has not dropped them yet.
 func (s *Server) retainedFrom(channel string) int64 {
-	return time.Now().Add(-s.retentionOf(channel)).UnixMilli()
+	return clock.Now().Add(-s.retentionOf(channel)).UnixMilli()
 }
 
 // catchup reads up to limit messages after a position, hiding expired

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -45,7 +46,7 @@ func (n *Node) forwardChannel(ctx context.Context, addr string, cmd *channelComm
 
 // applyChannel proposes a channel command on this node, which must lead.
 func (n *Node) applyChannel(ctx context.Context, cmd *channelCommand) (log.Channel, uint64, error) {
-	cmd.Time = time.Now().UnixMilli()
+	cmd.Time = clock.Now().UnixMilli()
 	data, err := encodeJSON(kindChannel, cmd)
 	if err != nil {
 		return log.Channel{}, 0, err
@@ -71,7 +72,7 @@ func (n *Node) Expire(ctx context.Context, spans []log.Span, timeIndexBefore int
 	if !n.IsLeader() {
 		return 0, ErrNotLeaderForAdmin
 	}
-	data, err := encodeJSON(kindExpire, &expireCommand{Time: time.Now().UnixMilli(), Spans: spans, TimeIndexBefore: timeIndexBefore})
+	data, err := encodeJSON(kindExpire, &expireCommand{Time: clock.Now().UnixMilli(), Spans: spans, TimeIndexBefore: timeIndexBefore})
 	if err != nil {
 		return 0, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
 	"go.etcd.io/bbolt"
 )
@@ -360,7 +361,7 @@ func (n *Node) proposeLocal(ctx context.Context, e log.Entry) outcome {
 
 // applyPublish is the batcher's flush: one Raft entry for the batch.
 func (n *Node) applyPublish(ps []*proposal) {
-	cmd := publishCommand{Time: time.Now().UnixMilli(), Entries: make([]log.Entry, len(ps))}
+	cmd := publishCommand{Time: clock.Now().UnixMilli(), Entries: make([]log.Entry, len(ps))}
 	for i, p := range ps {
 		cmd.Entries[i] = p.entry
 	}

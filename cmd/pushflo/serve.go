@@ -16,6 +16,7 @@ import (
 
 	"github.com/pushflo/pushflo/client"
 	"github.com/pushflo/pushflo/frontend"
+	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
 )
@@ -38,6 +39,7 @@ type serveFlags struct {
 	rpcsInFlight                                   int
 	feedBytes                                      int64
 	unsafeRaftNoSync                               bool
+	unsafeClockOffsetFile                          string
 }
 
 func runServe(args []string) error {
@@ -72,6 +74,7 @@ func runServe(args []string) error {
 	fs.IntVar(&f.rpcsInFlight, "raft-rpcs-in-flight", 0, "AppendEntries pipelined to each follower (0: raft's default)")
 	fs.Int64Var(&f.feedBytes, "feed-bytes", log.DefaultFeedBytes, "bytes of recently applied messages kept in memory for live delivery; subscribers further behind read from disk")
 	fs.BoolVar(&f.unsafeRaftNoSync, "unsafe-raft-no-sync", false, "UNSAFE, for tests only: the Raft log skips fsync (raft-boltdb NoSync), so a power loss can lose acknowledged writes; the jepsen power-cut runs use it to prove they catch that")
+	fs.StringVar(&f.unsafeClockOffsetFile, "unsafe-clock-offset-file", "", "UNSAFE, for tests only: a file holding a Go duration (\"1h\") added to this node's wall clock, re-read every 100ms, so a fault harness can make the clock jump; off when empty")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "address for Go's pprof profiles (/debug/pprof/); off when empty; keep it private")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -109,6 +112,12 @@ func runServe(args []string) error {
 	logger.Info("starting pushflo", "version", version, "go", runtime.Version(), "platform", runtime.GOOS+"/"+runtime.GOARCH,
 		"http_addr", f.httpAddr, "raft_addr", f.raftAddr, "data_dir", f.dataDir, "peers", len(peers), "join", f.join, "retention", f.retention)
 
+	if f.unsafeClockOffsetFile != "" {
+		logger.Warn("--unsafe-clock-offset-file is set: this node's clock follows a test file; for tests only", "path", f.unsafeClockOffsetFile)
+		clockCtx, stopClock := context.WithCancel(context.Background())
+		defer stopClock()
+		go clock.WatchOffsetFile(clockCtx, f.unsafeClockOffsetFile, 100*time.Millisecond, logger)
+	}
 	if f.unsafeRaftNoSync {
 		logger.Warn("--unsafe-raft-no-sync is on: the Raft log is not fsynced, so a power loss can lose acknowledged writes; for tests only")
 	}

@@ -83,6 +83,9 @@ type ClusterConfig struct {
 	// beside it, for the power-loss and disk-error nemeses. Needs root and
 	// /dev/fuse.
 	FaultFS bool
+	// ClockOffsets starts every node with --unsafe-clock-offset-file, so
+	// Node.SetClockOffset can make its wall clock jump (ClockNemesis).
+	ClockOffsets bool
 	// ExtraArgs are appended to every node's serve command line.
 	ExtraArgs []string
 	// ReadyTimeout bounds the wait for /ready after a start. Default 60s.
@@ -173,6 +176,10 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		if cfg.Size > 1 {
 			n.args = append(n.args, "--cluster-secret", cfg.ClusterSecret)
 			n.bootstrap = []string{"--bootstrap-peers", strings.Join(peers, ",")}
+		}
+		if cfg.ClockOffsets {
+			n.clockFile = filepath.Join(cfg.Dir, n.ID, "clock-offset")
+			n.args = append(n.args, "--unsafe-clock-offset-file", n.clockFile)
 		}
 		n.args = append(n.args, cfg.ExtraArgs...)
 		if err := os.MkdirAll(n.DataDir, 0o755); err != nil {
@@ -404,6 +411,9 @@ type Node struct {
 	raftProxy *Proxy
 	// disk is the faultfs under DataDir (ClusterConfig.FaultFS), or nil.
 	disk diskFS
+	// clockFile is the node's --unsafe-clock-offset-file
+	// (ClusterConfig.ClockOffsets), or "".
+	clockFile string
 
 	bin    string
 	args   []string
@@ -515,6 +525,16 @@ func (n *Node) setJoin(url string, nonVoter bool) {
 	if nonVoter {
 		n.join = append(n.join, "--nonvoter")
 	}
+}
+
+// SetClockOffset makes the node's wall clock run d ahead (behind when
+// negative) of the machine's, within about 100ms; it needs
+// ClusterConfig.ClockOffsets.
+func (n *Node) SetClockOffset(d time.Duration) error {
+	if n.clockFile == "" {
+		return fmt.Errorf("%s: cluster started without ClockOffsets", n.ID)
+	}
+	return os.WriteFile(n.clockFile, []byte(d.String()+"\n"), 0o644)
 }
 
 // PID returns the process ID of the running node, or 0.

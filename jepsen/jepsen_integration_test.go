@@ -73,6 +73,9 @@ type jepsenRun struct {
 	nemeses func(faultFS bool) []Nemesis
 	// extraArgs are appended to every node's command line.
 	extraArgs []string
+	// clockOffsets starts the nodes with a clock offset file
+	// (ClockNemesis).
+	clockOffsets bool
 }
 
 // allNemeses is every fault the harness injects: alone, and two at once;
@@ -113,7 +116,7 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 		nemeses = r.nemeses(faultFS)
 	}
 	c, err := StartCluster(ctx, ClusterConfig{
-		Bin: bin, Dir: r.dir, Size: 3, Spares: 1, ClientProxies: true, Network: r.network, FaultFS: faultFS,
+		Bin: bin, Dir: r.dir, Size: 3, Spares: 1, ClientProxies: true, Network: r.network, FaultFS: faultFS, ClockOffsets: r.clockOffsets,
 		// Pings every second: SSE subscribers on a stalled link notice
 		// within their idle timeout. Snapshots every thousand entries,
 		// keeping only 200 behind: a node that was killed or cut off
@@ -277,5 +280,37 @@ func TestJepsen_PowerLossCaught(t *testing.T) {
 	}
 	if r := report.Result(CheckNoLostAck); r == nil || r.Valid {
 		t.Errorf("no-lost-ack passed; the run failed for another reason")
+	}
+}
+
+// TestJepsen_ClockJump makes the leader's clock jump an hour ahead while
+// messages are kept for 30 minutes: a message within retention on every
+// other clock must not expire, so every acknowledged publish must be in
+// the final histories and every read during the jump must be consistent.
+// It runs with the soak (PUSHFLO_JEPSEN_DURATION set), not in make test.
+func TestJepsen_ClockJump(t *testing.T) {
+	if os.Getenv("PUSHFLO_JEPSEN_DURATION") == "" {
+		t.Skip("runs with the soak: set PUSHFLO_JEPSEN_DURATION")
+	}
+	seed := envSeed(t)
+	dir := t.TempDir()
+	if keep := os.Getenv("JEPSEN_DIR"); keep != "" {
+		dir = filepath.Join(keep, "clock-jump")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
+		seed: seed, dir: dir, duration: 30 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
+		nemeses:      func(bool) []Nemesis { return []Nemesis{ClockNemesis{Jump: time.Hour}} },
+		extraArgs:    []string{"--retention", "30m"},
+		clockOffsets: true,
+	})
+	t.Logf("seed %d, history %s\n%s", seed, history, report)
+	if report.Counts.Faults["clock-jump"] == 0 {
+		t.Fatalf("no clock jump was injected: %+v", report.Counts.Faults)
+	}
+	if !report.Valid {
+		t.Fatalf("seed %d, history %s: a leader whose clock jumped an hour ahead broke the checks (repeat with JEPSEN_SEED=%d)", seed, history, seed)
 	}
 }

@@ -72,6 +72,11 @@ type canon struct {
 
 // analysis is a history digested for the checks.
 type analysis struct {
+	// start is the history's start on the machine's clock; retention and
+	// slack are CheckOptions.Retention and RetentionSlack (retention.go).
+	start            time.Time
+	retention, slack time.Duration
+
 	pubs    map[string]*publish // by value
 	pubList []*publish          // in invoke order
 	reads   map[string][]*read  // final reads by channel, in history order
@@ -99,6 +104,7 @@ type nemesisNote struct {
 
 func analyse(h History) *analysis {
 	a := &analysis{
+		start:  h.Header.Start,
 		pubs:   map[string]*publish{},
 		reads:  map[string][]*read{},
 		canon:  map[string]*canon{},

@@ -52,6 +52,14 @@ type CheckOptions struct {
 	// PorcupineTimeout bounds the porcupine cross-check of the real-time
 	// check per channel. Default 10s; negative skips porcupine.
 	PorcupineTimeout time.Duration
+	// Retention is how long the servers kept messages in the run; zero
+	// means longer than the run (nothing expires, every gap is a
+	// failure). With it, a message may be missing from a read or named by
+	// a gap only if it could have expired by then (retention.go).
+	Retention time.Duration
+	// RetentionSlack widens "could have expired" both ways, for
+	// compaction's cadence and clock granularity. Default 2s.
+	RetentionSlack time.Duration
 }
 
 // Violation is one broken promise and the fewest history lines that show it.
@@ -137,7 +145,14 @@ func Check(h History, opts CheckOptions) *Report {
 	if opts.PorcupineTimeout == 0 {
 		opts.PorcupineTimeout = 10 * time.Second
 	}
+	if opts.RetentionSlack <= 0 {
+		opts.RetentionSlack = 2 * time.Second
+	}
 	a := analyse(h)
+	if opts.Retention > 0 {
+		a.retention, a.slack = opts.Retention, opts.RetentionSlack
+		a.mergeCanon()
+	}
 	r := &Report{Problems: a.problems, Counts: a.counts()}
 	for _, fn := range []func(*analysis, *collector){
 		checkNoLostAck, checkNoDuplicate, checkTotalOrder,
@@ -241,6 +256,9 @@ func checkNoLostAck(a *analysis, c *collector) {
 					found = true
 					break
 				}
+			}
+			if !found && a.mayHaveExpired(p.invoke.Value, a.wall(r.op)) {
+				continue
 			}
 			if !found {
 				at := insertionPoint(r.op.Messages, p.id())
@@ -391,19 +409,38 @@ func checkTotalOrder(a *analysis, c *collector) {
 				}
 				compared++
 				m := r.op.Messages
+				// With expiry a node's history may start later: what it
+				// lacks at the start must have been able to expire.
+				k0 := 0
+				if a.retention > 0 && len(m) > 0 {
+					if p, ok := cn.idPos[m[0].ID]; ok {
+						k0 = p
+					}
+					for i := 0; i < k0; i++ {
+						if !a.mayHaveExpired(cn.entries[i].Value, a.wall(r.op)) {
+							c.add(ch, []Op{trimRead(cn.read.op, i), trimRead(r.op, 0)},
+								"node %s's history of channel %q starts at %q but lacks %q (id %q), which was within retention when it was read", r.op.Node, ch, m[0].Value, cn.entries[i].Value, cn.entries[i].ID)
+							break
+						}
+					}
+				}
+				entries := cn.entries[k0:]
 				k := 0
-				for k < len(m) && k < len(cn.entries) && m[k] == cn.entries[k] {
+				for k < len(m) && k < len(entries) && m[k] == entries[k] {
 					k++
 				}
 				switch {
-				case k < len(m):
-					c.add(ch, []Op{trimRead(cn.read.op, around(k)...), trimRead(r.op, around(k)...)},
+				case k < len(m) && k < len(entries):
+					c.add(ch, []Op{trimRead(cn.read.op, around(k0+k)...), trimRead(r.op, around(k)...)},
 						"nodes %s and %s disagree on channel %q at position %d: %q (id %q) vs %q (id %q)",
-						cn.read.op.Node, r.op.Node, ch, k, cn.entries[k].Value, cn.entries[k].ID, m[k].Value, m[k].ID)
-				case len(m) < len(cn.entries):
-					c.add(ch, []Op{trimRead(cn.read.op, k-1, k), trimRead(r.op, k-1)},
+						cn.read.op.Node, r.op.Node, ch, k0+k, entries[k].Value, entries[k].ID, m[k].Value, m[k].ID)
+				case k < len(m):
+					c.add(ch, []Op{trimRead(cn.read.op, k0+k-1), trimRead(r.op, around(k)...)},
+						"node %s's history of channel %q goes on past node %s's, with %q", r.op.Node, ch, cn.read.op.Node, m[k].Value)
+				case len(m) < len(entries):
+					c.add(ch, []Op{trimRead(cn.read.op, k0+k-1, k0+k), trimRead(r.op, k-1)},
 						"node %s's history of channel %q stops after %d messages, node %s's has %d: final histories must be identical",
-						r.op.Node, ch, len(m), cn.read.op.Node, len(cn.entries))
+						r.op.Node, ch, len(m), cn.read.op.Node, len(entries))
 				}
 			}
 		}
@@ -593,16 +630,22 @@ func checkResume(a *analysis, c *collector) {
 				c.add(s.channel, []Op{s.sub, *s.end}, "subscription of process %d ended at %q without catching up with the head %q read after the heal%s", s.process, last, s.end.Head, missing)
 			}
 		}
+		cn := a.canon[s.channel]
 		for _, e := range s.events {
 			if e.F == FGap {
 				g := GapRecord{}
 				if e.Gap != nil {
 					g = *e.Gap
 				}
-				c.add(s.channel, []Op{s.sub, e}, "subscription of process %d was told of a gap after %q before %q (%s) within retention", s.process, g.After, g.Before, g.Reason)
+				if a.retention <= 0 {
+					c.add(s.channel, []Op{s.sub, e}, "subscription of process %d was told of a gap after %q before %q (%s) within retention", s.process, g.After, g.Before, g.Reason)
+				} else if cn != nil {
+					if msg := a.checkGap(cn, g, a.wall(e)); msg != "" {
+						c.add(s.channel, []Op{s.sub, e}, "subscription of process %d was told of a gap after %q before %q: %s", s.process, g.After, g.Before, msg)
+					}
+				}
 			}
 		}
-		cn := a.canon[s.channel]
 		recvs := s.recvs()
 		if cn == nil || len(recvs) == 0 {
 			continue
@@ -623,7 +666,27 @@ func checkResume(a *analysis, c *collector) {
 			}
 			start = p
 		}
+		// With expiry, a reported gap moves the expected position to the
+		// gap's Before (checkGap judged the gap itself).
+		gapAt := map[int]int{} // index in recvs → position due from there
+		if a.retention > 0 {
+			k := 0
+			for _, e := range s.events {
+				if e.F == FRecv {
+					k++
+				} else if e.Gap != nil {
+					if p, ok := cn.idPos[e.Gap.Before]; ok {
+						gapAt[k] = p
+					} else if e.Gap.Before == "" {
+						gapAt[k] = len(cn.entries)
+					}
+				}
+			}
+		}
 		for k, e := range recvs {
+			if p, ok := gapAt[k]; ok {
+				start = p - k
+			}
 			want := start + k
 			if want < len(cn.entries) && cn.entries[want].Value == e.Value {
 				continue

@@ -64,16 +64,38 @@ func checkConsistentReads(a *analysis, c *collector) {
 		// A contiguous run of the final order.
 		start := -1
 		switch {
+		case op.Mode != ModeHistory && op.Gap != nil && a.retention > 0:
+			// The answer says messages after From expired: judge the gap,
+			// and go on from its Before.
+			if msg := a.checkGap(cn, *op.Gap, a.wall(op)); msg != "" {
+				c.add(ch, []Op{r.invoke, trimRead(op, 0)}, "%s read on node %s (from %q) reported a gap before %q: %s", op.Mode, op.Node, op.From, op.Gap.Before, msg)
+				continue
+			}
+			if p, ok := cn.idPos[op.Gap.Before]; ok {
+				start = p
+			}
+		case op.Mode != ModeHistory && op.Gap != nil:
+			c.add(ch, []Op{r.invoke, trimRead(op, 0)}, "%s read on node %s (from %q) reported a gap before %q within retention", op.Mode, op.Node, op.From, op.Gap.Before)
+			continue
 		case op.Mode != ModeHistory && op.From == "":
 			start = 0
+			if a.retention > 0 && len(op.Messages) > 0 {
+				start = a.expiredPrefix(cn, op, c)
+			}
 		case op.Mode != ModeHistory:
 			if p, ok := cn.idPos[op.From]; ok {
 				start = p + 1
 			} // else: From is lost, which no-lost-ack reports
 		case !op.More:
 			start = 0
+			if a.retention > 0 && len(op.Messages) > 0 {
+				start = a.expiredPrefix(cn, op, c)
+			}
 		case len(op.Messages) > 0:
 			start = cn.idPos[op.Messages[0].ID]
+		}
+		if start == -2 {
+			continue
 		}
 		if start >= 0 {
 			for k, e := range op.Messages {
@@ -121,7 +143,7 @@ func checkConsistentReads(a *analysis, c *collector) {
 				break
 			}
 			p := l[i].p
-			if p.end.Time >= r.invoke.Time {
+			if p.end.Time >= r.invoke.Time || a.mayHaveExpired(p.invoke.Value, a.wall(op)) {
 				continue
 			}
 			missingChecked++
@@ -142,4 +164,22 @@ func checkConsistentReads(a *analysis, c *collector) {
 func inCanon(cn *canon, e Entry) bool {
 	p, ok := cn.idPos[e.ID]
 	return ok && cn.entries[p].Value == e.Value
+}
+
+// expiredPrefix returns where read op starts in the channel's order when it
+// reads from the channel's start: what it lacks before its first message
+// must have been able to expire. A violation is added, and -2 returned,
+// when something within retention is missing.
+func (a *analysis) expiredPrefix(cn *canon, op Op, c *collector) int {
+	p, ok := cn.idPos[op.Messages[0].ID]
+	if !ok {
+		return -1
+	}
+	for i := 0; i < p; i++ {
+		if !a.mayHaveExpired(cn.entries[i].Value, a.wall(op)) {
+			c.add(op.Channel, []Op{trimRead(cn.read.op, i), trimRead(op, 0)}, "%s read on node %s starts at %q but lacks %q (id %q), which was within retention", op.Mode, op.Node, op.Messages[0].Value, cn.entries[i].Value, cn.entries[i].ID)
+			return -2
+		}
+	}
+	return p
 }

@@ -52,7 +52,8 @@ const (
 	FSubscribe Func = "subscribe"
 	// FRecv is a message (ID, Value) delivered to the open subscription.
 	FRecv Func = "recv"
-	// FGap is a gap record (Gap) delivered to the open subscription.
+	// FGap is a gap record (Gap) delivered to the open subscription. A
+	// since read during faults carries the answer's gap in Gap too.
 	FGap Func = "gap"
 	// FUnsubscribe ends the open subscription segment; Head says it was
 	// held open to catch up with the channel's final head.
@@ -123,6 +124,9 @@ type Op struct {
 	// a history read it says the page was full: the read covers only back
 	// to its oldest message.
 	More bool `json:"more,omitempty"`
+	// Stamp, on a publish's ok, is the server's time for the message
+	// (Unix ms), which retention is measured from.
+	Stamp int64 `json:"stamp,omitempty"`
 	// Head, on an unsubscribe, is the channel's last ID read from every
 	// node after the heal: the subscription was kept open until it had
 	// received it (or its time ran out).

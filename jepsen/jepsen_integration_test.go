@@ -76,6 +76,9 @@ type jepsenRun struct {
 	// clockOffsets starts the nodes with a clock offset file
 	// (ClockNemesis).
 	clockOffsets bool
+	// retention is the servers' --retention, told to the checker; zero
+	// keeps the default (a day).
+	retention time.Duration
 }
 
 // allNemeses is every fault the harness injects: alone, and two at once;
@@ -111,6 +114,9 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), r.duration+5*time.Minute)
 	defer cancel()
 	faultFS := faultFSAvailable(t)
+	if r.retention > 0 {
+		r.extraArgs = append(r.extraArgs, "--retention", r.retention.String())
+	}
 	nemeses := allNemeses(faultFS)
 	if r.nemeses != nil {
 		nemeses = r.nemeses(faultFS)
@@ -144,6 +150,7 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 		NemesisInterval: r.interval,
 		Nemeses:         nemeses,
 		HistoryPath:     history,
+		Check:           CheckOptions{Retention: r.retention},
 		Workload: WorkloadConfig{
 			Publishers:      4,
 			Subscribers:     4,
@@ -312,5 +319,43 @@ func TestJepsen_ClockJump(t *testing.T) {
 	}
 	if !report.Valid {
 		t.Fatalf("seed %d, history %s: a leader whose clock jumped an hour ahead broke the checks (repeat with JEPSEN_SEED=%d)", seed, history, seed)
+	}
+}
+
+// TestJepsen_Retention runs the workload with messages kept 10 seconds
+// under kills, pauses, partitions and power cuts: gaps are expected, and
+// every gap a subscriber or a since read is told of must name only
+// messages that could have expired, and no message still within retention
+// may be missing from a read. It runs with the soak
+// (PUSHFLO_JEPSEN_DURATION set), not in make test.
+func TestJepsen_Retention(t *testing.T) {
+	if os.Getenv("PUSHFLO_JEPSEN_DURATION") == "" {
+		t.Skip("runs with the soak: set PUSHFLO_JEPSEN_DURATION")
+	}
+	seed := envSeed(t)
+	dir := t.TempDir()
+	if keep := os.Getenv("JEPSEN_DIR"); keep != "" {
+		dir = filepath.Join(keep, "retention")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
+		seed: seed, dir: dir, duration: 45 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
+		nemeses: func(faultFS bool) []Nemesis {
+			n := []Nemesis{KillNemesis{}, PauseNemesis{}, PartitionNemesis{}, LinkNemesis{}}
+			if faultFS {
+				n = append(n, PowerCutNemesis{Mode: "minority"})
+			}
+			return n
+		},
+		retention: 10 * time.Second,
+	})
+	t.Logf("seed %d, history %s\n%s", seed, history, report)
+	if !report.Valid {
+		t.Fatalf("seed %d, history %s: checks failed with a 10 s retention (repeat with JEPSEN_SEED=%d)", seed, history, seed)
+	}
+	if report.Counts.Gaps == 0 {
+		t.Logf("no subscriber was told of a gap in this run")
 	}
 }

@@ -69,7 +69,8 @@ type readAnswer struct {
 			ID      string          `json:"id"`
 			Content json.RawMessage `json:"content"`
 		} `json:"items"`
-		HasMore bool `json:"hasMore"`
+		HasMore bool       `json:"hasMore"`
+		Gap     *GapRecord `json:"gap"`
 	} `json:"data"`
 	Code string `json:"code"`
 }
@@ -99,11 +100,11 @@ func reader(ctx context.Context, node *Node, secret string, rec *Recorder, cfg W
 			}
 		}
 		rec.Record(Op{Type: Invoke, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from})
-		es, more, err := readOnce(ctx, hc, node.DirectURL()+"/api/v1/channels/"+url.PathEscape(ch)+"/messages?"+q.Encode(), secret, mode)
+		es, more, gap, err := readOnce(ctx, hc, node.DirectURL()+"/api/v1/channels/"+url.PathEscape(ch)+"/messages?"+q.Encode(), secret, mode)
 		if err != nil {
 			rec.Record(Op{Type: Fail, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from, Error: err.Error()})
 		} else {
-			rec.Record(Op{Type: OK, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from, Messages: es, More: more})
+			rec.Record(Op{Type: OK, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from, Messages: es, More: more, Gap: gap})
 		}
 		select {
 		case <-ctx.Done():
@@ -113,29 +114,30 @@ func reader(ctx context.Context, node *Node, secret string, rec *Recorder, cfg W
 }
 
 // readOnce makes one read request and returns its messages oldest first
-// and whether the answer was cut short (hasMore, or a full history page).
-// Reads have no effect, so any error is recorded as a failed read.
-func readOnce(ctx context.Context, hc *http.Client, u, secret string, mode ReadMode) ([]Entry, bool, error) {
+// and whether the answer was cut short (hasMore, or a full history page),
+// and the gap a since answer reported. Reads have no effect, so any error
+// is recorded as a failed read.
+func readOnce(ctx context.Context, hc *http.Client, u, secret string, mode ReadMode) ([]Entry, bool, *GapRecord, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+secret)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	var a readAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, false, fmt.Errorf("%s: decode: %w", resp.Status, err)
+		return nil, false, nil, fmt.Errorf("%s: decode: %w", resp.Status, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, false, fmt.Errorf("%s %s", resp.Status, a.Code)
+		return nil, false, nil, fmt.Errorf("%s %s", resp.Status, a.Code)
 	}
 	es := make([]Entry, len(a.Data.Items))
 	for k, it := range a.Data.Items {
@@ -151,5 +153,5 @@ func readOnce(ctx context.Context, hc *http.Client, u, secret string, mode ReadM
 		}
 		more = len(es) >= readPageSize
 	}
-	return es, more, nil
+	return es, more, a.Data.Gap, nil
 }

@@ -250,7 +250,11 @@ func publisher(ctx context.Context, cl *client.Client, rec *Recorder, cfg Worklo
 		cancel()
 		switch {
 		case err == nil:
-			rec.Record(Op{Type: OK, Process: proc, F: FPublish, Channel: ch, Value: v, ID: res.ID})
+			var stamp int64
+			if t := res.CreatedTime(); !t.IsZero() {
+				stamp = t.UnixMilli()
+			}
+			rec.Record(Op{Type: OK, Process: proc, F: FPublish, Channel: ch, Value: v, ID: res.ID, Stamp: stamp})
 			acks.add(ch, res.ID)
 		case client.NotApplied(err):
 			rec.Record(Op{Type: Fail, Process: proc, F: FPublish, Channel: ch, Value: v, Error: err.Error()})
@@ -347,9 +351,9 @@ func (w *Workload) subscriber(ctx context.Context, cl *client.Client, rec *Recor
 	return nil
 }
 
-// FinalReads reads every channel from every node and records one FRead op
-// per (node, channel). It first waits, up to settle, for the nodes to agree
-// on each channel's length, so a node still catching up after the heal is
+// FinalReads reads every channel from every running member and records one
+// FRead op per (node, channel). It first waits, up to settle, for the nodes
+// to agree on each channel's last message, so a node still catching up after the heal is
 // not mistaken for one that lost data; if they never agree the last reads
 // are recorded as they are and the checker judges them. It returns each
 // channel's head: the last ID of the longest history read.
@@ -389,9 +393,18 @@ func FinalReads(ctx context.Context, c *Cluster, rec *Recorder, cfg client.Confi
 					es[k] = Entry{ID: m.ID, Value: valueOf(m)}
 				}
 				got[n.ID] = es
+				// Agreement is on the last ID, not the length: with a
+				// short retention nodes expire the oldest messages at
+				// slightly different moments.
+				last := func(es []Entry) string {
+					if len(es) == 0 {
+						return ""
+					}
+					return es[len(es)-1].ID
+				}
 				if ref == nil {
 					ref = es
-				} else if len(es) != len(ref) {
+				} else if last(es) != last(ref) {
 					agree = false
 				}
 			}

@@ -87,7 +87,11 @@ type jepsenRun struct {
 func allNemeses(faultFS bool) []Nemesis {
 	kill, pause, client, part, link := KillNemesis{}, PauseNemesis{}, ClientLinkNemesis{}, PartitionNemesis{}, LinkNemesis{}
 	oneWay := PartitionNemesis{Modes: []string{"one-way"}}
-	nems := []Nemesis{kill, pause, client, part, part, oneWay, link, MembershipNemesis{},
+	// The leader paused while clients still reach it: reads queued on it
+	// are answered as it wakes, the window where a leader that does not
+	// confirm its leadership serves stale reads.
+	pauseLeader := PauseNemesis{LeaderRate: 1}
+	nems := []Nemesis{kill, pause, pauseLeader, client, part, part, oneWay, link, MembershipNemesis{},
 		ComboNemesis{Nemeses: []Nemesis{part, kill, pause, link, oneWay, MembershipNemesis{}}}}
 	if faultFS {
 		nems = append(nems, PowerCutNemesis{Mode: "minority"}, PowerCutNemesis{Mode: "all"}, NewDiskNemesis())

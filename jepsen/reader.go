@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -75,16 +76,40 @@ type readAnswer struct {
 	Code string `json:"code"`
 }
 
-// reader issues reads to one node until ctx ends: history, since and
-// stale since reads in turn, on a random channel.
-func reader(ctx context.Context, node *Node, secret string, rec *Recorder, cfg WorkloadConfig, acks *ackRing, proc int, rng *rand.Rand) {
+// readProcs numbers reads during faults: each read is its own process
+// (from 1,000,000), so that reads can overlap.
+var readProcs atomic.Int64
+
+// maxReadsInFlight bounds one reader's concurrent reads.
+const maxReadsInFlight = 32
+
+// reader starts a read of one node every cfg.ReadInterval until ctx ends,
+// without waiting for earlier ones (up to maxReadsInFlight): history,
+// since and stale since reads in turn, on a random channel. Reads do not
+// wait for each other so that reads keep being sent to a paused node, and
+// those sent late in the pause (after another leader acknowledged writes)
+// are answered the moment it wakes.
+func reader(ctx context.Context, node *Node, secret string, rec *Recorder, cfg WorkloadConfig, acks *ackRing, rng *rand.Rand) {
 	// Longer than a nemesis interval: a read sent to a paused leader
 	// waits for it, and is answered the moment it resumes, before it
 	// learns it was deposed, which is when a leader that does not
 	// confirm its leadership serves a stale read.
 	hc := &http.Client{Timeout: 15 * time.Second}
 	modes := []ReadMode{ModeHistory, ModeSince, ModeStale}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	inflight := make(chan struct{}, maxReadsInFlight)
 	for i := 0; ctx.Err() == nil; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(cfg.ReadInterval):
+		}
+		select {
+		case inflight <- struct{}{}:
+		default:
+			continue // enough reads wait already
+		}
 		ch := cfg.Channels[rng.IntN(len(cfg.Channels))]
 		mode := modes[i%len(modes)]
 		q := url.Values{}
@@ -99,17 +124,20 @@ func reader(ctx context.Context, node *Node, secret string, rec *Recorder, cfg W
 				q.Set("stale", "true")
 			}
 		}
-		rec.Record(Op{Type: Invoke, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from})
-		es, more, gap, err := readOnce(ctx, hc, node.DirectURL()+"/api/v1/channels/"+url.PathEscape(ch)+"/messages?"+q.Encode(), secret, mode)
-		if err != nil {
-			rec.Record(Op{Type: Fail, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from, Error: err.Error()})
-		} else {
-			rec.Record(Op{Type: OK, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from, Messages: es, More: more, Gap: gap})
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(cfg.ReadInterval):
-		}
+		proc := int(1_000_000 + readProcs.Add(1))
+		u := node.DirectURL() + "/api/v1/channels/" + url.PathEscape(ch) + "/messages?" + q.Encode()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-inflight }()
+			rec.Record(Op{Type: Invoke, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from})
+			es, more, gap, err := readOnce(context.WithoutCancel(ctx), hc, u, secret, mode)
+			if err != nil {
+				rec.Record(Op{Type: Fail, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from, Error: err.Error()})
+			} else {
+				rec.Record(Op{Type: OK, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from, Messages: es, More: more, Gap: gap})
+			}
+		}()
 	}
 }
 

@@ -46,11 +46,13 @@ type WorkloadConfig struct {
 	// closes, an unknown outcome. The client-link nemesis does not reach
 	// them; a partition's client cut still does under NetworkNetns.
 	BypassProxies bool
-	// Readers is the number of reader processes per node (process numbers
-	// 200…): each sends history, since and stale since reads to its node's
-	// own address while the publishers run (reader.go). Default 0.
+	// Readers is the number of readers per node: each sends a history,
+	// since or stale since read to its node's own address every
+	// ReadInterval while the publishers run, without waiting for earlier
+	// ones; each read is its own process, from 1,000,000 (reader.go).
+	// Default 0.
 	Readers int
-	// ReadInterval is the pause between one reader's reads. Default 50ms.
+	// ReadInterval is the time between one reader's reads. Default 100ms.
 	ReadInterval time.Duration
 	// Client is the base configuration of every client (keys, timeouts);
 	// Addrs is filled in per process.
@@ -75,7 +77,7 @@ func (w *WorkloadConfig) defaults() {
 		w.ResubscribeEvery = 2 * time.Second
 	}
 	if w.ReadInterval <= 0 {
-		w.ReadInterval = 50 * time.Millisecond
+		w.ReadInterval = 100 * time.Millisecond
 	}
 	if w.PublishInterval <= 0 {
 		w.PublishInterval = 20 * time.Millisecond
@@ -173,11 +175,11 @@ func StartWorkload(ctx context.Context, c *Cluster, rec *Recorder, cfg WorkloadC
 	}
 	for i, n := range c.Nodes() {
 		for r := 0; r < cfg.Readers; r++ {
-			proc := 200 + i*cfg.Readers + r
+			stream := uint64(200 + i*cfg.Readers + r)
 			w.pubs.Add(1)
 			go func() {
 				defer w.pubs.Done()
-				reader(pctx, n, c.Config().SecretKey, rec, cfg, acks, proc, rand.New(rand.NewPCG(seed, uint64(proc))))
+				reader(pctx, n, c.Config().SecretKey, rec, cfg, acks, rand.New(rand.NewPCG(seed, stream)))
 			}()
 		}
 	}

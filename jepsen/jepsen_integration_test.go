@@ -77,7 +77,8 @@ type jepsenRun struct {
 	// (ClockNemesis).
 	clockOffsets bool
 	// retention is the servers' --retention, told to the checker; zero
-	// keeps the default (a day).
+	// keeps the default (a day). Subscribers then also wait about a
+	// retention before resuming, so that gaps are reported.
 	retention time.Duration
 }
 
@@ -159,6 +160,7 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 			Publishers:      4,
 			Subscribers:     4,
 			Readers:         2,
+			ResumeDelay:     r.retention,
 			IdempotencyKeys: true,
 			NoKeyPublishers: 2,
 			BypassProxies:   true,

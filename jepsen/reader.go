@@ -35,15 +35,19 @@ const (
 // per channel, for since reads to start from. It is safe for concurrent
 // use.
 type ackRing struct {
-	mu  sync.Mutex // guards ids
-	ids map[string][]string
+	mu    sync.Mutex // guards ids and first
+	ids   map[string][]string
+	first map[string]string // channel → first ID acknowledged in the run
 }
 
 func (r *ackRing) add(ch, id string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ids == nil {
-		r.ids = map[string][]string{}
+		r.ids, r.first = map[string][]string{}, map[string]string{}
+	}
+	if _, ok := r.first[ch]; !ok {
+		r.first[ch] = id
 	}
 	l := append(r.ids[ch], id)
 	if len(l) > recentAcks {
@@ -52,10 +56,15 @@ func (r *ackRing) add(ch, id string) {
 	r.ids[ch] = l
 }
 
-// pick returns one of the remembered IDs of ch, "" when none.
+// pick returns one of the remembered IDs of ch, "" when none; one time in
+// four the first ID acknowledged in the run, so that with a short
+// retention since reads start before what expired and must report a gap.
 func (r *ackRing) pick(ch string, rng *rand.Rand) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if rng.IntN(4) == 0 && r.first[ch] != "" {
+		return r.first[ch]
+	}
 	l := r.ids[ch]
 	if len(l) == 0 {
 		return ""

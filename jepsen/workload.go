@@ -28,6 +28,11 @@ type WorkloadConfig struct {
 	// subscription and resuming from its last ID. Default 2s; negative
 	// never.
 	ResubscribeEvery time.Duration
+	// ResumeDelay is the mean time a subscriber waits, after closing its
+	// subscription, before resuming (uniform from 0 to twice this); with a
+	// short retention, longer than the retention makes the server report
+	// gaps. Default 0: it resumes at once.
+	ResumeDelay time.Duration
 	// PublishInterval is the pause between one publisher's operations.
 	// Default 20ms.
 	PublishInterval time.Duration
@@ -348,6 +353,13 @@ func (w *Workload) subscriber(ctx context.Context, cl *client.Client, rec *Recor
 		from = sub.LastID()
 		if finishing {
 			return nil
+		}
+		if cfg.ResumeDelay > 0 {
+			select {
+			case <-ctx.Done():
+			case <-w.finish:
+			case <-time.After(time.Duration(rng.Int64N(int64(2 * cfg.ResumeDelay)))):
+			}
 		}
 	}
 	return nil

@@ -38,8 +38,18 @@ func ParsePeers(s string) ([]Peer, error) {
 type Config struct {
 	// NodeID names this node in the cluster; required.
 	NodeID string
-	// Dir holds raft.db (log and stable store) and snapshots/; required.
+	// Dir holds raft.db (the stable store, and the log with LogStoreBoltDB),
+	// wal/ (the log with LogStoreWAL) and snapshots/; required.
 	Dir string
+	// LogStore is the Raft log's format: LogStoreWAL or LogStoreBoltDB.
+	// Empty means the one Dir already holds, or DefaultLogStore for a new
+	// Dir; a Dir that holds the other one is refused.
+	LogStore string
+	// UnsafeNoSync turns off fsync of the Raft log and stable store (with
+	// either log store): a power loss (not a process crash) can then lose
+	// acknowledged writes. For tests that must show they catch exactly
+	// that; never in production. Default false.
+	UnsafeNoSync bool
 	// RaftAddr is the TCP address to listen on for Raft and forwarded
 	// requests; default 127.0.0.1:7000.
 	RaftAddr string
@@ -61,11 +71,6 @@ type Config struct {
 	// Store is the log the FSM applies to; required. The caller opens and
 	// closes it (after Node.Close).
 	Store *log.Store
-
-	// UnsafeNoSync makes the Raft log skip fsync (raft-boltdb's NoSync):
-	// a power loss can then lose acknowledged writes. For tests that must
-	// show they catch exactly that; never in production. Default false.
-	UnsafeNoSync bool
 
 	// MaxBatch is the most messages in one Raft entry; default 512.
 	MaxBatch int

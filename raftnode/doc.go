@@ -1,5 +1,5 @@
-// Package raftnode owns consensus: a hashicorp/raft node with raft-boltdb
-// for its log and stable store, the FSM that applies committed entries to
+// Package raftnode owns consensus: a hashicorp/raft node with raft-wal or
+// raft-boltdb for its log and raft-boltdb for its stable store, the FSM that applies committed entries to
 // the log store (package log), snapshots through Pebble checkpoints,
 // forwarding of writes from followers to the leader, batching of
 // proposals, and cluster membership.
@@ -12,6 +12,6 @@
 // every node, which writes it to the log store: the store's only writer.
 //
 // A call returns once its entry is committed by a majority (each fsyncs
-// raft-boltdb before acknowledging) and applied locally. See DESIGN.md for
+// its Raft log before acknowledging) and applied locally. See DESIGN.md for
 // one publish traced through the code.
 package raftnode

@@ -7,16 +7,13 @@ import (
 	"log/slog"
 	"net/rpc"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
-	"go.etcd.io/bbolt"
 )
 
 // Errors returned by writes. Callers tell them apart with errors.Is.
@@ -47,7 +44,7 @@ type Node struct {
 	raft    *raft.Raft
 	trans   *raft.NetworkTransport
 	stream  *streamLayer
-	bolt    *raftboltdb.BoltStore
+	stores  *raftStores
 	store   *log.Store
 	batch   *batcher[*proposal]
 	fwd     *forwarder
@@ -76,6 +73,7 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, logger: logger, store: cfg.Store}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	var err error
 	ok := false
 	defer func() {
 		if !ok {
@@ -83,20 +81,11 @@ func Open(cfg Config) (*Node, error) {
 		}
 	}()
 
-	var err error
-	// The freelist is rebuilt on open instead of written on every commit:
-	// less to write and fsync per Raft append (bbolt's own advice for
-	// write-heavy use; etcd does the same). Sync stays on unless
-	// UnsafeNoSync.
-	n.bolt, err = raftboltdb.New(raftboltdb.Options{
-		Path:        filepath.Join(cfg.Dir, "raft.db"),
-		NoSync:      cfg.UnsafeNoSync,
-		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open raft log: %w", err)
-	}
 	hlog := newHCLogger(logger)
+	n.stores, err = openRaftStores(cfg.Dir, cfg.LogStore, cfg.UnsafeNoSync, hlog)
+	if err != nil {
+		return nil, err
+	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog)
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot store: %w", err)
@@ -128,11 +117,11 @@ func Open(cfg Config) (*Node, error) {
 	rc.MaxAppendEntries = 256
 
 	f := &fsm{store: cfg.Store, logger: logger}
-	has, err := raft.HasExistingState(n.bolt, n.bolt, snaps)
+	has, err := raft.HasExistingState(n.stores.log, n.stores.stable, snaps)
 	if err != nil {
 		return nil, fmt.Errorf("read raft state: %w", err)
 	}
-	n.raft, err = raft.NewRaft(rc, f, n.bolt, n.bolt, snaps, n.trans)
+	n.raft, err = raft.NewRaft(rc, f, n.stores.log, n.stores.stable, snaps, n.trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
@@ -163,7 +152,7 @@ func Open(cfg Config) (*Node, error) {
 		n.watchLeader()
 	}()
 	ok = true
-	logger.Info("raft node started", "raft_addr", string(n.trans.LocalAddr()), "existing_state", has)
+	logger.Info("raft node started", "raft_addr", string(n.trans.LocalAddr()), "existing_state", has, "log_store", n.stores.kind)
 	return n, nil
 }
 
@@ -210,9 +199,9 @@ func (n *Node) Close() error {
 			n.stream.wait()
 		}
 		n.wg.Wait()
-		if n.bolt != nil {
-			if e := n.bolt.Close(); e != nil && err == nil {
-				err = fmt.Errorf("close raft log: %w", e)
+		if n.stores != nil {
+			if e := n.stores.Close(); e != nil && err == nil {
+				err = e
 			}
 		}
 	})

@@ -88,66 +88,71 @@ func history(t *testing.T, p *proc, channel string) []message {
 	return readAll(t, "http://"+p.httpAddr, channel, "")
 }
 
+// TestCluster_FailoverKeepsAcknowledgedWrites SIGKILLs the leader of a
+// three-node cluster under load and checks that the survivors and the
+// restarted node hold every acknowledged publish; once per Raft log store.
 func TestCluster_FailoverKeepsAcknowledgedWrites(t *testing.T) {
-	nodes := startCluster(t, 3)
-	alive := map[*proc]bool{nodes[0]: true, nodes[1]: true, nodes[2]: true}
-	isAlive := func(p *proc) bool { return alive[p] }
-	leader, followers := leaderOf(t, nodes, isAlive)
+	forEachLogStore(t, func(t *testing.T, store string) {
+		nodes := startCluster(t, 3, "--raft-log-store", store)
+		alive := map[*proc]bool{nodes[0]: true, nodes[1]: true, nodes[2]: true}
+		isAlive := func(p *proc) bool { return alive[p] }
+		leader, followers := leaderOf(t, nodes, isAlive)
 
-	// A subscriber on one follower, publishes through the other.
-	sub := followers[1]
-	events := make(chan string, 10000)
-	stopSub := make(chan struct{})
-	go func() {
-		streamSSEUntil("http://"+sub.httpAddr+"/sse?channel=ha&token="+pubKey, stopSub, events)
-	}()
-	time.Sleep(200 * time.Millisecond)
-	first, id, err := publish("http://"+followers[0].httpAddr, "ha", `{"v":"first"}`)
-	if err != nil || first != 201 {
-		t.Fatalf("publish via follower: %d %s %v", first, id, err)
-	}
-	select {
-	case got := <-events:
-		if got != id {
-			t.Fatalf("subscriber on %s got %s, want %s", sub.id, got, id)
+		// A subscriber on one follower, publishes through the other.
+		sub := followers[1]
+		events := make(chan string, 10000)
+		stopSub := make(chan struct{})
+		go func() {
+			streamSSEUntil("http://"+sub.httpAddr+"/sse?channel=ha&token="+pubKey, stopSub, events)
+		}()
+		time.Sleep(200 * time.Millisecond)
+		first, id, err := publish("http://"+followers[0].httpAddr, "ha", `{"v":"first"}`)
+		if err != nil || first != 201 {
+			t.Fatalf("publish via follower: %d %s %v", first, id, err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("subscriber on another node did not receive a message published via a follower")
-	}
+		select {
+		case got := <-events:
+			if got != id {
+				t.Fatalf("subscriber on %s got %s, want %s", sub.id, got, id)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("subscriber on another node did not receive a message published via a follower")
+		}
 
-	// Publishers on both followers; kill -9 the leader mid-stream.
-	var targets []string
-	for _, p := range followers {
-		targets = append(targets, repeat("http://"+p.httpAddr, 4)...)
-	}
-	l := startLoad(targets, "ha")
-	time.Sleep(700 * time.Millisecond)
-	killedAt := time.Now()
-	leader.kill()
-	alive[leader] = false
-	newLeader, _ := leaderOf(t, nodes, isAlive)
-	electedIn := time.Since(killedAt)
-	// Keep publishing a while under the new leader.
-	l.waitAcked(600, 15*time.Second)
-	time.Sleep(500 * time.Millisecond)
-	acked, _ := l.halt()
-	t.Logf("leader %s killed; %s elected within %s; %d acknowledged, %d answered 503, %d failed otherwise", leader.id, newLeader.id, electedIn.Round(time.Millisecond), len(acked), l.unavailable, l.failed)
+		// Publishers on both followers; kill -9 the leader mid-stream.
+		var targets []string
+		for _, p := range followers {
+			targets = append(targets, repeat("http://"+p.httpAddr, 4)...)
+		}
+		l := startLoad(targets, "ha")
+		time.Sleep(700 * time.Millisecond)
+		killedAt := time.Now()
+		leader.kill()
+		alive[leader] = false
+		newLeader, _ := leaderOf(t, nodes, isAlive)
+		electedIn := time.Since(killedAt)
+		// Keep publishing a while under the new leader.
+		l.waitAcked(600, 15*time.Second)
+		time.Sleep(500 * time.Millisecond)
+		acked, _ := l.halt()
+		t.Logf("leader %s killed; %s elected within %s; %d acknowledged, %d answered 503, %d failed otherwise", leader.id, newLeader.id, electedIn.Round(time.Millisecond), len(acked), l.unavailable, l.failed)
 
-	// Every acknowledged publish is on both survivors, in the same order.
-	h1, h2 := history(t, followers[0], "ha"), history(t, followers[1], "ha")
-	if fmt.Sprint(h1) != fmt.Sprint(h2) {
-		t.Fatalf("survivors' histories differ: %d vs %d messages", len(h1), len(h2))
-	}
-	checkAcked(t, h1, acked)
+		// Every acknowledged publish is on both survivors, in the same order.
+		h1, h2 := history(t, followers[0], "ha"), history(t, followers[1], "ha")
+		if fmt.Sprint(h1) != fmt.Sprint(h2) {
+			t.Fatalf("survivors' histories differ: %d vs %d messages", len(h1), len(h2))
+		}
+		checkAcked(t, h1, acked)
 
-	// Restart the dead node: it catches up and lists the same history.
-	leader.start()
-	leader.waitReady()
-	h3 := history(t, leader, "ha")
-	if fmt.Sprint(h3) != fmt.Sprint(h1) {
-		t.Fatalf("restarted node's history differs: %d vs %d messages", len(h3), len(h1))
-	}
-	close(stopSub)
+		// Restart the dead node: it catches up and lists the same history.
+		leader.start()
+		leader.waitReady()
+		h3 := history(t, leader, "ha")
+		if fmt.Sprint(h3) != fmt.Sprint(h1) {
+			t.Fatalf("restarted node's history differs: %d vs %d messages", len(h3), len(h1))
+		}
+		close(stopSub)
+	})
 }
 
 // checkAcked checks a history is in ID order with each value once, and

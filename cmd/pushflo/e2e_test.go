@@ -234,33 +234,43 @@ func TestE2E_QuickStart(t *testing.T) {
 // TestE2E_KillMidPublishStream SIGKILLs the server while 16 clients
 // publish, restarts it, and checks every acknowledged publish is in
 // history exactly once and in order, and nothing appears that was not
-// sent.
+// sent; once per Raft log store.
 func TestE2E_KillMidPublishStream(t *testing.T) {
-	dir := t.TempDir()
-	p := newProc(t, "n1", dir)
-	p.start()
-	p.waitReady()
-	base := "http://" + p.httpAddr
-	l := startLoad(repeat(base, 16), "kill")
-	l.waitAcked(2000, 20*time.Second)
-	p.kill()
-	acked, attempts := l.halt()
-	if len(acked) == 0 {
-		t.Fatal("no publish was acknowledged before the kill")
-	}
-
-	p.start()
-	p.waitReady()
-	msgs := readAll(t, base, "kill", "")
-	checkAcked(t, msgs, acked)
-	for _, m := range msgs {
-		var c struct{ V string }
-		json.Unmarshal(m.Content, &c)
-		if !attempts[c.V] {
-			t.Fatalf("value %s in history was never sent", c.V)
+	forEachLogStore(t, func(t *testing.T, store string) {
+		dir := t.TempDir()
+		p := newProc(t, "n1", dir, "--raft-log-store", store)
+		p.start()
+		p.waitReady()
+		base := "http://" + p.httpAddr
+		l := startLoad(repeat(base, 16), "kill")
+		l.waitAcked(2000, 20*time.Second)
+		p.kill()
+		acked, attempts := l.halt()
+		if len(acked) == 0 {
+			t.Fatal("no publish was acknowledged before the kill")
 		}
+
+		p.start()
+		p.waitReady()
+		msgs := readAll(t, base, "kill", "")
+		checkAcked(t, msgs, acked)
+		for _, m := range msgs {
+			var c struct{ V string }
+			json.Unmarshal(m.Content, &c)
+			if !attempts[c.V] {
+				t.Fatalf("value %s in history was never sent", c.V)
+			}
+		}
+		t.Logf("%d acknowledged before SIGKILL, %d in history after restart (%d were in flight)", len(acked), len(msgs), len(msgs)-len(acked))
+	})
+}
+
+// forEachLogStore runs f as one subtest per Raft log store: every
+// durability test must hold with each.
+func forEachLogStore(t *testing.T, f func(t *testing.T, store string)) {
+	for _, s := range []string{"wal", "boltdb"} {
+		t.Run("store="+s, func(t *testing.T) { f(t, s) })
 	}
-	t.Logf("%d acknowledged before SIGKILL, %d in history after restart (%d were in flight)", len(acked), len(msgs), len(msgs)-len(acked))
 }
 
 // load publishes unique values to one channel from one goroutine per

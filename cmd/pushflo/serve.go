@@ -38,6 +38,7 @@ type serveFlags struct {
 	maxBatch, maxInflight                          int
 	rpcsInFlight                                   int
 	feedBytes                                      int64
+	raftLogStore                                   string
 	unsafeRaftNoSync                               bool
 	unsafeClockOffsetFile                          string
 }
@@ -73,7 +74,8 @@ func runServe(args []string) error {
 	fs.IntVar(&f.maxInflight, "max-inflight", 1, "Raft entries the leader's batcher leaves uncommitted at once")
 	fs.IntVar(&f.rpcsInFlight, "raft-rpcs-in-flight", 0, "AppendEntries pipelined to each follower (0: raft's default)")
 	fs.Int64Var(&f.feedBytes, "feed-bytes", log.DefaultFeedBytes, "bytes of recently applied messages kept in memory for live delivery; subscribers further behind read from disk")
-	fs.BoolVar(&f.unsafeRaftNoSync, "unsafe-raft-no-sync", false, "UNSAFE, for tests only: the Raft log skips fsync (raft-boltdb NoSync), so a power loss can lose acknowledged writes; the jepsen power-cut runs use it to prove they catch that")
+	fs.StringVar(&f.raftLogStore, "raft-log-store", "", "Raft log format for a new data dir: wal (one fsync per append) or boltdb (default: what the data dir already holds, else "+raftnode.DefaultLogStore+"; an existing data dir keeps its own)")
+	fs.BoolVar(&f.unsafeRaftNoSync, "unsafe-raft-no-sync", false, "UNSAFE, for tests only: the Raft log skips fsync (raft-boltdb NoSync; raft-wal through a file system whose sync does nothing), so a power loss can lose acknowledged writes; the jepsen power-cut runs use it to prove they catch that")
 	fs.StringVar(&f.unsafeClockOffsetFile, "unsafe-clock-offset-file", "", "UNSAFE, for tests only: a file holding a Go duration (\"1h\") added to this node's wall clock, re-read every 100ms, so a fault harness can make the clock jump; off when empty")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "address for Go's pprof profiles (/debug/pprof/); off when empty; keep it private")
 	if err := parseFlags(fs, args); err != nil {
@@ -141,7 +143,7 @@ func runServe(args []string) error {
 		HTTPAddr: f.httpAddr, Secret: sec.ClusterSecret, BootstrapPeers: peers, Join: f.join != "", Store: store,
 		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, CommitTimeout: f.commitTimeout,
 		MaxBatch: f.maxBatch, MaxInflight: f.maxInflight, RPCsInFlight: f.rpcsInFlight, TrailingLogs: f.trailingLogs, Logger: logger,
-		UnsafeNoSync: f.unsafeRaftNoSync,
+		LogStore: f.raftLogStore, UnsafeNoSync: f.unsafeRaftNoSync,
 	})
 	if err != nil {
 		return err

@@ -42,3 +42,55 @@ func (ClockNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
 	}
 	return "clock heal: every offset 0", nil
 }
+
+// SlowKillLeaderNemesis slows the Raft traffic into every node, lets
+// writes go on for a moment, then kills the leader: followers hold
+// entries the old leader acknowledged but learn that they are committed
+// only a delay later, so the new leader takes office before it has applied
+// them. A leader that serves default reads as soon as it leads (without a
+// barrier or read index) answers them without those writes. Heal restores
+// the links, then restarts the killed node.
+type SlowKillLeaderNemesis struct {
+	// Delay of the Raft traffic into each node. Default 200ms.
+	Delay time.Duration
+}
+
+func (SlowKillLeaderNemesis) Name() string { return "slow-kill-leader" }
+
+func (s SlowKillLeaderNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
+	nw := c.Network()
+	if nw == nil {
+		return "", fmt.Errorf("slow-kill-leader nemesis: cluster started without a Network")
+	}
+	d := s.Delay
+	if d == 0 {
+		d = 200 * time.Millisecond
+	}
+	var all []string
+	for _, n := range c.Members() {
+		all = append(all, n.ID)
+	}
+	if err := nw.Update(func(st *LinkState) { st.Slow, st.Delay, st.Jitter = all, d, 0 }); err != nil {
+		return "", fmt.Errorf("slow-kill-leader nemesis: %w", err)
+	}
+	sleepCtx(ctx, time.Second)
+	n, why := pickNode(ctx, c, rng, 1, func(n *Node) bool { return n.Running() })
+	if n == nil {
+		return fmt.Sprintf("slow-kill-leader: raft traffic delayed %s, no node to kill", d), nil
+	}
+	if err := n.Kill(); err != nil {
+		return "", fmt.Errorf("slow-kill-leader nemesis: %w", err)
+	}
+	return fmt.Sprintf("slow-kill-leader: raft traffic delayed %s, then killed %s%s", d, n.ID, why), nil
+}
+
+func (SlowKillLeaderNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
+	if _, err := (LinkNemesis{}).Heal(ctx, c); err != nil {
+		return "", err
+	}
+	desc, err := KillNemesis{}.Heal(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	return "link heal; " + desc, nil
+}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pushflo/pushflo/jepsen/faultfs"
 )
@@ -23,6 +24,7 @@ type diskFS interface {
 	PowerCut() (int64, error)
 	SetFailSync(on bool)
 	SetFailWrite(on bool)
+	SetDelay(d time.Duration)
 	Stats() faultfs.Stats
 	Close() error
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/pushflo/pushflo/jepsen/faultfs"
 )
@@ -14,6 +15,7 @@ type diskFS interface {
 	PowerCut() (int64, error)
 	SetFailSync(on bool)
 	SetFailWrite(on bool)
+	SetDelay(d time.Duration)
 	Stats() faultfs.Stats
 	Close() error
 }

@@ -388,7 +388,7 @@ func TestJepsen_LeaderReads(t *testing.T) {
 	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
 		seed: seed, dir: dir, duration: 60 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
 		nemeses: func(bool) []Nemesis {
-			return []Nemesis{PauseNemesis{LeaderRate: 1}, PartitionNemesis{Modes: []string{"leader"}, ClientCutRate: -1}, SlowKillLeaderNemesis{}, SlowKillLeaderNemesis{}}
+			return []Nemesis{PauseNemesis{LeaderRate: 1}, PartitionNemesis{Modes: []string{"leader"}, ClientCutRate: -1}, SlowKillLeaderNemesis{}, SlowDiskKillLeaderNemesis{}, SlowDiskKillLeaderNemesis{}}
 		},
 	})
 	t.Logf("seed %d, history %s\n%s", seed, history, report)

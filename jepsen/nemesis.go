@@ -480,7 +480,7 @@ func healOrder(nems []Nemesis) []Nemesis {
 			return 0
 		case "pause":
 			return 1
-		case "kill", "power-cut", "disk", "membership", "slow-kill-leader":
+		case "kill", "power-cut", "disk", "membership", "slow-kill-leader", "slow-disk-kill-leader":
 			return 2
 		}
 		return 3

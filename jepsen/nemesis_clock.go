@@ -43,6 +43,54 @@ func (ClockNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
 	return "clock heal: every offset 0", nil
 }
 
+// SlowDiskKillLeaderNemesis gives every follower a slow disk (each write
+// and fsync waits, faultfs), lets writes go on for a moment, then kills
+// the leader: a follower applies committed entries to its store well after
+// it learns they are committed, so the new leader takes office with
+// acknowledged writes not yet applied. A leader that serves default reads
+// without first applying everything committed answers them without those
+// writes. Heal restores the disks, then restarts the killed node.
+type SlowDiskKillLeaderNemesis struct {
+	// Delay of each write and fsync on the followers' disks. Default 20ms.
+	Delay time.Duration
+}
+
+func (SlowDiskKillLeaderNemesis) Name() string { return "slow-disk-kill-leader" }
+
+func (s SlowDiskKillLeaderNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
+	d := s.Delay
+	if d == 0 {
+		d = 20 * time.Millisecond
+	}
+	n, why := pickNode(ctx, c, rng, 1, func(n *Node) bool { return n.Running() })
+	if n == nil {
+		return "slow-disk-kill-leader: no node running", nil
+	}
+	for _, m := range c.Members() {
+		if m != n && m.disk != nil {
+			m.disk.SetDelay(d)
+		}
+	}
+	sleepCtx(ctx, time.Second)
+	if err := n.Kill(); err != nil {
+		return "", fmt.Errorf("slow-disk-kill-leader nemesis: %w", err)
+	}
+	return fmt.Sprintf("slow-disk-kill-leader: followers' disks wait %s per write, then killed %s%s", d, n.ID, why), nil
+}
+
+func (SlowDiskKillLeaderNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
+	for _, m := range c.Nodes() {
+		if m.disk != nil {
+			m.disk.SetDelay(0)
+		}
+	}
+	desc, err := KillNemesis{}.Heal(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	return "disks fast again; " + desc, nil
+}
+
 // SlowKillLeaderNemesis slows the Raft traffic into every node, lets
 // writes go on for a moment, then kills the leader: followers hold
 // entries the old leader acknowledged but learn that they are committed

@@ -28,6 +28,8 @@ type FS struct {
 	files     map[uint64]*shadow
 	failSync  bool
 	failWrite bool
+	// delay is how long each write and fsync waits before it runs.
+	delay time.Duration
 	server    *fuse.Server
 	stats     Stats
 }
@@ -111,6 +113,24 @@ func (f *FS) SetFailWrite(on bool) {
 	f.mu.Unlock()
 }
 
+// SetDelay makes every write and fsync wait d before it runs (a slow
+// disk); zero removes the delay.
+func (f *FS) SetDelay(d time.Duration) {
+	f.mu.Lock()
+	f.delay = d
+	f.mu.Unlock()
+}
+
+// wait sleeps the injected delay, if any, without holding f.mu.
+func (f *FS) wait() {
+	f.mu.Lock()
+	d := f.delay
+	f.mu.Unlock()
+	if d > 0 {
+		time.Sleep(d)
+	}
+}
+
 // Stats returns the counters.
 func (f *FS) Stats() Stats {
 	f.mu.Lock()
@@ -165,7 +185,7 @@ func (f *FS) PowerCut() (int64, error) {
 		return revert(p, s)
 	})
 	f.files = map[uint64]*shadow{}
-	f.failSync, f.failWrite = false, false
+	f.failSync, f.failWrite, f.delay = false, false, 0
 	f.stats.PowerCuts++
 	f.stats.LostBytes += lost
 	if err != nil {
@@ -243,6 +263,7 @@ func (f *FS) beforeChange(fd int, off, end int64) syscall.Errno {
 }
 
 func (f *FS) write(fd int, data []byte, off int64) (uint32, syscall.Errno) {
+	f.wait()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failWrite {
@@ -271,6 +292,7 @@ func (f *FS) truncate(fd int, size int64) syscall.Errno {
 }
 
 func (f *FS) sync(fd int) syscall.Errno {
+	f.wait()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s, size, err := f.state(fd)

@@ -29,9 +29,9 @@ type FS struct {
 	failSync  bool
 	failWrite bool
 	// delay is how long each write and fsync waits before it runs.
-	delay time.Duration
-	server    *fuse.Server
-	stats     Stats
+	delay  time.Duration
+	server *fuse.Server
+	stats  Stats
 }
 
 // Mount serves backing at mountpoint (both directories must exist; the

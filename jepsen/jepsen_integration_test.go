@@ -368,8 +368,9 @@ func TestJepsen_Retention(t *testing.T) {
 
 // TestJepsen_LeaderReads aims every fault at the leader while clients
 // still reach it: the leader paused (reads queue on it and are answered as
-// it wakes), cut from its followers only, or killed while Raft traffic is
-// slow (its successor takes office before applying what it acknowledged). A leader that answers default
+// it wakes), cut from its followers only, killed while Raft traffic or the
+// followers' disks are slow, or every node killed and restarted (the first
+// leader takes office before applying what was committed before). A leader that answers default
 // reads without confirming it still leads serves stale reads in these
 // windows, which the consistent-read check reports. It runs with the soak
 // (PUSHFLO_JEPSEN_DURATION set), not in make test.
@@ -388,7 +389,7 @@ func TestJepsen_LeaderReads(t *testing.T) {
 	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
 		seed: seed, dir: dir, duration: 60 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
 		nemeses: func(bool) []Nemesis {
-			return []Nemesis{PauseNemesis{LeaderRate: 1}, PartitionNemesis{Modes: []string{"leader"}, ClientCutRate: -1}, SlowKillLeaderNemesis{}, SlowDiskKillLeaderNemesis{}, SlowDiskKillLeaderNemesis{}}
+			return []Nemesis{PauseNemesis{LeaderRate: 1}, PartitionNemesis{Modes: []string{"leader"}, ClientCutRate: -1}, SlowKillLeaderNemesis{}, SlowDiskKillLeaderNemesis{}, KillNemesis{All: true}}
 		},
 	})
 	t.Logf("seed %d, history %s\n%s", seed, history, report)

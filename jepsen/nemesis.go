@@ -36,11 +36,24 @@ type KillNemesis struct {
 	// LeaderRate is the chance to kill the leader rather than a random
 	// node. Default 0.5; negative never.
 	LeaderRate float64
+	// All kills every member at once (the restart then elects a leader
+	// among nodes that have applied only their last snapshot).
+	All bool
 }
 
 func (KillNemesis) Name() string { return "kill" }
 
 func (k KillNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
+	if k.All {
+		var ids []string
+		for _, n := range c.Members() {
+			if err := n.Kill(); err != nil {
+				return "", fmt.Errorf("kill nemesis: %w", err)
+			}
+			ids = append(ids, n.ID)
+		}
+		return fmt.Sprintf("kill-all: %v", ids), nil
+	}
 	n, why := pickNode(ctx, c, rng, k.LeaderRate, func(n *Node) bool { return n.Running() })
 	if n == nil {
 		return "kill: no node running", nil

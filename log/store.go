@@ -227,14 +227,15 @@ func (s *Store) usableLocked() error {
 }
 
 // failLocked marks the store failed: every call from now on returns an
-// error wrapping ErrFailed and cause. Pebble, if open, is left alone (after
-// a disk error closing it may itself fail or panic); the process is
-// expected to stop. Tailers are not woken: the head never moves again.
+// error wrapping ErrFailed and cause, and Config.OnFatal runs. Pebble, if
+// open, is left alone (after a disk error closing it may itself fail or
+// panic); the process is expected to stop. Tailers are not woken: the head never moves again.
 // Requires mu held exclusively.
 func (s *Store) failLocked(cause error) error {
 	s.failed = fmt.Errorf("%w: %w", ErrFailed, cause)
 	s.closed = true
 	s.logger.Error("log store failed: it refuses every read and write until the node restarts on a healthy disk", "err", cause)
+	s.callOnFatal(s.failed)
 	return s.failed
 }
 

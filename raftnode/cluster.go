@@ -150,6 +150,9 @@ type readIndexCache struct {
 // Ready returns nil when the node can serve: it knows a leader and its
 // store has applied what the leader had committed a moment ago.
 func (n *Node) Ready(ctx context.Context) error {
+	if err := n.disk.failed(); err != nil {
+		return err
+	}
 	if n.ctx.Err() != nil {
 		return ErrClosed
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -107,8 +108,20 @@ type Config struct {
 	SnapshotInterval  time.Duration
 	TrailingLogs      uint64
 
+	// OnFatal, when set, is called once when a write to the Raft log or
+	// stable store fails (a failed write or fsync of raft.db), on Raft's
+	// goroutine, before Raft learns of the error. It should not return: the
+	// binary exits there (see DESIGN.md, "Disk errors"). Whether or not it
+	// returns, the node then shuts Raft down and refuses every later write
+	// and read, so it never acknowledges an entry after a failed fsync.
+	OnFatal func(err error)
+
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
+
+	// wrapLogStore, when set (tests only), wraps the raft-boltdb log
+	// store before the node's fail-stop wrapper: tests inject faults there.
+	wrapLogStore func(raft.LogStore) raft.LogStore
 }
 
 func (c *Config) ensureDefaults() {

@@ -41,15 +41,17 @@ type Node struct {
 	cfg    Config
 	logger *slog.Logger
 
-	raft    *raft.Raft
-	trans   *raft.NetworkTransport
-	stream  *streamLayer
-	stores  *raftStores
-	store   *log.Store
-	batch   *batcher[*proposal]
-	fwd     *forwarder
-	rpcSrv  *rpc.Server
-	readIdx readIndexCache
+	raft       *raft.Raft
+	trans      *raft.NetworkTransport
+	stream     *streamLayer
+	stores     *raftStores
+	disk       *failStop // Raft's view of stores; diskFailCh is closed when it fails
+	diskFailCh chan struct{}
+	store      *log.Store
+	batch      *batcher[*proposal]
+	fwd        *forwarder
+	rpcSrv     *rpc.Server
+	readIdx    readIndexCache
 	// leaderReady is true once this node, as leader, has applied every
 	// entry its predecessors committed; reset on each leader change.
 	leaderReady atomic.Bool
@@ -71,7 +73,7 @@ func Open(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open raft dir: %w", err)
 	}
-	n := &Node{cfg: cfg, logger: logger, store: cfg.Store}
+	n := &Node{cfg: cfg, logger: logger, store: cfg.Store, diskFailCh: make(chan struct{})}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var err error
 	ok := false
@@ -121,7 +123,14 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read raft state: %w", err)
 	}
-	n.raft, err = raft.NewRaft(rc, f, n.stores.log, n.stores.stable, snaps, n.trans)
+	// Raft writes through failStop: the first failed write to the log or
+	// stable store stops the node (diskfail.go).
+	var logs raft.LogStore = n.stores.log
+	if cfg.wrapLogStore != nil {
+		logs = cfg.wrapLogStore(logs)
+	}
+	n.disk = &failStop{log: logs, stable: n.stores.stable, onFail: n.diskFailed}
+	n.raft, err = raft.NewRaft(rc, f, failStopLog{n.disk}, failStopStable{n.disk}, snaps, n.trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
@@ -150,6 +159,11 @@ func Open(cfg Config) (*Node, error) {
 	go func() {
 		defer n.wg.Done()
 		n.watchLeader()
+	}()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.watchDisk()
 	}()
 	ok = true
 	logger.Info("raft node started", "raft_addr", string(n.trans.LocalAddr()), "existing_state", has, "log_store", n.stores.kind)

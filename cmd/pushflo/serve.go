@@ -125,13 +125,16 @@ func runServe(args []string) error {
 	}
 
 	// The log store.
-	// A failed write or fsync under it stops the process at once, before
-	// anything else can be acknowledged (log/DESIGN.md, "Disk errors").
-	store, err := log.Open(log.Config{Dir: filepath.Join(f.dataDir, "store"), FeedBytes: f.feedBytes, Logger: logger,
-		OnFatal: func(err error) {
-			logger.Error("stopping with exit status 1: the log store hit a disk error; restart once the disk is healthy", "err", err)
+	// A failed write or fsync under the store or the Raft log stops the
+	// process at once, before anything else can be acknowledged
+	// (log/DESIGN.md and raftnode/DESIGN.md, "Disk errors").
+	stopOn := func(what string) func(error) {
+		return func(err error) {
+			logger.Error("stopping with exit status 1: "+what+" hit a disk error; restart once the disk is healthy", "err", err)
 			os.Exit(1)
-		}})
+		}
+	}
+	store, err := log.Open(log.Config{Dir: filepath.Join(f.dataDir, "store"), FeedBytes: f.feedBytes, Logger: logger, OnFatal: stopOn("the log store")})
 	if err != nil {
 		return err
 	}
@@ -143,7 +146,7 @@ func runServe(args []string) error {
 		HTTPAddr: f.httpAddr, Secret: sec.ClusterSecret, BootstrapPeers: peers, Join: f.join != "", Store: store,
 		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, CommitTimeout: f.commitTimeout,
 		MaxBatch: f.maxBatch, MaxInflight: f.maxInflight, RPCsInFlight: f.rpcsInFlight, TrailingLogs: f.trailingLogs, Logger: logger,
-		LogStore: f.raftLogStore, UnsafeNoSync: f.unsafeRaftNoSync,
+		LogStore: f.raftLogStore, UnsafeNoSync: f.unsafeRaftNoSync, OnFatal: stopOn("the Raft log"),
 	})
 	if err != nil {
 		return err

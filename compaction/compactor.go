@@ -82,6 +82,8 @@ func (c *Compactor) loop(ctx context.Context) {
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()
 	backoff := time.Duration(0)
+	guard := clockGuard{tolerance: 5 * time.Second}
+	holding := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -89,9 +91,15 @@ func (c *Compactor) loop(ctx context.Context) {
 		case <-t.C:
 		}
 		if !c.cfg.Node.IsLeader() {
+			guard.reset()
 			continue
 		}
-		if err := c.Pass(ctx, clock.Now()); err != nil {
+		now, held := guard.now(clock.Now(), time.Now())
+		if held && !holding { // once per episode, not every pass
+			c.logger.Warn("wall clock ran ahead of elapsed time; expiring as of the elapsed time instead", "wall", clock.Now().UTC().Format(time.RFC3339), "used", now.UTC().Format(time.RFC3339))
+		}
+		holding = held
+		if err := c.Pass(ctx, now); err != nil {
 			backoff = min(max(2*backoff, time.Second), time.Minute)
 			c.logger.Warn("expiry pass failed", "err", err, "retry_in", backoff)
 			select {

@@ -1,76 +1,125 @@
 /**
- * React bindings: `<PushFloProvider>` owns one PushFloClient for its tree,
- * `usePushFlo()` reads it and its connection state, and `useChannel()`
- * subscribes a component to a channel for as long as it is mounted.
+ * React bindings, with the exports of `@pushflodev/sdk/react`:
+ * `<PushFloProvider>` owns one PushFloClient for its tree (and builds a new
+ * one when its options change), `usePushFlo()` reads it and its connection
+ * state, and `useChannel()` subscribes a component to a channel for as long
+ * as it is mounted.
  */
-import { createContext, createElement, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { PushFloClient } from './client.js';
 import type { PushFloError } from './errors.js';
-import type { ClientOptions, ConnectionState, Message } from './types.js';
+import type { ClientOptions, ConnectionState, Message, Subscription, SubscriptionOptions } from './types.js';
 
 export { PushFloClient } from './client.js';
-export type { ClientOptions, ConnectionState, Message } from './types.js';
+export { AuthenticationError, ConnectionError, NetworkError, NotFoundError, PushFloError, ValidationError } from './errors.js';
+export type { ClientOptions, ConnectionState, Message, Subscription, SubscriptionOptions } from './types.js';
 
-interface ContextValue {
-  client: PushFloClient;
+/** PushFloContextValue is what the provider gives the hooks below it. */
+export interface PushFloContextValue {
   connectionState: ConnectionState;
+  /** The provider's client. Typed nullable as in `@pushflodev/sdk`; pushflo's provider always has one. */
+  client: PushFloClient | null;
+  connect: () => Promise<void>;
+  disconnect: () => void;
+  subscribe: (channel: string, options?: SubscriptionOptions) => Subscription | null;
+  unsubscribe: (channel: string) => void;
 }
 
-const PushFloContext = createContext<ContextValue | null>(null);
+const PushFloContext = createContext<PushFloContextValue | null>(null);
 
 /**
- * PushFloProviderProps are the client options, or a ready `client`. With
- * options the provider creates the client on mount, connects it (unless
- * `autoConnect` is false) and disconnects it on unmount; a client passed in
- * is left to its owner.
+ * PushFloProviderProps are the client options, or (pushflo) a ready
+ * `client`. With options the provider builds a client, connects it on mount
+ * unless `autoConnect` is false (default true here), disconnects it on
+ * unmount, and builds a new one when an option changes (a new
+ * `publishKey`, say). A client passed in is left to its owner.
  */
-export type PushFloProviderProps = Partial<ClientOptions> & {
-  client?: PushFloClient;
+export interface PushFloProviderProps extends Omit<ClientOptions, 'autoConnect' | 'publishKey'> {
+  /** A publish key or connection token; required unless `client` is given. */
+  publishKey?: string;
   children?: ReactNode;
-};
+  /** Connect on mount. Default true. */
+  autoConnect?: boolean;
+  /** pushflo: use this client instead of building one. */
+  client?: PushFloClient;
+}
 
 /** PushFloProvider makes one PushFloClient available to the hooks below it. */
 export function PushFloProvider(props: PushFloProviderProps) {
-  const { children, client: given, ...options } = props;
-  const [client] = useState<PushFloClient>(
-    () => given ?? new PushFloClient({ ...(options as ClientOptions), autoConnect: false }),
-  );
+  const { children, client: given, autoConnect = true, getToken, ...options } = props;
+  // getToken may be a new function each render; the client calls the latest one.
+  const tokenRef = useRef(getToken);
+  tokenRef.current = getToken;
+  const hasGetToken = getToken !== undefined;
+  const key = optionsKey(options);
+  const client = useMemo(() => {
+    if (given) return given;
+    const o: ClientOptions = { ...(options as ClientOptions), publishKey: options.publishKey ?? '', autoConnect: false };
+    if (hasGetToken) o.getToken = () => tokenRef.current!();
+    return new PushFloClient(o);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [given, key, hasGetToken, options.WebSocket, options.EventSource, options.fetch]);
   const [connectionState, setConnectionState] = useState<ConnectionState>(client.connectionState);
   useEffect(() => {
     setConnectionState(client.connectionState);
     const off = client.onConnectionChange(setConnectionState);
-    if (!given && options.autoConnect !== false) client.connect().catch(() => {});
+    if (!given && autoConnect) client.connect().catch(() => {});
     return () => {
       off();
       if (!given) client.disconnect();
     };
-    // The client is made once; later option changes do not rebuild it.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client]);
-  return createElement(PushFloContext.Provider, { value: { client, connectionState } }, children);
+  }, [client, given, autoConnect]);
+  const connect = useCallback(() => client.connect(), [client]);
+  const disconnect = useCallback(() => client.disconnect(), [client]);
+  const subscribe = useCallback((channel: string, o?: SubscriptionOptions) => client.subscribe(channel, o), [client]);
+  const unsubscribe = useCallback((channel: string) => client.unsubscribe(channel), [client]);
+  const value = useMemo<PushFloContextValue>(
+    () => ({ connectionState, client, connect, disconnect, subscribe, unsubscribe }),
+    [connectionState, client, connect, disconnect, subscribe, unsubscribe],
+  );
+  return createElement(PushFloContext.Provider, { value }, children);
+}
+
+/** optionsKey turns the plain (non-function) options into a string, so a changed option rebuilds the client. */
+function optionsKey(o: Record<string, unknown>): string {
+  const plain: Record<string, unknown> = {};
+  for (const k of Object.keys(o).sort()) if (typeof o[k] !== 'function') plain[k] = o[k];
+  return JSON.stringify(plain);
+}
+
+/** usePushFloContext returns the provider's context value; it throws outside a PushFloProvider. */
+export function usePushFloContext(): PushFloContextValue {
+  const ctx = useContext(PushFloContext);
+  if (!ctx) throw new Error('usePushFloContext must be used within a PushFloProvider');
+  return ctx;
 }
 
 /** UsePushFloResult is what usePushFlo returns. */
 export interface UsePushFloResult {
-  client: PushFloClient;
   connectionState: ConnectionState;
   isConnected: boolean;
+  isConnecting: boolean;
   connect: () => Promise<void>;
   disconnect: () => void;
+  subscribe: (channel: string, options?: SubscriptionOptions) => Subscription | null;
+  unsubscribe: (channel: string) => void;
+  /** pushflo: the provider's client. */
+  client: PushFloClient;
 }
 
-/** usePushFlo returns the provider's client and its connection state; it throws outside a PushFloProvider. */
+/** usePushFlo returns the provider's connection state and methods; it throws outside a PushFloProvider. */
 export function usePushFlo(): UsePushFloResult {
-  const ctx = useContext(PushFloContext);
-  if (!ctx) throw new Error('usePushFlo and useChannel must be used inside a <PushFloProvider>');
-  const { client, connectionState } = ctx;
+  const { connectionState, client, connect, disconnect, subscribe, unsubscribe } = usePushFloContext();
   return {
-    client,
     connectionState,
     isConnected: connectionState === 'connected',
-    connect: useCallback(() => client.connect(), [client]),
-    disconnect: useCallback(() => client.disconnect(), [client]),
+    isConnecting: connectionState === 'connecting',
+    connect,
+    disconnect,
+    subscribe,
+    unsubscribe,
+    client: client!,
   };
 }
 
@@ -78,14 +127,15 @@ export function usePushFlo(): UsePushFloResult {
 export interface UseChannelOptions<T = Record<string, unknown>> {
   /** Called for each message, in addition to it being kept in `messages`. */
   onMessage?: (message: Message<T>) => void;
-  onError?: (error: PushFloError) => void;
-  /** Keep only messages of this event type. */
-  eventType?: string;
+  /** Called with errors about the channel; always a PushFloError. */
+  onError?: (error: Error) => void;
   /** How many recent messages `messages` keeps. Default 100; 0 keeps none. */
   maxMessages?: number;
-  /** Subscribe only while true. Default true. */
+  /** pushflo: keep only messages of this event type. */
+  eventType?: string;
+  /** pushflo: subscribe only while true. Default true. */
   enabled?: boolean;
-  /** Resume after this ID on first subscribe (for example one saved before a reload). */
+  /** pushflo: resume after this ID on first subscribe (for example one saved before a reload). */
   lastMessageId?: string;
 }
 
@@ -93,11 +143,13 @@ export interface UseChannelOptions<T = Record<string, unknown>> {
 export interface UseChannelResult<T = Record<string, unknown>> {
   /** Recent messages, oldest first. */
   messages: Message<T>[];
-  lastMessage: Message<T> | undefined;
-  isSubscribed: boolean;
-  error: PushFloError | undefined;
+  /** The newest message, or null. */
+  lastMessage: Message<T> | null;
   connectionState: ConnectionState;
+  isSubscribed: boolean;
   clearMessages: () => void;
+  /** pushflo: the last error about the channel, cleared when the subscription is confirmed again. */
+  error: PushFloError | undefined;
 }
 
 /**
@@ -106,13 +158,14 @@ export interface UseChannelResult<T = Record<string, unknown>> {
  * it resumes after the last message on reconnect and never sees one twice.
  */
 export function useChannel<T = Record<string, unknown>>(channel: string, options: UseChannelOptions<T> = {}): UseChannelResult<T> {
-  const { client, connectionState } = usePushFlo();
+  const { client: maybeClient, connectionState } = usePushFloContext();
+  const client = maybeClient!;
   const [messages, setMessages] = useState<Message<T>[]>([]);
   const [isSubscribed, setSubscribed] = useState(false);
   const [error, setError] = useState<PushFloError | undefined>(undefined);
   const latest = useRef(options);
   latest.current = options;
-  const enabled = options.enabled !== false;
+  const enabled = options.enabled !== false && channel !== '';
 
   useEffect(() => {
     setSubscribed(false);
@@ -130,12 +183,16 @@ export function useChannel<T = Record<string, unknown>>(channel: string, options
         setSubscribed(true);
         setError(undefined);
       },
+      onUnsubscribed: () => setSubscribed(false),
       onError: (e) => {
-        setError(e);
+        setError(e as PushFloError);
         latest.current.onError?.(e);
       },
     });
-    return () => sub.unsubscribe();
+    return () => {
+      sub.unsubscribe();
+      setSubscribed(false);
+    };
   }, [client, channel, enabled]);
 
   // A dropped connection drops the server's subscriptions until resubscribed.
@@ -146,10 +203,10 @@ export function useChannel<T = Record<string, unknown>>(channel: string, options
   const clearMessages = useCallback(() => setMessages([]), []);
   return {
     messages,
-    lastMessage: messages.length ? messages[messages.length - 1] : undefined,
-    isSubscribed,
-    error,
+    lastMessage: messages.length ? messages[messages.length - 1]! : null,
     connectionState,
+    isSubscribed,
     clearMessages,
+    error,
   };
 }

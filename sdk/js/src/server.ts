@@ -3,29 +3,59 @@
  * channels and mints connection tokens over the REST API with a secret key.
  * Keep it on the server; a `sec_` key must never reach a browser.
  */
-import { ValidationError } from './errors.js';
-import { request, randomKey } from './http.js';
-import type { RequestConfig } from './http.js';
+import { AuthenticationError, ValidationError } from './errors.js';
+import { defaults } from './defaults.js';
+import { Requester, randomKey } from './http.js';
 import { channelProblem } from './ids.js';
 import type { FetchFunction, Gap, Message } from './types.js';
 
-export { AuthenticationError, NetworkError, NotFoundError, PushFloError, ValidationError } from './errors.js';
-export type { ErrorCode } from './errors.js';
+export { AuthenticationError, ConnectionError, ERROR_CODES, NetworkError, NotFoundError, PushFloError, ValidationError } from './errors.js';
+export type { ErrorCode, PushFloErrorOptions } from './errors.js';
+export { isValidChannelSlug, toChannelSlug, validateChannelSlug, MAX_SLUG_LENGTH, MIN_SLUG_LENGTH } from './slug.js';
+export type { SlugValidationResult } from './slug.js';
 export type { FetchFunction, Gap, Message } from './types.js';
 
-/** ServerOptions configure a PushFloServer. Durations are in milliseconds. */
+/**
+ * ServerOptions configure a PushFloServer. Durations are in milliseconds.
+ * The first group are `@pushflodev/sdk`'s; the rest are pushflo's.
+ */
 export interface ServerOptions {
-  /** A secret key (`sec_…`), or a management key (`mgmt_…`) for channel management. Required. */
+  /** A secret key (`sec_…`) or a management key (`mgmt_…`). Required. */
   secretKey: string;
-  /** The server's base URL, e.g. `https://push.example.com`. Required. */
-  baseUrl: string;
+  /**
+   * The server's base URL, e.g. `https://push.example.com`. Default
+   * `https://api.pushflo.dev`, the hosted service, like `@pushflodev/sdk`.
+   */
+  baseUrl?: string;
+  /**
+   * Where channel management (list, get, create, update, delete) goes.
+   * Default: `baseUrl` when one is given (a pushflo server serves both),
+   * otherwise the hosted `https://console.pushflo.dev`.
+   */
+  consoleUrl?: string;
   /** Timeout of one HTTP attempt. Default 30000. */
   timeout?: number;
-  /** Retries after a network error, timeout, 429 or 5xx. Default 3; 0 disables. */
+  /** Log each request and retry to the console. Default false. */
+  debug?: boolean;
+  /** Attempts in all for a request that may be retried (see PushFloServer). Default 3; 0 and 1 mean one attempt. */
   retryAttempts?: number;
-  /** First retry delay, doubling with jitter. Default 250. */
+
+  /**
+   * pushflo: more base URLs of the same cluster. A request that finds a
+   * node unable to serve (`503 UNAVAILABLE`, no answer) is retried on the
+   * next one; the node that last answered is tried first.
+   */
+  baseUrls?: string[];
+  /** pushflo: first retry delay, doubling with jitter. Default 250. */
   retryDelay?: number;
-  /** fetch function. Default `globalThis.fetch` (Node 18+). */
+  /**
+   * pushflo: give each publish a random Idempotency-Key unless one is
+   * passed, so that a retry after a lost answer never appends twice.
+   * Default true. With false, a publish without a key is never retried
+   * after an answer that leaves its outcome unknown.
+   */
+  autoIdempotencyKey?: boolean;
+  /** pushflo: fetch function. Default `globalThis.fetch` (Node 18+). */
   fetch?: FetchFunction;
 }
 
@@ -33,11 +63,12 @@ export interface ServerOptions {
 export interface PublishOptions {
   /** 1–64 characters. Default "message". */
   eventType?: string;
+  /** pushflo: the publisher's client ID, delivered with the message. */
   clientId?: string;
   /**
-   * The server returns the first result for a repeated key on one channel
-   * instead of appending twice. Default: a random key per `publish` call, so
-   * the SDK's own retries never duplicate a message.
+   * pushflo: the server returns the first result for a repeated key on one
+   * channel instead of appending twice. Default: a random key per
+   * `publish` call (see `autoIdempotencyKey`).
    */
   idempotencyKey?: string;
 }
@@ -53,15 +84,17 @@ export interface PublishResult {
   createdAt: string;
 }
 
+/** Pagination describes one page of a list. */
 export interface Pagination {
+  /** 1-based. */
   page: number;
   pageSize: number;
   total: number;
   totalPages: number;
 }
 
-/** HistoryOptions select a page of history, newest first. */
-export interface HistoryOptions {
+/** MessageHistoryOptions select a page of history, newest first. */
+export interface MessageHistoryOptions {
   /** 1-based. Default 1. */
   page?: number;
   /** Default 25, at most 100. */
@@ -73,9 +106,15 @@ export interface HistoryOptions {
   before?: number;
 }
 
+/** HistoryOptions is MessageHistoryOptions under its earlier pushflo name. */
+export type HistoryOptions = MessageHistoryOptions;
+
+/** MessageHistory is one page of history, newest first. */
 export interface MessageHistory<T = Record<string, unknown>> {
-  items: Message<T>[];
+  messages: Message<T>[];
   pagination: Pagination;
+  /** @deprecated the same array as `messages`, under the name earlier pushflo releases used. */
+  items: Message<T>[];
 }
 
 /** MessagesSince is the catch-up answer: messages after an ID, oldest first. */
@@ -86,18 +125,20 @@ export interface MessagesSince<T = Record<string, unknown>> {
   gap?: Gap;
 }
 
+/** Channel is a channel's settings and counters. */
 export interface Channel {
   id: string;
   name: string;
   slug: string;
-  description: string;
+  description: string | null;
   isPrivate: boolean;
-  metadata: Record<string, unknown>;
+  metadata: Record<string, unknown> | null;
   messageCount: number;
   createdAt: string;
   updatedAt: string;
 }
 
+/** ChannelInput creates a channel. */
 export interface ChannelInput {
   name: string;
   slug: string;
@@ -106,11 +147,29 @@ export interface ChannelInput {
   metadata?: Record<string, unknown>;
 }
 
-export interface ChannelList {
-  items: Channel[];
-  pagination: Pagination;
+/** ChannelUpdateInput changes the given fields of a channel. */
+export interface ChannelUpdateInput {
+  name?: string;
+  description?: string | null;
+  isPrivate?: boolean;
+  metadata?: Record<string, unknown> | null;
 }
 
+/** ListChannelsOptions select a page of channels. */
+export interface ListChannelsOptions {
+  page?: number;
+  pageSize?: number;
+}
+
+/** ChannelList is one page of channels. */
+export interface ChannelList {
+  channels: Channel[];
+  pagination: Pagination;
+  /** @deprecated the same array as `channels`, under the name earlier pushflo releases used. */
+  items: Channel[];
+}
+
+/** TokenOptions describe a connection token to mint. */
 export interface TokenOptions {
   /** The publish key the token stands in for. Required. */
   publishKey: string;
@@ -121,6 +180,7 @@ export interface TokenOptions {
   ttl?: number;
 }
 
+/** ConnectionToken is a minted token, for a browser's `publishKey` or `getToken`. */
 export interface ConnectionToken {
   token: string;
   expiresAt: string;
@@ -128,78 +188,111 @@ export interface ConnectionToken {
   clientId: string;
 }
 
+const hostedApi = /^https:\/\/api\.pushflo\.dev\/?$/;
+const emptyPage: Pagination = { page: 1, pageSize: 0, total: 0, totalPages: 0 };
+
 /**
- * PushFloServer is the backend half of the SDK. Every method is one REST
- * call; `publish` resolves after the message is committed by a majority of
- * the cluster. Reads and publishes are retried on network errors, 429 and
- * 5xx; publishes carry an Idempotency-Key so a retry never appends twice.
+ * PushFloServer is the backend half of the SDK, with the API of
+ * `@pushflodev/sdk`'s server client. Every method is one REST call;
+ * `publish` resolves after the message is committed by a majority of the
+ * cluster. Reads are retried after network errors, 429 and 5xx. A publish
+ * is retried after `503 UNAVAILABLE` and 429, which say it was not
+ * applied, on the next base URL when there are several; after no answer,
+ * other 5xx or `503 OUTCOME_UNKNOWN` only when it carries an
+ * Idempotency-Key (every publish does unless `autoIdempotencyKey` is
+ * false), so a retry never appends twice.
  */
 export class PushFloServer {
-  private readonly cfg: RequestConfig;
+  private readonly realtime: Requester;
+  private readonly console: Requester;
+  private readonly autoKey: boolean;
 
   constructor(options: ServerOptions) {
-    const problems: string[] = [];
-    if (!options || typeof options.secretKey !== 'string' || options.secretKey === '') problems.push('secretKey is required (a sec_ or mgmt_ key)');
-    if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) {
-      problems.push(`baseUrl ${JSON.stringify(options?.baseUrl)} must be an http:// or https:// URL`);
+    if (!options || typeof options.secretKey !== 'string' || options.secretKey === '') {
+      throw new AuthenticationError('Secret key is required', 'MISSING_SECRET_KEY');
     }
-    const f = options?.fetch ?? (typeof fetch === 'function' ? fetch.bind(globalThis) : undefined);
-    if (!f) problems.push('no global fetch: pass the fetch option');
-    if (problems.length > 0) throw new ValidationError(`invalid PushFloServer options: ${problems.join('; ')}`);
-    this.cfg = {
-      baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    if (!options.secretKey.startsWith('sec_') && !options.secretKey.startsWith('mgmt_')) {
+      throw AuthenticationError.invalidKey('secret');
+    }
+    const problems: string[] = [];
+    let field: string | undefined;
+    const url = (name: string, v: unknown): string => {
+      if (typeof v !== 'string' || !/^https?:\/\//.test(v)) {
+        field ??= name;
+        problems.push(`${name} ${JSON.stringify(v)} must be an http:// or https:// URL`);
+        return '';
+      }
+      return v.replace(/\/+$/, '');
+    };
+    const baseUrl = url('baseUrl', options.baseUrl || defaults.baseUrl);
+    const more = (options.baseUrls ?? []).map((u, i) => url(`baseUrls[${i}]`, u));
+    const consoleUrl = url(
+      'consoleUrl',
+      options.consoleUrl || (options.baseUrl && !hostedApi.test(options.baseUrl) ? options.baseUrl : defaults.consoleUrl),
+    );
+    const f = options.fetch ?? (typeof fetch === 'function' ? fetch.bind(globalThis) : undefined);
+    if (!f) {
+      field ??= 'fetch';
+      problems.push('no global fetch: pass the fetch option');
+    }
+    if (problems.length > 0) throw new ValidationError(`invalid PushFloServer options: ${problems.join('; ')}`, field);
+    const common = {
       key: options.secretKey,
       fetch: f!,
       timeout: options.timeout ?? 30000,
-      retryAttempts: options.retryAttempts ?? 3,
+      attempts: Math.max(1, options.retryAttempts ?? 3),
       retryDelay: options.retryDelay ?? 250,
+      log: options.debug ? (...args: unknown[]) => console.debug('[PushFlo REST]', ...args) : () => {},
     };
+    const baseUrls = [...new Set([baseUrl, ...more])];
+    this.realtime = new Requester({ ...common, baseUrls });
+    this.console = consoleUrl === baseUrl ? this.realtime : new Requester({ ...common, baseUrls: [consoleUrl] });
+    this.autoKey = options.autoIdempotencyKey ?? true;
   }
 
   /**
    * publish appends `content` (a JSON object) to `channel` and resolves once
-   * a majority of the cluster has committed it.
+   * a majority of the cluster has committed it. Any protocol-valid channel
+   * name works, including ones `@pushflodev/sdk`'s slug check refuses
+   * (`orders:user-123`).
    */
   async publish(channel: string, content: Record<string, unknown>, options: PublishOptions = {}): Promise<PublishResult> {
     checkChannel(channel);
     if (content === null || typeof content !== 'object' || Array.isArray(content)) {
-      throw new ValidationError(`content must be a JSON object, got ${Array.isArray(content) ? 'an array' : content === null ? 'null' : typeof content}`);
+      throw new ValidationError(`content must be a JSON object, got ${Array.isArray(content) ? 'an array' : content === null ? 'null' : typeof content}`, 'content');
     }
-    const body: Record<string, unknown> = { content };
-    if (options.eventType !== undefined) body.eventType = options.eventType;
+    const body: Record<string, unknown> = { content, eventType: options.eventType ?? 'message' };
     if (options.clientId !== undefined) body.clientId = options.clientId;
-    const r = await request<PublishResult>(this.cfg, 'POST', `/api/v1/channels/${encodeURIComponent(channel)}/messages`, {
+    const key = options.idempotencyKey ?? (this.autoKey ? randomKey() : undefined);
+    const r = await this.realtime.request<PublishResult>('POST', messagesPath(channel), {
       body,
-      headers: { 'Idempotency-Key': options.idempotencyKey ?? randomKey() },
-      retry: true,
+      headers: key !== undefined ? { 'Idempotency-Key': key } : {},
+      retry: 'publish',
     });
     return r.data;
   }
 
-  /** getMessageHistory returns one page of a channel's history, newest first. */
-  async getMessageHistory<T = Record<string, unknown>>(channel: string, options: HistoryOptions = {}): Promise<MessageHistory<T>> {
+  /** getMessageHistory returns one page of a channel's history, newest first, as `{ messages, pagination }`. */
+  async getMessageHistory<T = Record<string, unknown>>(channel: string, options: MessageHistoryOptions = {}): Promise<MessageHistory<T>> {
     checkChannel(channel);
-    const r = await request<any>(this.cfg, 'GET', `/api/v1/channels/${encodeURIComponent(channel)}/messages${query(options)}`, { retry: true });
+    const q = { page: options.page, pageSize: options.pageSize ?? 25, eventType: options.eventType, after: options.after, before: options.before };
+    const r = await this.realtime.request<any>('GET', messagesPath(channel) + query(q), { retry: 'idempotent' });
     const data = r.data ?? {};
-    return {
-      items: Array.isArray(data) ? data : data.items ?? [],
-      pagination: data.pagination ?? r.body?.pagination ?? { page: 1, pageSize: 0, total: 0, totalPages: 0 },
-    };
+    const messages: Message<T>[] = Array.isArray(data) ? data : (data.items ?? data.messages ?? []);
+    return { messages, pagination: data.pagination ?? r.body?.pagination ?? emptyPage, items: messages };
   }
 
   /**
-   * getMessagesSince returns the messages after `messageId`, oldest first,
-   * for catching up; `complete` is false (with `gap`) when some were
-   * already removed by retention.
+   * getMessagesSince (pushflo) returns the messages after `messageId`,
+   * oldest first, for catching up; `complete` is false (with `gap`) when
+   * some were already removed by retention.
    */
   async getMessagesSince<T = Record<string, unknown>>(channel: string, messageId: string, options: { limit?: number } = {}): Promise<MessagesSince<T>> {
     checkChannel(channel);
-    const r = await request<any>(this.cfg, 'GET', `/api/v1/channels/${encodeURIComponent(channel)}/messages${query({ since: messageId, limit: options.limit })}`, {
-      retry: true,
-    });
+    const r = await this.realtime.request<any>('GET', messagesPath(channel) + query({ since: messageId, limit: options.limit }), { retry: 'idempotent' });
     const data = r.data ?? {};
     const out: MessagesSince<T> = {
-      items: Array.isArray(data) ? data : data.items ?? [],
+      items: Array.isArray(data) ? data : (data.items ?? []),
       complete: (data.complete ?? r.body?.complete) !== false,
     };
     const gap = data.gap ?? r.body?.gap;
@@ -207,51 +300,61 @@ export class PushFloServer {
     return out;
   }
 
-  /** listChannels returns one page of channels. */
-  async listChannels(options: { page?: number; pageSize?: number } = {}): Promise<ChannelList> {
-    const r = await request<any>(this.cfg, 'GET', `/api/v1/channels${query(options)}`, { retry: true });
+  /** listChannels returns one page of channels as `{ channels, pagination }`. */
+  async listChannels(options: ListChannelsOptions = {}): Promise<ChannelList> {
+    const q = { page: options.page, pageSize: options.pageSize ?? 25 };
+    const r = await this.console.request<any>('GET', `/api/v1/channels${query(q)}`, { retry: 'idempotent' });
     const data = r.data;
-    return {
-      items: Array.isArray(data) ? data : data?.items ?? [],
-      pagination: r.body?.pagination ?? data?.pagination ?? { page: 1, pageSize: 0, total: 0, totalPages: 0 },
-    };
+    const channels: Channel[] = Array.isArray(data) ? data : (data?.items ?? data?.channels ?? []);
+    return { channels, pagination: r.body?.pagination ?? data?.pagination ?? emptyPage, items: channels };
   }
 
-  /** getChannel returns one channel; NotFoundError if it does not exist. */
+  /** getChannel returns one channel; a NotFoundError (a NetworkError with statusCode 404) if it does not exist. */
   async getChannel(slug: string): Promise<Channel> {
     checkChannel(slug);
-    return (await request<Channel>(this.cfg, 'GET', `/api/v1/channels/${encodeURIComponent(slug)}`, { retry: true })).data;
+    return (await this.console.request<Channel>('GET', channelPath(slug), { retry: 'idempotent' })).data;
   }
 
-  /** createChannel creates a channel (management key); it fails with CONFLICT if it exists. */
+  /** createChannel creates a channel; it fails with CONFLICT (409) if it exists. */
   async createChannel(input: ChannelInput): Promise<Channel> {
-    return (await request<Channel>(this.cfg, 'POST', '/api/v1/channels', { body: input })).data;
+    if (!input || typeof input !== 'object') throw ValidationError.required('input');
+    checkChannel(input.slug, 'slug');
+    return (await this.console.request<Channel>('POST', '/api/v1/channels', { body: input, retry: 'never' })).data;
   }
 
-  /** updateChannel changes the given fields of a channel (management key). */
-  async updateChannel(slug: string, patch: Partial<ChannelInput>): Promise<Channel> {
+  /** updateChannel changes the given fields of a channel. */
+  async updateChannel(slug: string, input: ChannelUpdateInput): Promise<Channel> {
     checkChannel(slug);
-    return (await request<Channel>(this.cfg, 'PATCH', `/api/v1/channels/${encodeURIComponent(slug)}`, { body: patch, retry: true })).data;
+    return (await this.console.request<Channel>('PATCH', channelPath(slug), { body: input, retry: 'idempotent' })).data;
   }
 
-  /** deleteChannel deletes a channel (management key). */
+  /** deleteChannel deletes a channel. */
   async deleteChannel(slug: string): Promise<void> {
     checkChannel(slug);
-    await request<unknown>(this.cfg, 'DELETE', `/api/v1/channels/${encodeURIComponent(slug)}`, { retry: true });
+    await this.console.request<unknown>('DELETE', channelPath(slug), { retry: 'idempotent' });
   }
 
   /**
-   * createToken mints a signed, expiring connection token that a browser
-   * can use in place of the publish key, and that may grant private channels.
+   * createToken (pushflo) mints a signed, expiring connection token that a
+   * browser can use in place of the publish key (or return from
+   * `getToken`), and that may grant private channels.
    */
   async createToken(options: TokenOptions): Promise<ConnectionToken> {
-    return (await request<ConnectionToken>(this.cfg, 'POST', '/api/v1/auth/token', { body: options, retry: true })).data;
+    return (await this.realtime.request<ConnectionToken>('POST', '/api/v1/auth/token', { body: options, retry: 'idempotent' })).data;
   }
 }
 
-function checkChannel(channel: string): void {
+function messagesPath(channel: string): string {
+  return `${channelPath(channel)}/messages`;
+}
+
+function channelPath(channel: string): string {
+  return `/api/v1/channels/${encodeURIComponent(channel)}`;
+}
+
+function checkChannel(channel: string, field = 'channel'): void {
   const problem = channelProblem(channel);
-  if (problem) throw new ValidationError(problem);
+  if (problem) throw new ValidationError(problem, field);
 }
 
 function query(params: object): string {

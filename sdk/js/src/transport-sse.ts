@@ -1,7 +1,7 @@
-import { AuthenticationError, PushFloError, errorFromWire } from './errors.js';
+import { AuthenticationError, PushFloError, errorFromFrame, errorFromResponse } from './errors.js';
 import { SSEParser } from './sse-parser.js';
 import type { SSEEvent } from './sse-parser.js';
-import type { Log, Transport, TransportHandlers } from './transport.js';
+import type { CloseInfo, Log, Transport, TransportHandlers } from './transport.js';
 import type { EventSourceConstructor, EventSourceLike, FetchFunction, Message } from './types.js';
 
 export interface SSETransportConfig {
@@ -49,7 +49,7 @@ export class SSETransport implements Transport {
     setTimeout(() => {
       if (!this.finished && this.streams.size === 0) this.markOpen();
     }, 0);
-    this.openTimer = setTimeout(() => this.finish(`no SSE stream answered within ${cfg.connectionTimeout} ms`), cfg.connectionTimeout);
+    this.openTimer = setTimeout(() => this.finish(`no SSE stream answered within ${cfg.connectionTimeout} ms`, undefined, true), cfg.connectionTimeout);
   }
 
   subscribe(channel: string, lastMessageId?: string): void {
@@ -99,7 +99,7 @@ export class SSETransport implements Transport {
     // The server's last word before it ends a stream (for example a slow
     // consumer): report it; the stream's end then triggers a resume.
     if (ev.event === 'error' && body && typeof body.code === 'string' && body.content === undefined) {
-      this.on.error(errorFromWire(String(body.error ?? 'stream closed by the server'), body.code, 0));
+      this.on.error(errorFromFrame(String(body.error ?? 'stream closed by the server'), body.code));
       return;
     }
     this.on.message(messageFromSSE(body, ev, channel));
@@ -198,13 +198,14 @@ export class SSETransport implements Transport {
     };
   }
 
-  private finish(reason: string, fatal?: PushFloError): void {
+  private finish(reason: string, fatal?: PushFloError, timedOut = false): void {
     if (this.finished) return;
     this.finished = true;
     this.stopAll();
     this.cfg.log('sse transport ended:', reason);
-    const info: { opened: boolean; reason: string; fatal?: PushFloError } = { opened: this.opened, reason };
+    const info: CloseInfo = { opened: this.opened, reason };
     if (fatal) info.fatal = fatal;
+    if (timedOut) info.timedOut = true;
     this.on.close(info);
   }
 
@@ -226,8 +227,11 @@ function errorBody(text: string, status: number, channel: string): PushFloError 
   } catch {
     if (text) message = `${message}: ${text.slice(0, 200)}`;
   }
-  const err = errorFromWire(message, code, status, channel);
-  return status === 401 && !(err instanceof AuthenticationError) ? new AuthenticationError(message, 'UNAUTHORIZED', 401, channel) : err;
+  if (status === 401 || status === 403) {
+    return new AuthenticationError(message, code ?? (status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN'), { status, channel });
+  }
+  const err = errorFromResponse(status, message, code);
+  return new PushFloError(err.message, err.code, { retryable: err.retryable, status, channel });
 }
 
 /** messageFromSSE maps an SSE event's Message JSON to the SDK's Message. */

@@ -1,5 +1,5 @@
-import { AuthenticationError, PushFloError, errorFromWire } from './errors.js';
-import type { Log, Transport, TransportHandlers } from './transport.js';
+import { AuthenticationError, PushFloError, errorFromFrame } from './errors.js';
+import type { CloseInfo, Log, OpenInfo, Transport, TransportHandlers } from './transport.js';
 import type { Message, WebSocketConstructor, WebSocketLike } from './types.js';
 
 /** Close code the server uses for a rejected token. */
@@ -30,6 +30,7 @@ export class WebSocketTransport implements Transport {
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private lastFrameAt = Date.now();
   private fatal: PushFloError | undefined;
+  private timedOut = false;
 
   constructor(private readonly cfg: WebSocketTransportConfig, private readonly on: TransportHandlers) {
     let ws: WebSocketLike;
@@ -41,14 +42,19 @@ export class WebSocketTransport implements Transport {
       return;
     }
     this.ws = ws;
-    this.openTimer = setTimeout(() => this.finish(`no connected frame within ${cfg.connectionTimeout} ms`), cfg.connectionTimeout);
+    this.openTimer = setTimeout(() => {
+      this.timedOut = true;
+      this.finish(`no connected frame within ${cfg.connectionTimeout} ms`);
+    }, cfg.connectionTimeout);
     ws.onmessage = (ev) => this.frame(ev.data);
     ws.onerror = () => {
       // The close event that follows carries the detail.
     };
     ws.onclose = (ev) => {
       if (ev.code === closeUnauthorized && !this.fatal) {
-        this.fatal = new AuthenticationError(ev.reason || 'token rejected', 'UNAUTHORIZED', 401);
+        // The error frame before the close names the cause; a bare close is a rejected token.
+        const expired = /TOKEN_EXPIRED|expired/i.test(ev.reason || '');
+        this.fatal = new AuthenticationError(ev.reason || 'token rejected', expired ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED', { status: 401 });
       }
       this.finish(`websocket closed: code ${ev.code}${ev.reason ? ` (${ev.reason})` : ''}`);
     };
@@ -96,7 +102,7 @@ export class WebSocketTransport implements Transport {
     if (!f || typeof f !== 'object') return;
     switch (f.type) {
       case 'connected':
-        this.onConnected(typeof f.clientId === 'string' ? f.clientId : undefined);
+        this.onConnected(typeof f.clientId === 'string' ? f.clientId : undefined, typeof f.timestamp === 'number' ? f.timestamp : undefined);
         break;
       case 'subscribed':
         this.on.subscribed(String(f.channel), typeof f.recovered === 'boolean' ? f.recovered : undefined);
@@ -109,8 +115,8 @@ export class WebSocketTransport implements Transport {
         break;
       case 'error': {
         const channel = typeof f.channel === 'string' ? f.channel : undefined;
-        const err = errorFromWire(String(f.error ?? f.message ?? 'server error'), f.code, 0, channel);
-        if (!channel && f.code === 'UNAUTHORIZED') {
+        const err = errorFromFrame(String(f.error ?? f.message ?? 'server error'), f.code, channel);
+        if (!channel && (f.code === 'UNAUTHORIZED' || f.code === 'TOKEN_EXPIRED')) {
           this.fatal = err; // the close (4001) follows
         } else {
           this.on.error(err);
@@ -124,14 +130,17 @@ export class WebSocketTransport implements Transport {
     }
   }
 
-  private onConnected(clientId: string | undefined): void {
+  private onConnected(clientId: string | undefined, timestamp: number | undefined): void {
     if (this.opened) return;
     this.opened = true;
     if (this.openTimer) clearTimeout(this.openTimer);
     this.openTimer = undefined;
     this.lastFrameAt = Date.now();
     this.heartbeat = setInterval(() => this.beat(), this.cfg.heartbeatInterval);
-    this.on.open(clientId === undefined ? {} : { clientId });
+    const info: OpenInfo = {};
+    if (clientId !== undefined) info.clientId = clientId;
+    if (timestamp !== undefined) info.timestamp = timestamp;
+    this.on.open(info);
     const queued = this.queue;
     this.queue = [];
     for (const text of queued) this.send(text);
@@ -151,8 +160,9 @@ export class WebSocketTransport implements Transport {
     this.stopTimers();
     this.closeSocket();
     this.cfg.log('websocket transport ended:', reason);
-    const info: { opened: boolean; reason: string; fatal?: PushFloError } = { opened: this.opened, reason };
+    const info: CloseInfo = { opened: this.opened, reason };
     if (this.fatal) info.fatal = this.fatal;
+    if (this.timedOut) info.timedOut = true;
     this.on.close(info);
   }
 

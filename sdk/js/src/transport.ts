@@ -9,7 +9,7 @@ import type { Gap, Message, TransportKind } from './types.js';
  */
 export interface TransportHandlers {
   /** The server accepted the connection. */
-  open(info: { clientId?: string }): void;
+  open(info: OpenInfo): void;
   message(message: Message): void;
   subscribed(channel: string, recovered?: boolean): void;
   gap(gap: Gap): void;
@@ -19,7 +19,24 @@ export interface TransportHandlers {
    * The connection ended. `opened` says whether `open` had been called;
    * `fatal` is set when retrying cannot help (a rejected key).
    */
-  close(info: { opened: boolean; reason: string; fatal?: PushFloError }): void;
+  close(info: CloseInfo): void;
+}
+
+/** OpenInfo is what the server said when it accepted the connection (WebSocket's `connected` frame). */
+export interface OpenInfo {
+  clientId?: string;
+  timestamp?: number;
+}
+
+/** CloseInfo says how a transport ended. */
+export interface CloseInfo {
+  /** Whether `open` had been called. */
+  opened: boolean;
+  reason: string;
+  /** Set when retrying with the same credentials cannot help (a rejected or expired token). */
+  fatal?: PushFloError;
+  /** Set when the attempt ended because it did not open within the connection timeout. */
+  timedOut?: boolean;
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import { AuthenticationError, PushFloClient, ValidationError } from '../../dist/esm/index.js';
+import { AuthenticationError, ConnectionError, PushFloClient, ValidationError } from '../../dist/esm/index.js';
 import { startFakeServer } from '../support/fake-server.mjs';
 import { deferrer, waitFor } from '../support/wait.mjs';
 
@@ -58,8 +58,11 @@ test('PushFloClient_ResumeAfterDrop', async (t) => {
 
   // The server replays one message before the resume point too: the client must drop it.
   server.state.replayOverlap = 1;
+  const reconnecting = [];
+  client.on('reconnecting', (info) => reconnecting.push(info));
   server.dropAll();
-  await waitFor(() => states.includes('reconnecting'), 'reconnecting state');
+  await waitFor(() => reconnecting.length > 0, 'reconnecting event');
+  assert.ok(states.includes('disconnected'), `states ${states}`);
   // Published while the client is away: it must arrive by resume.
   server.publish('ch', { n: 3 });
   await waitFor(() => c.got.length === 3, 'resumed message');
@@ -117,7 +120,7 @@ test('PushFloClient_ChannelErrorAndGap', async (t) => {
 });
 
 test('PushFloClient_FallbackToSSEAndBack', async (t) => {
-  const { server, client } = await setup(t, { sseFallbackAfter: 2, websocketRetryInterval: 100 });
+  const { server, client } = await setup(t, { sseFallbackAfter: 2, websocketRetryInterval: 100, connectWaitsForRetries: true });
   server.state.refuseWebSocket = true;
   const transports = [];
   client.on('transportChange', (k) => transports.push(k));
@@ -200,10 +203,16 @@ test('PushFloClient_GivesUpAfterMaxAttempts', async (t) => {
     autoConnect: false,
     transports: ['websocket'],
     maxReconnectAttempts: 2,
+    connectWaitsForRetries: true,
     ...fast,
   });
   t.after(() => client.destroy());
-  await assert.rejects(client.connect(), /gave up after 3 failed attempts/);
+  await assert.rejects(client.connect(), (err) => {
+    assert.ok(err instanceof ConnectionError);
+    assert.equal(err.code, 'MAX_RECONNECT_ATTEMPTS');
+    assert.equal(err.retryable, false);
+    return true;
+  });
   assert.equal(client.connectionState, 'error');
   assert.equal(server.state.wsUpgrades, 0);
 });
@@ -235,14 +244,18 @@ test('PushFloClient_ResumeFromSavedId', async (t) => {
 
 test('PushFloClient_OptionsValidation', () => {
   assert.throws(() => new PushFloClient({}), (err) => {
-    assert.ok(err instanceof ValidationError);
-    assert.match(err.message, /publishKey is required/);
-    assert.match(err.message, /baseUrl is required/);
+    assert.ok(err instanceof AuthenticationError);
+    assert.equal(err.code, 'MISSING_PUBLISH_KEY');
     return true;
   });
   assert.throws(
     () => new PushFloClient({ publishKey: 'pub_x', baseUrl: 'ftp://x', transports: ['carrier-pigeon'], reconnectDelay: -1 }),
-    /ftp:\/\/x.*transports.*reconnectDelay is -1/,
+    (err) => {
+      assert.ok(err instanceof ValidationError);
+      assert.match(err.message, /ftp:\/\/x.*transports.*reconnectDelay is -1/);
+      assert.equal(err.field, 'baseUrl');
+      return true;
+    },
   );
   const c = new PushFloClient({ publishKey: 'pub_x', baseUrl: 'http://127.0.0.1:1', autoConnect: false });
   assert.throws(() => c.subscribe('bad channel!'), /contains " "/);
@@ -256,7 +269,14 @@ test('PushFloClient_NoWebSocketFallsBack', async (t) => {
   }
   const server = await startFakeServer();
   t.after(() => server.close());
-  const client = new PushFloClient({ publishKey: 'pub_test', baseUrl: server.url, autoConnect: false, sseFallbackAfter: 1, websocketRetryInterval: 0, ...fast });
+  const client = new PushFloClient({
+    publishKey: 'pub_test',
+    baseUrl: server.url,
+    sseFallbackAfter: 1,
+    websocketRetryInterval: 0,
+    connectWaitsForRetries: true,
+    ...fast,
+  });
   t.after(() => client.destroy());
   await client.connect();
   assert.equal(client.transport, 'sse');

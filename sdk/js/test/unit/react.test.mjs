@@ -54,5 +54,5 @@ test('usePushFlo outside a provider says what is missing', async (t) => {
     usePushFlo();
     return null;
   }
-  assert.throws(() => renderToString(h(Bad)), /inside a <PushFloProvider>/);
+  assert.throws(() => renderToString(h(Bad)), /must be used within a PushFloProvider/);
 });

@@ -7,7 +7,7 @@ RAFT_ADDR ?= 127.0.0.1:7000
 DURATION  ?= 30m
 export PUSHFLO_BIN := $(abspath $(BIN))
 
-.PHONY: help build run cluster test test-go test-sdk lint jepsen jepsen-soak bench bench-smoke clean
+.PHONY: help build run cluster test test-go test-sdk sdk-deps sdk-pack sdk-bundle lint jepsen jepsen-soak bench bench-smoke clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,9 +30,20 @@ test-go: build ## Go tests with -race, integration tests included (the server mo
 	$(GO) test -race -tags integration -timeout 15m ./...
 	cd client && $(GO) test -race -tags integration -timeout 10m ./...
 
-test-sdk: build ## the TypeScript SDK's unit, integration and browser tests (installs chromium if missing)
+test-sdk: build ## the TypeScript SDK's type, unit, integration, install and browser tests (installs chromium if missing)
 	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "chromium could not be installed: the SDK browser test will be skipped"
-	cd sdk/js && npm ci --no-audit --no-fund && PUSHFLO_BIN=$(CURDIR)/$(BIN) npm test
+	cd sdk/js && npm ci --no-audit --no-fund && cd test && npm ci --no-audit --no-fund
+	cd sdk/js && PUSHFLO_BIN=$(CURDIR)/$(BIN) npm test
+
+sdk-deps: # the SDK's build tools, installed once per lockfile change
+	@[ sdk/js/node_modules/.package-lock.json -nt sdk/js/package-lock.json ] || (cd sdk/js && npm ci --no-audit --no-fund)
+
+sdk-pack: sdk-deps ## build the TypeScript SDK's npm tarball into bin/ (npm, pnpm or yarn install it)
+	@mkdir -p bin
+	cd sdk/js && npm pack --pack-destination $(CURDIR)/bin
+
+sdk-bundle: sdk-deps ## rebuild web/sdk/pushflo.js, the browser ES module the server serves at /sdk/pushflo.js (commit it)
+	cd sdk/js && node scripts/bundle.mjs $(CURDIR)/web/sdk/pushflo.js
 
 test: lint test-go test-sdk ## everything CI proves (the README's test command)
 

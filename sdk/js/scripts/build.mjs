@@ -1,6 +1,9 @@
 // Builds dist/esm (ES modules) and dist/cjs (CommonJS), each with type
-// declarations, from src/ with the TypeScript compiler alone. A package.json
-// in each folder tells Node which module format the .js files there use.
+// declarations, from src/ with the TypeScript compiler, and the browser ES
+// module bundle dist/browser/pushflo.js (scripts/bundle.mjs, esbuild). A
+// package.json in each folder tells Node which module format the .js files
+// there use. It runs as the package's `prepare` script, so `npm install`
+// in a checkout and `npm pack` build dist/ first.
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,4 +23,10 @@ for (const project of ['tsconfig.json', 'tsconfig.cjs.json']) {
 }
 writeFileSync(join(root, 'dist', 'esm', 'package.json'), '{"type":"module"}\n');
 writeFileSync(join(root, 'dist', 'cjs', 'package.json'), '{"type":"commonjs"}\n');
-console.log('built dist/esm and dist/cjs');
+try {
+  execFileSync(process.execPath, [join(root, 'scripts', 'bundle.mjs'), join(root, 'dist', 'browser', 'pushflo.js')], { stdio: 'inherit', cwd: root });
+} catch {
+  console.error('build failed: the browser bundle could not be built (above)');
+  process.exit(1);
+}
+console.log('built dist/esm, dist/cjs and dist/browser/pushflo.js');

@@ -12,7 +12,8 @@ const outfile = resolve(process.argv[2] ?? join(root, '..', '..', 'web', 'sdk', 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 await build({
-  entryPoints: [join(root, 'src', 'bundle.ts')],
+  absWorkingDir: root,
+  entryPoints: ['src/bundle.ts'],
   outfile,
   bundle: true,
   format: 'esm',

@@ -280,11 +280,9 @@ export class PushFloClient extends TypedEventEmitter<ClientEvents> {
   }
 
   /** onConnectionChange calls `listener` with every new state and returns a function that stops it. */
-  onConnectionChange(listener: (state: ConnectionState) => void): () => void {
+  onConnectionChange(listener: (state: ConnectionState) => void): () => boolean {
     this.stateListeners.add(listener);
-    return () => {
-      this.stateListeners.delete(listener);
-    };
+    return () => this.stateListeners.delete(listener);
   }
 
   // ---- connection life cycle ----

@@ -20,7 +20,7 @@ test('browser page shows a message published over REST', { skip: existsSync(chro
   const { chromium } = await import('playwright-core');
   const srv = await startPushflo(defer);
   const proxy = await startProxy(defer, srv.url, {
-    statics: { '/sdk/': join(here, '..', '..', 'dist'), '/page/': join(here, 'page') },
+    statics: { '/sdk/': join(here, '..', '..', 'dist', 'browser'), '/page/': join(here, 'page') },
   });
   const publisher = new PushFloServer({ secretKey: keys.secretKey, baseUrl: srv.url });
 

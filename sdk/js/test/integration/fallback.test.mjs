@@ -24,6 +24,7 @@ test('SSE fallback when the WebSocket endpoint is refused', async (t) => {
     WebSocket,
     sseFallbackAfter: 2,
     websocketRetryInterval: 200,
+    connectWaitsForRetries: true,
     ...fast,
   });
   defer(() => client.destroy());
@@ -44,7 +45,7 @@ test('SSE fallback when the WebSocket endpoint is refused', async (t) => {
   proxy.state.blockSSE = true;
   proxy.dropAll();
   sent.push((await publisher.publish('fallback:a', { n: 2 })).id);
-  await waitFor(() => client.connectionState === 'reconnecting', 'reconnecting');
+  await waitFor(() => client.isReconnecting, 'reconnecting');
   proxy.state.blockSSE = false;
   await waitFor(() => got.length === 2, 'resumed over sse');
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { PushFloClient } from '../../dist/esm/index.js';
-import { PushFloServer } from '../../dist/esm/server.js';
+import { AuthenticationError, PushFloServer } from '../../dist/esm/server.js';
 import { keys, startPushflo } from '../support/pushflo.mjs';
 import { deferrer, waitFor } from '../support/wait.mjs';
 
@@ -62,11 +62,11 @@ test('SDK round trip against pushflo', async (t) => {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await publisher.publish(ch, { i }, { eventType: 'tick' })).id);
     const h = await publisher.getMessageHistory(ch, { pageSize: 2 });
-    assert.deepEqual(h.items.map((m) => m.id), [ids[2], ids[1]], 'newest first');
+    assert.deepEqual(h.messages.map((m) => m.id), [ids[2], ids[1]], 'newest first');
     assert.equal(h.pagination.total, 3);
     assert.equal(h.pagination.totalPages, 2);
-    assert.deepEqual(h.items[0].content, { i: 2 });
-    assert.equal(h.items[0].channel, ch);
+    assert.deepEqual(h.messages[0].content, { i: 2 });
+    assert.equal(h.messages[0].channel, ch);
     const since = await publisher.getMessagesSince(ch, ids[0]);
     assert.deepEqual(since.items.map((m) => m.id), [ids[1], ids[2]], 'oldest first after the id');
     assert.equal(since.complete, true);
@@ -129,7 +129,8 @@ test('SDK round trip against pushflo', async (t) => {
     defer(() => client.destroy());
     await assert.rejects(client.connect(), (e) => e.code === 'UNAUTHORIZED');
     assert.equal(client.connectionState, 'error');
-    const bad = new PushFloServer({ secretKey: keys.publishKey, baseUrl: srv.url, retryAttempts: 0 });
-    await assert.rejects(bad.publish('x', {}), (e) => e.status === 403 && e.code === 'FORBIDDEN');
+    assert.throws(() => new PushFloServer({ secretKey: keys.publishKey, baseUrl: srv.url }), (e) => e.code === 'INVALID_API_KEY');
+    const bad = new PushFloServer({ secretKey: 'sec_not_a_known_key', baseUrl: srv.url, retryAttempts: 0 });
+    await assert.rejects(bad.publish('x', {}), (e) => e instanceof AuthenticationError && e.status === 401 && e.code === 'UNAUTHORIZED');
   });
 });

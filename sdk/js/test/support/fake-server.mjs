@@ -19,7 +19,14 @@ export async function startFakeServer(opts = {}) {
     sseRequests: [],
     wsUpgrades: 0,
     validToken: opts.token ?? 'pub_test',
+    /** More tokens accepted beside validToken (connection tokens). */
+    validTokens: new Set(),
+    /** Tokens refused with TOKEN_EXPIRED. */
+    expiredTokens: new Set(),
+    /** The token of every WebSocket upgrade, in order. */
+    wsTokens: [],
   };
+  const accepted = (tok) => (tok === state.validToken || state.validTokens.has(tok)) && !state.expiredTokens.has(tok);
   const log = new Map(); // channel -> [{id, ...}]
   const wsClients = new Set();
   const sseClients = new Set();
@@ -34,7 +41,7 @@ export async function startFakeServer(opts = {}) {
       return;
     }
     state.sseRequests.push(req.url);
-    if (url.searchParams.get('token') !== state.validToken) {
+    if (!accepted(url.searchParams.get('token'))) {
       res.writeHead(401, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ success: false, error: 'unknown key', code: 'UNAUTHORIZED' }));
       return;
@@ -64,12 +71,15 @@ export async function startFakeServer(opts = {}) {
     }
     state.wsUpgrades++;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      if (url.searchParams.get('token') !== state.validToken) {
-        ws.send(JSON.stringify({ type: 'error', code: 'UNAUTHORIZED', error: 'unknown key' }));
-        ws.close(4001, 'unauthorized');
+      const token = url.searchParams.get('token');
+      state.wsTokens.push(token);
+      if (!accepted(token)) {
+        const expired = state.expiredTokens.has(token);
+        ws.send(JSON.stringify({ type: 'error', code: expired ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED', error: expired ? 'token expired' : 'unknown key' }));
+        ws.close(4001, expired ? 'token expired' : 'unauthorized');
         return;
       }
-      const client = { ws, channels: new Set() };
+      const client = { ws, channels: new Set(), token };
       wsClients.add(client);
       ws.on('close', () => wsClients.delete(client));
       ws.send(JSON.stringify({ type: 'connected', clientId: `c${++clientSeq}`, timestamp: Date.now() }));
@@ -139,6 +149,18 @@ export async function startFakeServer(opts = {}) {
       for (const c of wsClients) if (c.channels.has(channel)) c.ws.send(JSON.stringify(wsFrame(m)));
       for (const c of sseClients) if (c.channels.has(channel)) writeSSE(c.res, m);
       return m;
+    },
+    /** expireToken refuses a token from now on and closes its WebSocket connections the way the server does at `exp`. */
+    expireToken(token) {
+      state.expiredTokens.add(token);
+      for (const c of wsClients) {
+        if (c.token !== token) continue;
+        c.ws.send(JSON.stringify({ type: 'error', code: 'TOKEN_EXPIRED', error: 'token expired' }));
+        c.ws.close(4001, 'token expired');
+      }
+    },
+    wsClientTokens() {
+      return [...wsClients].map((c) => c.token);
     },
     /** dropAll cuts every WebSocket and SSE connection without a clean close. */
     dropAll() {

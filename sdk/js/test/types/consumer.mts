@@ -16,16 +16,28 @@ const sub = client.subscribe<Order>('orders:user-123', {
     const s: string = m.content.status;
     void s;
   },
-  onError: (e) => void e.code,
-  onSubscribed: ({ recovered }) => void recovered,
+  onError: (e) => void e.message,
+  onSubscribed: (info) => void info?.recovered,
+  onGap: (g) => void g.after,
 });
 sub.unsubscribe();
 const off = client.onConnectionChange((s: ConnectionState) => void s);
 off();
-client.on('gap', (g) => void g.before);
+client.on('gap', (g) => void g.before).on('reconnecting', ({ attempt, delay }) => void (attempt + delay));
+const reconnecting: boolean = client.isReconnecting;
+void reconnecting;
+const tokenClient = new PushFloClient({
+  publishKey: '',
+  baseUrl: 'http://localhost:8080',
+  getToken: async () => 'token',
+  tokenRefreshMargin: 30000,
+  maxRetries: Infinity,
+  connectWaitsForRetries: true,
+});
+void tokenClient;
 void (new AuthenticationError('x') instanceof Error);
 
-const server = new PushFloServer({ secretKey: 'sec_x', baseUrl: 'http://localhost:8080' });
+const server = new PushFloServer({ secretKey: 'sec_x', baseUrl: 'http://localhost:8080', baseUrls: ['http://localhost:8081'], autoIdempotencyKey: true });
 const r: Promise<PublishResult> = server.publish('orders:user-123', { status: 'shipped' }, { eventType: 'order-updated' });
 void r;
 

@@ -56,3 +56,54 @@ test('usePushFlo outside a provider says what is missing', async (t) => {
   }
   assert.throws(() => renderToString(h(Bad)), /must be used within a PushFloProvider/);
 });
+
+test('React API of @pushflodev/sdk: usePushFlo, usePushFloContext, lastMessage null, rebuild on a new publishKey', async (t) => {
+  const defer = deferrer(t);
+  const dom = installDom();
+  defer(() => dom.cleanup());
+  const server = await startFakeServer({ token: 'pub_second' });
+  defer(() => server.close());
+  server.state.validTokens.add('pub_first');
+  const { createElement: h } = await import('react');
+  const { createRoot } = await import('react-dom/client');
+  const { PushFloProvider, useChannel, usePushFlo, usePushFloContext } = await import('../../dist/esm/react.js');
+
+  const seen = { results: [], got: [] };
+  function Probe() {
+    const r = usePushFlo();
+    const ctx = usePushFloContext();
+    const ch = useChannel('feed');
+    seen.results.push({ keys: Object.keys(r).sort(), isConnecting: r.isConnecting, lastMessage: ch.lastMessage, client: ctx.client });
+    seen.api = r;
+    return h('p', { id: 'state' }, `${r.connectionState}/${ch.isSubscribed}/${ch.lastMessage ? ch.lastMessage.content.n : 'none'}`);
+  }
+  const root = createRoot(dom.root);
+  defer(() => root.unmount());
+  const text = () => dom.root.querySelector('#state')?.textContent;
+  const render = (key) => root.render(h(PushFloProvider, { publishKey: key, baseUrl: server.url, WebSocket, reconnectDelay: 20 }, h(Probe)));
+  render('pub_first');
+  await waitFor(() => text() === 'connected/true/none', 'connected and subscribed');
+  const first = seen.results[0];
+  for (const k of ['connect', 'connectionState', 'disconnect', 'isConnected', 'isConnecting', 'subscribe', 'unsubscribe']) assert.ok(first.keys.includes(k), k);
+  assert.equal(first.lastMessage, null, 'lastMessage is null before any message');
+  assert.ok(seen.results.some((r) => r.isConnecting), 'isConnecting was true while connecting');
+
+  // subscribe/unsubscribe from the hook work on the provider's client.
+  const got = [];
+  const sub = seen.api.subscribe('side', { onMessage: (m) => got.push(m) });
+  assert.equal(sub.channel, 'side');
+  await waitFor(() => server.state.frames.some((f) => f.type === 'subscribe' && f.channel === 'side'), 'side subscribed');
+  server.publish('side', { n: 1 });
+  await waitFor(() => got.length === 1, 'side message');
+  seen.api.unsubscribe('side');
+  await waitFor(() => server.state.frames.some((f) => f.type === 'unsubscribe' && f.channel === 'side'), 'side unsubscribed');
+  server.publish('feed', { n: 7 });
+  await waitFor(() => text() === 'connected/true/7', 'lastMessage');
+
+  // A new publishKey builds a new client that connects with it.
+  const oldClient = seen.results.at(-1).client;
+  render('pub_second');
+  await waitFor(() => seen.results.at(-1).client !== oldClient && text()?.startsWith('connected/true'), 'rebuilt client connected');
+  assert.equal(server.state.wsTokens.at(-1), 'pub_second');
+  assert.equal(oldClient.connectionState, 'disconnected', 'the old client was disconnected');
+});

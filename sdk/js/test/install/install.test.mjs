@@ -5,8 +5,8 @@
 //    `npm ci` there (its `prepare` script builds dist/), and the app
 //    installs that folder by path.
 // Each app then runs a script that imports every entry point (ESM and CJS)
-// and, for the npm install, publishes and receives a message through a real
-// pushflo server with the installed copy.
+// and publishes and receives a message through a real pushflo server with
+// the installed copy.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,9 +21,9 @@ const sdkRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name) => join(sdkRoot, 'test', 'node_modules', '.bin', name);
 const quiet = { stdio: ['ignore', 'pipe', 'pipe'], timeout: 240000, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } };
 
-function run(cmd, args, cwd) {
+function run(cmd, args, cwd, env = quiet.env) {
   try {
-    return execFileSync(cmd, args, { ...quiet, cwd }).toString();
+    return execFileSync(cmd, args, { ...quiet, cwd, env }).toString();
   } catch (err) {
     throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${err.stdout}\n${err.stderr}`);
   }
@@ -80,7 +80,7 @@ test('the SDK installs from its npm tarball and from a checkout', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'pushflo-sdk-install-'));
   defer(() => rmSync(root, { recursive: true, force: true }));
   const srv = await startPushflo(defer);
-  const env = { ...process.env, PUSHFLO_URL: srv.url, PUB: keys.publishKey, SEC: keys.secretKey };
+  const env = { ...quiet.env, PUSHFLO_URL: srv.url, PUB: keys.publishKey, SEC: keys.secretKey };
 
   // dist/ is already built by `npm test`; pack it without building again.
   run('npm', ['pack', '--ignore-scripts', '--pack-destination', root], sdkRoot);
@@ -89,20 +89,19 @@ test('the SDK installs from its npm tarball and from a checkout', async (t) => {
   await t.test('npm', () => {
     const app = makeApp(root, 'app-npm');
     run('npm', ['install', '--no-package-lock', tarball], app);
-    const out = execFileSync(process.execPath, ['check.mjs'], { ...quiet, cwd: app, env }).toString();
-    assert.match(out, /installed package works/);
+    assert.match(run(process.execPath, ['check.mjs'], app, env), /installed package works/);
   });
 
   await t.test('pnpm', () => {
     const app = makeApp(root, 'app-pnpm');
     run(bin('pnpm'), ['add', tarball, '--store-dir', join(root, 'pnpm-store'), '--config.strict-peer-dependencies=false'], app);
-    assert.match(run(process.execPath, ['check.mjs'], app), /installed package works/);
+    assert.match(run(process.execPath, ['check.mjs'], app, env), /installed package works/);
   });
 
   await t.test('yarn', () => {
     const app = makeApp(root, 'app-yarn');
     run(bin('yarn'), ['add', `file:${tarball}`, '--non-interactive', '--no-lockfile', '--cache-folder', join(root, 'yarn-cache')], app);
-    assert.match(run(process.execPath, ['check.mjs'], app), /installed package works/);
+    assert.match(run(process.execPath, ['check.mjs'], app, env), /installed package works/);
   });
 
   await t.test('git checkout', () => {
@@ -119,6 +118,6 @@ test('the SDK installs from its npm tarball and from a checkout', async (t) => {
     assert.ok(existsSync(join(checkout, 'dist', 'esm', 'index.js')), 'prepare built dist/ during npm ci');
     const app = makeApp(root, 'app-checkout');
     run('npm', ['install', '--no-package-lock', checkout], app);
-    assert.match(run(process.execPath, ['check.mjs'], app), /installed package works/);
+    assert.match(run(process.execPath, ['check.mjs'], app, env), /installed package works/);
   });
 });

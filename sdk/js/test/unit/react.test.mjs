@@ -103,7 +103,9 @@ test('React API of @pushflodev/sdk: usePushFlo, usePushFloContext, lastMessage n
   // A new publishKey builds a new client that connects with it.
   const oldClient = seen.results.at(-1).client;
   render('pub_second');
-  await waitFor(() => seen.results.at(-1).client !== oldClient && text()?.startsWith('connected/true'), 'rebuilt client connected');
-  assert.equal(server.state.wsTokens.at(-1), 'pub_second');
+  await waitFor(() => server.state.wsTokens.at(-1) === 'pub_second', 'a connection with the new key');
+  const newClient = seen.results.at(-1).client;
+  assert.notEqual(newClient, oldClient);
+  await waitFor(() => newClient.connectionState === 'connected' && text()?.startsWith('connected/true'), 'rebuilt client connected and subscribed');
   assert.equal(oldClient.connectionState, 'disconnected', 'the old client was disconnected');
 });

@@ -1,0 +1,89 @@
+package frontend
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pushflo/pushflo/log"
+)
+
+// publishConcurrently publishes n messages to a channel with a few clients
+// at once (order does not matter to the callers).
+func (ts *testServer) publishConcurrently(channel string, n int) {
+	ts.t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	next := make(chan int, n)
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r := ts.do("POST", "/api/v1/channels/"+channel+"/messages", testKeys.Secret, fmt.Sprintf(`{"content":{"n":%d}}`, i))
+				if r.status != 201 {
+					errs <- fmt.Errorf("publish %d: %d %s", i, r.status, r.body)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		ts.t.Fatal(err)
+	}
+}
+
+// TestServer_SinceGapWhenLimitExpired: when exactly as many expired
+// messages as the read asks for come first after the cursor, the answer
+// still names the gap (it once said complete:false with no gap).
+func TestServer_SinceGapWhenLimitExpired(t *testing.T) {
+	const retention = 500 * time.Millisecond
+	ts := startServer(t, func(c *Config) { c.Policy = func(*log.Channel) time.Duration { return retention } })
+	for _, limit := range []int{1, 2, 5} {
+		t.Run(fmt.Sprintf("limit=%d", limit), func(t *testing.T) {
+			ch := fmt.Sprintf("gap-%d", limit)
+			// The since-read asks the log for limit+1 messages.
+			ts.publishN(ch, limit+1)
+			time.Sleep(retention + 100*time.Millisecond)
+			fresh := ts.publish(ch, `{"fresh":true}`)
+			d := ts.do("GET", "/api/v1/channels/"+ch+"/messages?since=0&limit="+fmt.Sprint(limit), testKeys.Secret, nil).json(t)["data"].(map[string]any)
+			gap, _ := d["gap"].(map[string]any)
+			if d["complete"] != false || gap == nil || gap["before"] != fresh {
+				t.Fatalf("since=0&limit=%d after %d expired = %v, want complete:false and a gap before %s", limit, limit+1, d, fresh)
+			}
+			items := d["items"].([]any)
+			if len(items) != 1 || items[0].(map[string]any)["id"] != fresh {
+				t.Fatalf("items = %v, want only %s", items, fresh)
+			}
+		})
+	}
+}
+
+// TestWS_ResumeGapWhenReplayPageExpired: a resume whose first replay page
+// has expired whole is told recovered:false and gets a gap frame.
+func TestWS_ResumeGapWhenReplayPageExpired(t *testing.T) {
+	const retention = 2 * time.Second
+	ts := startServer(t, func(c *Config) { c.Policy = func(*log.Channel) time.Duration { return retention } })
+	ts.publishConcurrently("page", replayPage)
+	time.Sleep(retention + 200*time.Millisecond)
+	fresh := ts.publish("page", `{"fresh":true}`)
+	c := ts.dialWS(testKeys.Publish)
+	c.expect("connected")
+	s := c.subscribe("page", "0000000000000000")
+	if s["recovered"] != false {
+		t.Fatalf("subscribed = %v, want recovered:false", s)
+	}
+	g := c.expect("gap")
+	if g["before"] != fresh {
+		t.Fatalf("gap = %v, want before %s", g, fresh)
+	}
+	if m := c.messages(1); m[0] != fresh {
+		t.Fatalf("replay gave %v, want %s", m, fresh)
+	}
+}

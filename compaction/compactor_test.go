@@ -143,7 +143,7 @@ func TestCompactor_ExpiresAndReclaims(t *testing.T) {
 	if msgs, _ := st.Read("orders:long", 0, 100); len(msgs) != len(keep) {
 		t.Fatalf("channel with a long retention lost messages: %d of %d", len(msgs), len(keep))
 	}
-	cu, err := st.Since("game:short", old[10].Position, 10)
+	cu, err := st.Since("game:short", old[10].Position, 10, 0)
 	if err != nil || cu.Complete || cu.Gap == nil {
 		t.Fatalf("since from an expired ID = %+v, %v; want incomplete with a gap", cu, err)
 	}

@@ -113,7 +113,7 @@ func checkFailed(t *testing.T, s *Store) {
 	if _, err := s.Read("old", 0, 0); err == nil {
 		t.Fatal("Read on a failed store succeeded")
 	}
-	if _, err := s.Since("old", 0, 10); err == nil {
+	if _, err := s.Since("old", 0, 10, 0); err == nil {
 		t.Fatal("Since on a failed store succeeded")
 	}
 	if _, err := s.History("old", HistoryQuery{}); err == nil {

@@ -92,18 +92,13 @@ var errCorrupt = errors.New("corrupt message record")
 
 // decodeMessage fills m from a message value; m.Content is a copy.
 func decodeMessage(v []byte, m *Message) error {
-	t, n := binary.Uvarint(v)
-	if n <= 0 {
-		return errCorrupt
-	}
-	v = v[n:]
-	m.Time = int64(t)
-	var s string
-	var err error
-	if s, v, err = readString(v); err != nil {
+	t, ev, v, err := decodeMeta(v)
+	if err != nil {
 		return err
 	}
-	m.EventType = s
+	m.Time = t
+	m.EventType = string(ev)
+	var s string
 	if s, v, err = readString(v); err != nil {
 		return err
 	}
@@ -118,4 +113,28 @@ func readString(v []byte) (string, []byte, error) {
 		return "", nil, errCorrupt
 	}
 	return string(v[n : n+int(l)]), v[n+int(l):], nil
+}
+
+// timeOf returns the time of a message value without decoding the rest.
+func timeOf(v []byte) (int64, error) {
+	t, n := binary.Uvarint(v)
+	if n <= 0 {
+		return 0, errCorrupt
+	}
+	return int64(t), nil
+}
+
+// decodeMeta returns a message value's time and event type, and the rest
+// of the value, without copying anything: ev and rest alias v.
+func decodeMeta(v []byte) (t int64, ev, rest []byte, err error) {
+	u, n := binary.Uvarint(v)
+	if n <= 0 {
+		return 0, nil, nil, errCorrupt
+	}
+	v = v[n:]
+	l, n := binary.Uvarint(v)
+	if n <= 0 || uint64(len(v)-n) < l {
+		return 0, nil, nil, errCorrupt
+	}
+	return int64(u), v[n : n+int(l)], v[n+int(l):], nil
 }

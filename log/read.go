@@ -76,27 +76,66 @@ type Catchup struct {
 	// Messages are oldest first.
 	Messages []Message
 	// Complete is false when messages after the requested position were
-	// dropped by retention or deletion before they could be read.
+	// dropped (by expiry, a cap or deletion) or hidden as expired before
+	// they could be read.
 	Complete bool
 	// Gap is set when Complete is false.
 	Gap *Gap
 }
 
-// Since returns up to limit messages after position `after`, oldest first,
-// and whether anything after `after` was already dropped.
-func (s *Store) Since(channel string, after uint64, limit int) (Catchup, error) {
-	msgs, err := s.Read(channel, after, limit)
-	if err != nil {
-		return Catchup{}, err
+// Since returns up to limit messages of the channel with positions after
+// `after`, oldest first, as a reader catching up may see them: messages
+// older than cutoff (Unix ms; 0 hides nothing) have expired and are skipped
+// even while compaction has not dropped them yet. Complete is false, and
+// Gap names the span, when a message after `after` was dropped or skipped;
+// Gap.Before is the first message returned, or 0 when none is. It is the
+// one retention-aware read: history's Since, WebSocket and SSE replay all
+// go through it. limit <= 0 means 1000. One seek; the expired messages
+// skipped cost a key and a varint each.
+func (s *Store) Since(channel string, after uint64, limit int, cutoff int64) (Catchup, error) {
+	if limit <= 0 {
+		limit = 1000
 	}
-	c, _ := s.Channel(channel)
-	out := Catchup{Messages: msgs, Complete: after >= c.DroppedPos}
-	if !out.Complete {
-		g := &Gap{Channel: channel, After: after}
-		if len(msgs) > 0 {
-			g.Before = msgs[0].Position
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	it, err := s.iter(channel)
+	if err != nil {
+		return Catchup{}, fmt.Errorf("since %q: %w", channel, err)
+	}
+	defer it.Close()
+	hidden := false
+	it.SeekGE(messageKey(channel, after+1))
+	for ; cutoff > 0 && it.Valid(); it.Next() {
+		t, err := timeOf(it.Value())
+		if err != nil {
+			return Catchup{}, fmt.Errorf("since %q at %s: %w", channel, FormatID(positionOf(it.Key())), err)
 		}
-		out.Gap = g
+		if t >= cutoff {
+			break // times never decrease along the log
+		}
+		hidden = true
+	}
+	var out Catchup
+	for ; it.Valid() && len(out.Messages) < limit; it.Next() {
+		m := Message{Channel: channel, Position: positionOf(it.Key())}
+		if err := decodeMessage(it.Value(), &m); err != nil {
+			return Catchup{}, fmt.Errorf("since %q at %s: %w", channel, FormatID(m.Position), err)
+		}
+		out.Messages = append(out.Messages, m)
+	}
+	if err := it.Error(); err != nil {
+		return Catchup{}, fmt.Errorf("since %q: %w", channel, err)
+	}
+	var dropped uint64
+	if c := s.channels[channel]; c != nil {
+		dropped = c.DroppedPos
+	}
+	out.Complete = !hidden && after >= dropped
+	if !out.Complete {
+		out.Gap = &Gap{Channel: channel, After: after}
+		if len(out.Messages) > 0 {
+			out.Gap.Before = out.Messages[0].Position
+		}
 	}
 	return out, nil
 }
@@ -110,6 +149,11 @@ type HistoryQuery struct {
 	// After and Before, when not zero, keep only messages with Time strictly
 	// after or before them (Unix ms).
 	After, Before int64
+	// Cutoff, when not zero, hides messages older than it (Unix ms): they
+	// have expired even if compaction has not dropped them yet. Unlike the
+	// filters above it keeps a page's cost O(page): Total comes from the
+	// channel record, less the expired messages not yet dropped.
+	Cutoff int64
 }
 
 // HistoryPage is one page of history, newest first, and the number of
@@ -119,7 +163,10 @@ type HistoryPage struct {
 	Total int
 }
 
-// History returns a page of the channel's messages, newest first.
+// History returns a page of the channel's messages, newest first. Without
+// EventType, After or Before it reads only the page (and the expired
+// messages Cutoff hides); with them it scans the channel to count Total,
+// decoding only the messages on the page.
 func (s *Store) History(channel string, q HistoryQuery) (HistoryPage, error) {
 	if q.Page < 1 {
 		q.Page = 1
@@ -141,26 +188,38 @@ func (s *Store) History(channel string, q HistoryQuery) (HistoryPage, error) {
 		if c := s.channels[channel]; c != nil {
 			page.Total = int(c.MessageCount)
 		}
+		if q.Cutoff > 0 {
+			expired, err := countOlder(it, q.Cutoff)
+			if err != nil {
+				return HistoryPage{}, fmt.Errorf("history %q: %w", channel, err)
+			}
+			page.Total = max(0, page.Total-expired)
+		}
 	}
 	n := 0
 	for it.Last(); it.Valid(); it.Prev() {
 		if !filtered && n >= skip+q.PageSize {
 			break
 		}
-		m := Message{Channel: channel, Position: positionOf(it.Key())}
-		if err := decodeMessage(it.Value(), &m); err != nil {
-			return HistoryPage{}, fmt.Errorf("history %q at %s: %w", channel, FormatID(m.Position), err)
+		v := it.Value()
+		t, ev, _, err := decodeMeta(v)
+		if err != nil {
+			return HistoryPage{}, fmt.Errorf("history %q at %s: %w", channel, FormatID(positionOf(it.Key())), err)
 		}
-		if q.After != 0 && m.Time <= q.After {
+		if t < q.Cutoff || q.After != 0 && t <= q.After {
 			break // times never decrease along the log
 		}
-		if q.Before != 0 && m.Time >= q.Before {
+		if q.Before != 0 && t >= q.Before {
 			continue
 		}
-		if q.EventType != "" && m.EventType != q.EventType {
+		if q.EventType != "" && string(ev) != q.EventType {
 			continue
 		}
 		if n >= skip && n < skip+q.PageSize {
+			m := Message{Channel: channel, Position: positionOf(it.Key())}
+			if err := decodeMessage(v, &m); err != nil {
+				return HistoryPage{}, fmt.Errorf("history %q at %s: %w", channel, FormatID(m.Position), err)
+			}
 			page.Items = append(page.Items, m)
 		}
 		n++
@@ -172,4 +231,21 @@ func (s *Store) History(channel string, q HistoryQuery) (HistoryPage, error) {
 		page.Total = n
 	}
 	return page, nil
+}
+
+// countOlder counts the channel's messages older than cutoff, oldest
+// first: the expired ones compaction has not dropped yet.
+func countOlder(it *pebble.Iterator, cutoff int64) (int, error) {
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		t, err := timeOf(it.Value())
+		if err != nil {
+			return 0, err
+		}
+		if t >= cutoff {
+			break
+		}
+		n++
+	}
+	return n, it.Error()
 }

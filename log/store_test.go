@@ -199,7 +199,7 @@ func testChannels(t *testing.T, s *Store) {
 	if msgs, _ := s.Read("orders", 0, 0); len(msgs) != 0 {
 		t.Fatalf("deleted channel still holds %d messages", len(msgs))
 	}
-	cu, err := s.Since("orders", 0, 10)
+	cu, err := s.Since("orders", 0, 10, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

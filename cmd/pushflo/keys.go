@@ -10,14 +10,14 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/pushflo/pushflo/frontend"
+	"github.com/pushflo/pushflo/api"
 )
 
 // secrets are what a node keeps in its data dir when not given: the API
 // keys and the cluster secret.
 type secrets struct {
-	Keys          frontend.Keys `json:"keys"`
-	ClusterSecret string        `json:"clusterSecret"`
+	Keys          api.Keys `json:"keys"`
+	ClusterSecret string   `json:"clusterSecret"`
 }
 
 func randomToken(prefix string) string {

@@ -5,13 +5,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pushflo/pushflo/api"
 	"github.com/pushflo/pushflo/compaction"
-	"github.com/pushflo/pushflo/frontend"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
 )
 
-// parseRetentionRules builds the retention policy the frontend and the
+// parseRetentionRules builds the retention policy the stream and the
 // compactor share.
 func parseRetentionRules(rules string, def time.Duration) (*compaction.Policy, error) {
 	rs, err := compaction.ParseRules(rules)
@@ -22,7 +22,7 @@ func parseRetentionRules(rules string, def time.Duration) (*compaction.Policy, e
 }
 
 // startCompaction runs the expiry loop; the returned stop is idempotent.
-func startCompaction(node *raftnode.Node, store *log.Store, p *compaction.Policy, srv *frontend.Server, logger *slog.Logger) func() {
+func startCompaction(node *raftnode.Node, store *log.Store, p *compaction.Policy, srv *api.Server, logger *slog.Logger) func() {
 	c := compaction.Start(compaction.Config{Node: node, Store: store, Policy: p, Registerer: srv.Registry(), Logger: logger})
 	var once sync.Once
 	return func() { once.Do(c.Close) }

@@ -14,16 +14,17 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pushflo/pushflo/api"
 	"github.com/pushflo/pushflo/client"
-	"github.com/pushflo/pushflo/frontend"
 	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
+	"github.com/pushflo/pushflo/stream"
 )
 
 type serveFlags struct {
 	httpAddr, raftAddr, advertise, dataDir, nodeID string
-	keys                                           frontend.Keys
+	keys                                           api.Keys
 	clusterSecret, bootstrapPeers, join            string
 	nonVoter                                       bool
 	retention                                      time.Duration
@@ -153,11 +154,21 @@ func runServe(args []string) error {
 	}
 	defer node.Close()
 
-	// The frontend.
-	srv, err := frontend.New(frontend.Config{
-		Keys: sec.Keys, Retention: f.retention, Policy: policy.Retention, MaxSubscriptionsPerConn: f.maxSubs,
-		MaxConnsPerIP: f.maxConnsPerIP, QueueFrames: f.queueFrames, MaxHeaderBytes: f.maxHeaderBytes, PingInterval: f.pingInterval, Logger: logger,
-	}, node, store)
+	// The stream: fan-out of applied messages to subscribers.
+	hub, err := stream.New(stream.Config{
+		QueueFrames: f.queueFrames, MaxSubscriptionsPerConn: f.maxSubs, PingInterval: f.pingInterval,
+		Retention: policy.Retention, Logger: logger,
+	}, store)
+	if err != nil {
+		return err
+	}
+	hub.Start()
+	defer hub.Close()
+
+	// The API: REST, WebSocket and SSE.
+	srv, err := api.New(api.Config{
+		Keys: sec.Keys, MaxConnsPerIP: f.maxConnsPerIP, MaxHeaderBytes: f.maxHeaderBytes, Logger: logger,
+	}, node, store, hub)
 	if err != nil {
 		return err
 	}
@@ -204,7 +215,7 @@ func runServe(args []string) error {
 	fmt.Fprintln(os.Stderr)
 
 	// Run until a signal or a listener failure, then shut down in order:
-	// frontend (connections resume elsewhere), compaction, Raft, store.
+	// API and stream (connections resume elsewhere), compaction, Raft, store.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	select {
@@ -220,6 +231,7 @@ func runServe(args []string) error {
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("http shutdown", "err", err)
 	}
+	hub.Close()
 	stopCompaction()
 	if err := node.Close(); err != nil {
 		logger.Warn("raft shutdown", "err", err)

@@ -1,4 +1,4 @@
-package frontend
+package api
 
 import (
 	"bytes"
@@ -13,9 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushflo/pushflo/compaction"
 	"github.com/pushflo/pushflo/internal/testlog"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
+	"github.com/pushflo/pushflo/stream"
 )
 
 var testKeys = Keys{Publish: "pub_testtesttest", Secret: "sec_testtesttest", Mgmt: "mgmt_testtesttest"}
@@ -28,11 +30,14 @@ type testServer struct {
 	t     testing.TB
 	url   string
 	srv   *Server
+	hub   *stream.Hub
 	store *log.Store
 	node  *raftnode.Node
 }
 
-func startServer(t testing.TB, mod func(*Config)) *testServer {
+// startServer starts one node; mod, when not nil, changes the api's and
+// the hub's configuration first.
+func startServer(t testing.TB, mod func(*Config, *stream.Config)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := log.Open(log.Config{Dir: dir + "/store", Logger: testLogger(t)})
@@ -45,10 +50,17 @@ func startServer(t testing.TB, mod func(*Config)) *testServer {
 		t.Fatal(err)
 	}
 	cfg := Config{Keys: testKeys, Logger: testLogger(t)}
+	policy := &compaction.Policy{Default: 24 * time.Hour}
+	scfg := stream.Config{Retention: policy.Retention, Logger: testLogger(t)}
 	if mod != nil {
-		mod(&cfg)
+		mod(&cfg, &scfg)
 	}
-	srv, err := New(cfg, node, store)
+	hub, err := stream.New(scfg, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub.Start()
+	srv, err := New(cfg, node, store, hub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +69,12 @@ func startServer(t testing.TB, mod func(*Config)) *testServer {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	ts := &testServer{t: t, url: "http://" + ln.Addr().String(), srv: srv, store: store, node: node}
+	ts := &testServer{t: t, url: "http://" + ln.Addr().String(), srv: srv, hub: hub, store: store, node: node}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
+		hub.Close()
 		node.Close()
 		store.Close()
 	})

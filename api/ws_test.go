@@ -1,10 +1,11 @@
-package frontend
+package api
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/pushflo/pushflo/log"
+	"github.com/pushflo/pushflo/stream"
 )
 
 // wsClient is a real WebSocket client speaking the protocol's frames.
@@ -23,8 +25,13 @@ type wsClient struct {
 
 func (ts *testServer) dialWS(token string) *wsClient {
 	ts.t.Helper()
+	return ts.dialWSWith(websocket.DefaultDialer, token)
+}
+
+func (ts *testServer) dialWSWith(d *websocket.Dialer, token string) *wsClient {
+	ts.t.Helper()
 	u := strings.Replace(ts.url, "http://", "ws://", 1) + "/ws?token=" + token
-	ws, _, err := websocket.DefaultDialer.Dial(u, nil)
+	ws, _, err := d.Dial(u, nil)
 	if err != nil {
 		ts.t.Fatalf("dial %s: %v", u, err)
 	}
@@ -253,7 +260,7 @@ func TestWS_ResumeRacesLivePublishes(t *testing.T) {
 }
 
 func TestWS_BadFramesKeepConnection(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.MaxFrameBytes = 1024 })
+	ts := startServer(t, func(c *Config, _ *stream.Config) { c.MaxFrameBytes = 1024 })
 	r := ts.do("POST", "/api/v1/channels", testKeys.Mgmt, `{"name":"vip","isPrivate":true}`)
 	if r.status != 201 {
 		t.Fatalf("create private channel: %d %s", r.status, r.body)
@@ -306,8 +313,8 @@ func TestWS_Unauthorized(t *testing.T) {
 }
 
 func TestWS_Limits(t *testing.T) {
-	ts := startServer(t, func(c *Config) {
-		c.MaxSubscriptionsPerConn = 2
+	ts := startServer(t, func(c *Config, h *stream.Config) {
+		h.MaxSubscriptionsPerConn = 2
 		c.SubscribeRate = 1
 		c.SubscribeBurst = 3
 		c.MaxConnsPerIP = 2
@@ -333,10 +340,15 @@ func TestWS_Limits(t *testing.T) {
 }
 
 // TestWS_SlowConsumerCutOff: a subscriber that stops reading is cut off
-// with a clear error once its queue fills, while a fast one on the same
-// channel receives everything.
+// once its queue fills, while a fast one on the same channel receives
+// everything. What the server can promise is that it counts the slow
+// consumer and ends its connection: the error frame and close 4008 reach
+// the client only if its socket has room for them, and a client that
+// stopped reading has usually filled it (then the server's close write
+// times out and the client sees an abnormal closure, 1006). The test once
+// demanded 4008 and failed under CPU load.
 func TestWS_SlowConsumerCutOff(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.QueueFrames = 32 })
+	ts := startServer(t, func(_ *Config, h *stream.Config) { h.QueueFrames = 32 })
 	slow := ts.dialWS(testKeys.Publish)
 	slow.expect("connected")
 	slow.subscribe("firehose", "")
@@ -344,7 +356,10 @@ func TestWS_SlowConsumerCutOff(t *testing.T) {
 	fast.expect("connected")
 	fast.subscribe("firehose", "")
 	pad := strings.Repeat("x", 30<<10)
-	const n = 400
+	// 9 MB: enough to fill the slow client's receive buffer (it stays
+	// near tcp_rmem's default when the client does not read), the server's
+	// send buffer (autotuned up to tcp_wmem's 4 MiB) and the 32-frame queue.
+	const n = 300
 	var ids []string
 	got := make(chan []string, 1)
 	go func() { got <- fast.messagesNoFatal(n) }()
@@ -354,23 +369,57 @@ func TestWS_SlowConsumerCutOff(t *testing.T) {
 	if f := <-got; strings.Join(f, ",") != strings.Join(ids, ",") {
 		t.Fatalf("fast subscriber got %d of %d messages", len(f), n)
 	}
-	// The slow one now reads: some messages, then the error and the close.
+	// The server counted the slow consumer.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(string(ts.do("GET", "/metrics", "", nil).body), "pushflo_frontend_slow_consumers_total 1") {
+		if time.Now().After(deadline) {
+			t.Fatal("the server never counted the slow consumer")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// ...and ended its connection: only the fast one is left.
+	for ts.hub.ConnCount() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow consumer's connection is still open on the server (%d connections)", ts.hub.ConnCount())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The slow one now reads: some messages, then the end of the
+	// connection: close 4008 after a SLOW_CONSUMER error frame if they
+	// fitted in its socket buffer, else an abnormal closure. (A read that
+	// times out is the kernel's doing: the server has closed the socket,
+	// and what it had queued trickles out as the window opens.)
 	var sawErr bool
 	for {
 		m, err := slow.next()
 		if err != nil {
 			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != closeSlowConsumer {
-				t.Fatalf("slow consumer ended with %v, want close %d", err, closeSlowConsumer)
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				t.Logf("slow consumer's reads stalled after the server closed the connection: %v", err)
+			case errors.As(err, &ce) && ce.Code == closeSlowConsumer:
+				if !sawErr {
+					t.Fatal("close 4008 without the SLOW_CONSUMER error frame before it")
+				}
+			case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
+				t.Fatalf("slow consumer ended with %v, want close %d or an abnormal closure", err, closeSlowConsumer)
+			default:
+				t.Logf("slow consumer's connection ended without the close frame (%v): its socket buffer was full", err)
 			}
 			break
 		}
-		if m["type"] == "error" && m["code"] == "SLOW_CONSUMER" {
+		if m["type"] == "error" && m["code"] == CodeSlowConsumer {
 			sawErr = true
 		}
 	}
-	if !sawErr {
-		t.Fatal("slow consumer saw no SLOW_CONSUMER error frame")
+	// The server still serves the channel.
+	c := ts.dialWS(testKeys.Publish)
+	c.expect("connected")
+	c.subscribe("firehose", "")
+	id := ts.publish("firehose", `{"after":true}`)
+	if m := c.messages(1); m[0] != id {
+		t.Fatalf("after the cut-off got %v, want %s", m, id)
 	}
 }
 
@@ -410,9 +459,7 @@ func TestWS_ConnectionsDoNotLeak(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		after := runtime.NumGoroutine()
-		ts.srv.hub.mu.RLock()
-		conns, chans := len(ts.srv.hub.conns), len(ts.srv.hub.channels)
-		ts.srv.hub.mu.RUnlock()
+		conns, chans := ts.hub.ConnCount(), ts.hub.ChannelCount()
 		if after <= before+5 && conns == 0 && chans == 0 {
 			return
 		}
@@ -427,7 +474,9 @@ func TestWS_ConnectionsDoNotLeak(t *testing.T) {
 // served, even before compaction drops them; a resume from before them is
 // told recovered:false with a gap, then continues live.
 func TestWS_ResumePastRetention(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.Policy = func(*log.Channel) time.Duration { return 300 * time.Millisecond } })
+	ts := startServer(t, func(_ *Config, h *stream.Config) {
+		h.Retention = func(*log.Channel) time.Duration { return 300 * time.Millisecond }
+	})
 	ids := ts.publishN("brief", 5)
 	time.Sleep(400 * time.Millisecond)
 	fresh := ts.publish("brief", `{"fresh":true}`)
@@ -458,7 +507,7 @@ func TestWS_ResumePastRetention(t *testing.T) {
 // frames) is closed by the server after its pings go unanswered, while a
 // live one that answers stays.
 func TestWS_DeadClientClosed(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.PingInterval = 100 * time.Millisecond })
+	ts := startServer(t, func(_ *Config, h *stream.Config) { h.PingInterval = 100 * time.Millisecond })
 	live := ts.dialWS(testKeys.Publish)
 	live.expect("connected")
 	// The live client's reads answer pings (the library's default handler).
@@ -473,9 +522,7 @@ func TestWS_DeadClientClosed(t *testing.T) {
 	_ = dead
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		ts.srv.hub.mu.RLock()
-		n := len(ts.srv.hub.conns)
-		ts.srv.hub.mu.RUnlock()
+		n := ts.hub.ConnCount()
 		if n == 1 {
 			break
 		}

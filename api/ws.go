@@ -1,13 +1,15 @@
-package frontend
+package api
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/pushflo/pushflo/log"
+	"github.com/pushflo/pushflo/stream"
 	"github.com/valyala/fasthttp"
 	"golang.org/x/time/rate"
 )
@@ -112,39 +114,33 @@ func (s *Server) openWS(ws *websocket.Conn, p *principal, clientID, ip string) (
 	if clientID == "" || validClientID(clientID) != nil {
 		clientID = newClientID()
 	}
-	c := newConn(s, "websocket", p, clientID, ip)
-	w := &wsWriter{c: c, ws: ws}
-	c.kick = w.kick
-	c.ping = w.ping
-	s.hub.addConn(c)
-	in := &inbox{s: s, c: c, limiter: rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)}
+	w := &wsWriter{ws: ws}
+	c := s.hub.Open("websocket", w.wake, pingFrame)
+	wc := &wsConn{s: s, c: c, p: p, limiter: rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)}
+	in := &inbox{handle: wc.handleFrame, refuse: func() { wc.frameError("", CodeRateLimited, "too many frames waiting; slow down") }}
 
 	ws.SetReadLimit(maxReadBytes)
-	deadline := func() { ws.SetReadDeadline(time.Now().Add(s.cfg.PingInterval * 5 / 2)) }
+	deadline := func() { ws.SetReadDeadline(time.Now().Add(s.hub.Config().PingInterval * 5 / 2)) }
 	ws.SetPongHandler(func(string) error { deadline(); return nil })
 	// Pongs and the closing handshake go through the writer too: the
 	// library's own handlers would write concurrently with it.
 	ws.SetPingHandler(func(data string) error {
 		deadline()
-		c.push(frame{wsRaw: appendWSFrame(nil, opPong, []byte(data))})
+		c.Push(stream.Frame{Data: appendWSFrame(nil, opPong, []byte(data))})
 		return nil
 	})
 	ws.SetCloseHandler(func(code int, text string) error {
-		if code == websocket.CloseNoStatusReceived {
-			code = websocket.CloseNormalClosure
-		}
-		c.fail(&closeReason{code: code})
+		c.Fail(stream.CloseReason{Kind: stream.ClosePeer, PeerCode: code})
 		return nil
 	})
-	c.push(controlFrame(connectedFrame{Type: "connected", ClientID: clientID, Timestamp: time.Now().UnixMilli()}))
+	c.Push(wsControl(connectedFrame{Type: "connected", ClientID: clientID, Timestamp: time.Now().UnixMilli()}))
 
 	return func() {
 		defer s.ips.release(ip)
-		defer s.hub.removeConn(c)
 		// Stop frame handling, replays and the writer before the socket
 		// is closed.
-		defer w.stop()
-		defer c.finish()
+		defer w.stop(c)
+		defer c.Finish()
 		defer in.wg.Wait()
 		if s.ctx.Err() != nil {
 			return
@@ -160,14 +156,23 @@ func (s *Server) openWS(ws *websocket.Conn, p *principal, clientID, ip string) (
 	}
 }
 
+// wsConn is what the frame handlers know of a WebSocket: the server's
+// settings, the stream connection and who opened it.
+type wsConn struct {
+	s       *Server
+	c       *stream.Conn
+	p       *principal
+	limiter *rate.Limiter
+}
+
 // inbox hands a connection's client frames, in order, to a handler
 // goroutine that exists only while there are frames to handle. The reader
 // goroutine, which every idle connection keeps, then only reads: its stack
 // stays small instead of growing with JSON decoding and subscribe work.
 type inbox struct {
-	s       *Server
-	c       *conn
-	limiter *rate.Limiter
+	// handle answers one frame; refuse answers a frame past maxInbox.
+	handle  func(mt int, data []byte)
+	refuse  func()
 	mu      sync.Mutex
 	frames  []inFrame // guarded by mu
 	running bool      // guarded by mu
@@ -187,18 +192,18 @@ func (in *inbox) add(mt int, data []byte) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if len(in.frames) >= maxInbox {
-		in.s.frameError(in.c, "", CodeRateLimited, "too many frames waiting; slow down")
+		in.refuse()
 		return
 	}
 	in.frames = append(in.frames, inFrame{mt, data})
 	if !in.running {
 		in.running = true
 		in.wg.Add(1)
-		go in.handle()
+		go in.run()
 	}
 }
 
-func (in *inbox) handle() {
+func (in *inbox) run() {
 	defer in.wg.Done()
 	for {
 		in.mu.Lock()
@@ -211,49 +216,50 @@ func (in *inbox) handle() {
 		}
 		in.mu.Unlock()
 		for _, f := range fs {
-			in.s.handleFrame(in.c, in.limiter, f.mt, f.data)
+			in.handle(f.mt, f.data)
 		}
 	}
 }
 
-func (s *Server) frameError(c *conn, channel, code, msg string) {
-	s.metrics.errors.WithLabelValues(code).Inc()
-	c.push(controlFrame(errorFrame{Type: "error", Channel: channel, Code: code, Error: msg}))
+func (wc *wsConn) frameError(channel, code, msg string) {
+	wc.s.metrics.errors.WithLabelValues(code).Inc()
+	wc.c.Push(wsControl(errorFrame{Type: "error", Channel: channel, Code: code, Error: msg}))
 }
 
 // handleFrame answers one client frame. Bad frames get an error frame; the
 // connection stays up.
-func (s *Server) handleFrame(c *conn, limiter *rate.Limiter, mt int, data []byte) {
+func (wc *wsConn) handleFrame(mt int, data []byte) {
+	s := wc.s
 	if mt != websocket.TextMessage {
-		s.frameError(c, "", CodeValidation, "binary frames are not supported; send JSON text frames")
+		wc.frameError("", CodeValidation, "binary frames are not supported; send JSON text frames")
 		return
 	}
 	if len(data) > s.cfg.MaxFrameBytes {
-		s.frameError(c, "", CodePayloadTooLarge, "frame is "+strconv.Itoa(len(data))+" bytes; at most "+strconv.Itoa(s.cfg.MaxFrameBytes)+" are allowed")
+		wc.frameError("", CodePayloadTooLarge, "frame is "+strconv.Itoa(len(data))+" bytes; at most "+strconv.Itoa(s.cfg.MaxFrameBytes)+" are allowed")
 		return
 	}
 	var f clientFrame
 	if err := json.Unmarshal(data, &f); err != nil {
-		s.frameError(c, "", CodeValidation, "frame is not valid JSON: "+err.Error())
+		wc.frameError("", CodeValidation, "frame is not valid JSON: "+err.Error())
 		return
 	}
 	switch f.Type {
 	case "subscribe":
-		if !limiter.Allow() {
-			s.frameError(c, f.Channel, CodeRateLimited, "too many subscribes; at most "+strconv.FormatFloat(s.cfg.SubscribeRate, 'f', -1, 64)+" per second are allowed")
+		if !wc.limiter.Allow() {
+			wc.frameError(f.Channel, CodeRateLimited, "too many subscribes; at most "+strconv.FormatFloat(s.cfg.SubscribeRate, 'f', -1, 64)+" per second are allowed")
 			return
 		}
-		s.subscribe(c, f)
+		wc.subscribe(f)
 	case "unsubscribe":
-		s.unsubscribe(c, f.Channel)
+		wc.unsubscribe(f.Channel)
 	case "ping":
-		c.push(controlFrame(pongFrame{Type: "pong", Timestamp: time.Now().UnixMilli()}))
+		wc.c.Push(wsControl(pongFrame{Type: "pong", Timestamp: time.Now().UnixMilli()}))
 	case "ack":
 		// Delivery is tracked by message ID on resume; acks need no answer.
 	case "":
-		s.frameError(c, "", CodeValidation, "frame has no \"type\"; expected subscribe, unsubscribe, ping or ack")
+		wc.frameError("", CodeValidation, "frame has no \"type\"; expected subscribe, unsubscribe, ping or ack")
 	default:
-		s.frameError(c, "", CodeValidation, "unknown frame type \""+truncateString(f.Type, 64)+"\"; expected subscribe, unsubscribe, ping or ack")
+		wc.frameError("", CodeValidation, "unknown frame type \""+truncateString(f.Type, 64)+"\"; expected subscribe, unsubscribe, ping or ack")
 	}
 }
 
@@ -266,14 +272,15 @@ func truncateString(s string, n int) string {
 
 // subscribe starts a subscription: live only, or resuming after
 // lastMessageId with a replay from the log.
-func (s *Server) subscribe(c *conn, f clientFrame) {
+func (wc *wsConn) subscribe(f clientFrame) {
+	s, c := wc.s, wc.c
 	if p := validChannel(f.Channel); p != nil {
-		s.frameError(c, f.Channel, p.Code, p.Message)
+		wc.frameError(f.Channel, p.Code, p.Message)
 		return
 	}
 	ch, _ := s.store.Channel(f.Channel)
-	if !c.p.mayRead(f.Channel, ch.IsPrivate) {
-		s.frameError(c, f.Channel, CodeForbidden, "channel is private; connect with a token that grants it")
+	if !wc.p.mayRead(f.Channel, ch.IsPrivate) {
+		wc.frameError(f.Channel, CodeForbidden, "channel is private; connect with a token that grants it")
 		return
 	}
 	var after uint64
@@ -281,62 +288,31 @@ func (s *Server) subscribe(c *conn, f clientFrame) {
 	if resume {
 		var err error
 		if after, err = log.ParseID(f.LastMessageID); err != nil {
-			s.frameError(c, f.Channel, CodeValidation, "lastMessageId: "+err.Error())
+			wc.frameError(f.Channel, CodeValidation, "lastMessageId: "+err.Error())
 			return
 		}
 	}
-	c.mu.Lock()
-	if _, dup := c.subs[f.Channel]; dup {
-		c.mu.Unlock()
+	err := c.Subscribe(f.Channel, []string{f.Channel}, after, resume, func(cus []log.Catchup) {
+		sf := subscribedFrame{Type: "subscribed", Channel: f.Channel}
 		if resume {
-			s.frameError(c, f.Channel, CodeConflict, "already subscribed to this channel; unsubscribe first to resume from another ID")
-			return
+			rec := cus[0].Complete
+			sf.Recovered = &rec
 		}
-		c.push(controlFrame(subscribedFrame{Type: "subscribed", Channel: f.Channel}))
-		return
+		c.PushWait(wsControl(sf))
+	})
+	switch {
+	case errors.Is(err, stream.ErrSubscribed) && resume:
+		wc.frameError(f.Channel, CodeConflict, "already subscribed to this channel; unsubscribe first to resume from another ID")
+	case errors.Is(err, stream.ErrSubscribed):
+		c.Push(wsControl(subscribedFrame{Type: "subscribed", Channel: f.Channel}))
+	case errors.Is(err, stream.ErrTooManySubscriptions):
+		wc.frameError(f.Channel, CodeRateLimited, "too many subscriptions on this connection; at most "+strconv.Itoa(s.hub.Config().MaxSubscriptionsPerConn)+" are allowed")
 	}
-	if len(c.subs) >= s.cfg.MaxSubscriptionsPerConn {
-		c.mu.Unlock()
-		s.frameError(c, f.Channel, CodeRateLimited, "too many subscriptions on this connection; at most "+strconv.Itoa(s.cfg.MaxSubscriptionsPerConn)+" are allowed")
-		return
-	}
-	sub := newSubscription(c, []string{f.Channel}, after)
-	sub.replaying = true
-	c.subs[f.Channel] = sub
-	c.mu.Unlock()
-
-	s.hub.add(sub)
-	if !resume {
-		// Live from now: start after the newest message, read after
-		// registering so nothing applied from here on is missed.
-		latest, _ := s.store.Channel(f.Channel)
-		sub.mu.Lock()
-		sub.last = latest.LastPos
-		sub.mu.Unlock()
-	}
-	c.replays.Add(1)
-	go func() {
-		defer c.replays.Done()
-		sub.replay(func(cus []log.Catchup) {
-			sf := subscribedFrame{Type: "subscribed", Channel: f.Channel}
-			if resume {
-				rec := cus[0].Complete
-				sf.Recovered = &rec
-			}
-			c.pushWait(controlFrame(sf))
-		})
-	}()
 }
 
-func (s *Server) unsubscribe(c *conn, channel string) {
-	c.mu.Lock()
-	sub := c.subs[channel]
-	delete(c.subs, channel)
-	c.mu.Unlock()
-	if sub != nil {
-		s.hub.remove(sub)
-	}
-	c.push(controlFrame(struct {
+func (wc *wsConn) unsubscribe(channel string) {
+	wc.c.Unsubscribe(channel)
+	wc.c.Push(wsControl(struct {
 		Type    string `json:"type"`
 		Channel string `json:"channel"`
 	}{"unsubscribed", channel}))
@@ -348,47 +324,35 @@ func (s *Server) unsubscribe(c *conn, channel string) {
 // control frames, pings, pongs, the close — so it writes a whole batch
 // with one write call, bypassing the websocket library's per-frame path.
 type wsWriter struct {
-	c       *conn
-	ws      *websocket.Conn
-	running bool // guarded by c.mu
-	closed  bool // guarded by c.mu
+	ws *websocket.Conn
 	// wg tracks the writer goroutine.
 	wg sync.WaitGroup
 }
 
-// pingFrame is a WebSocket ping with no payload.
+// pingFrame is a WebSocket ping with no payload; the hub queues it every
+// PingInterval. A client that answers nothing for 2.5 intervals hits the
+// read deadline and is closed.
 var pingFrame = []byte{0x80 | opPing, 0}
 
 // writeBufs holds batch buffers between bursts, so idle connections keep
 // none of their own.
 var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
 
-// kick starts the writer if it is not running. Requires c.mu held.
-func (w *wsWriter) kick() {
-	if !w.running && !w.closed {
-		w.running = true
-		w.wg.Add(1)
-		go w.drain()
-	}
+// wake starts the writer; the stream calls it, with the connection's lock
+// held, when frames wait and no writer runs.
+func (w *wsWriter) wake(c *stream.Conn) {
+	w.wg.Add(1)
+	go w.drain(c)
 }
 
-// ping queues a ping; the hub's pinger calls it for every connection each
-// PingInterval. A client that answers nothing for 2.5 intervals hits the
-// read deadline and is closed.
-func (w *wsWriter) ping() { w.c.push(frame{wsRaw: pingFrame}) }
-
 // stop waits for the writer to end; no writer starts after. Called after
-// conn.finish, so a running writer sends the close reason and stops.
-func (w *wsWriter) stop() {
-	w.c.mu.Lock()
-	if !w.running {
-		w.closed = true
-	}
-	w.c.mu.Unlock()
+// Finish, so a running writer sends the close reason and stops.
+func (w *wsWriter) stop(c *stream.Conn) {
+	c.StopWriter()
 	w.wg.Wait()
 }
 
-func (w *wsWriter) drain() {
+func (w *wsWriter) drain(c *stream.Conn) {
 	defer w.wg.Done()
 	bp := writeBufs.Get().(*[]byte)
 	defer func() {
@@ -399,16 +363,9 @@ func (w *wsWriter) drain() {
 	}()
 	nc := w.ws.NetConn()
 	for {
-		frames, closing := w.c.take()
-		if len(frames) == 0 && closing == nil {
-			w.c.mu.Lock()
-			if len(w.c.queue) == 0 && w.c.closing == nil {
-				w.running = false
-				w.c.mu.Unlock()
-				return
-			}
-			w.c.mu.Unlock()
-			continue
+		frames, closing, ok := c.Next()
+		if !ok {
+			return
 		}
 		buf := (*bp)[:0]
 		timeout := writeTimeout
@@ -416,34 +373,33 @@ func (w *wsWriter) drain() {
 			for i := range frames {
 				f := &frames[i]
 				switch {
-				case f.d != nil:
-					buf = append(buf, f.d.wsFrame()...)
-				case f.wsRaw != nil:
-					buf = append(buf, f.wsRaw...)
-				case f.ws != nil:
-					buf = appendWSFrame(buf, opText, f.ws)
+				case f.Delivery != nil:
+					buf = append(buf, f.Delivery.Render(wsFormat)...)
+				case f.Gap != nil:
+					buf = appendWSFrame(buf, opText, gapWS(f.Gap))
+				default:
+					buf = append(buf, f.Data...)
 				}
 			}
 		} else {
 			// A closing connection sends only its reason, then the close.
-			if closing.frame != nil {
-				buf = appendWSFrame(buf, opText, closing.frame)
+			frame, code, text := closeWire(closing)
+			if frame != nil {
+				buf = appendWSFrame(buf, opText, frame)
 			}
-			buf = appendWSFrame(buf, opClose, websocket.FormatCloseMessage(closing.code, closing.text))
+			buf = appendWSFrame(buf, opClose, websocket.FormatCloseMessage(code, text))
 			timeout = time.Second
 		}
 		*bp = buf
 		nc.SetWriteDeadline(time.Now().Add(timeout))
 		_, err := nc.Write(buf)
 		if err == nil && closing == nil {
-			w.c.s.metrics.written(frames)
+			c.Written(frames)
 			continue
 		}
 		// Written the close, or failed: the socket is done; the reader
 		// sees it closed and ends the connection.
-		w.c.mu.Lock()
-		w.closed = true
-		w.c.mu.Unlock()
+		c.StopWriter()
 		nc.Close()
 		return
 	}

@@ -1,4 +1,4 @@
-package frontend
+package api
 
 import (
 	"context"
@@ -112,7 +112,7 @@ func (s *Server) handleHistory(ctx *fasthttp.RequestCtx, channel string) {
 	if !s.consistentRead(ctx) {
 		return
 	}
-	q.After = max(q.After, s.retainedFrom(channel)-1)
+	q.Cutoff = s.hub.Cutoff(channel)
 	page, err := s.store.History(channel, q)
 	if err != nil {
 		s.writeError(ctx, err)
@@ -159,7 +159,7 @@ func (s *Server) handleSince(ctx *fasthttp.RequestCtx, channel, since string, pr
 	if !s.consistentRead(ctx) {
 		return
 	}
-	cu, err := s.catchup(channel, after, limit+1)
+	cu, err := s.hub.Since(channel, after, limit+1)
 	if err != nil {
 		s.writeError(ctx, err)
 		return

@@ -1,4 +1,4 @@
-package frontend
+package api
 
 import (
 	"bytes"
@@ -114,6 +114,6 @@ func (s *Server) handlePublish(ctx *fasthttp.RequestCtx, channel string) {
 	s.metrics.publishSeconds.Observe(time.Since(start).Seconds())
 	writeOK(ctx, fasthttp.StatusCreated, publishResponse{
 		ID: m.ID(), ChannelSlug: m.Channel, EventType: m.EventType, ClientID: m.ClientID,
-		Delivered: s.hub.subscriberCount(m.Channel), CreatedAt: isoTime(m.Time),
+		Delivered: s.hub.SubscriberCount(m.Channel), CreatedAt: isoTime(m.Time),
 	})
 }

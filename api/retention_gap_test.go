@@ -1,4 +1,4 @@
-package frontend
+package api
 
 import (
 	"fmt"
@@ -7,11 +7,16 @@ import (
 	"time"
 
 	"github.com/pushflo/pushflo/log"
+	"github.com/pushflo/pushflo/stream"
 )
 
 // publishConcurrently publishes n messages to a channel with a few clients
-// at once (order does not matter to the callers).
-func (ts *testServer) publishConcurrently(channel string, n int) {
+// at once (order does not matter to the callers); content gives the i-th
+// message's content, nil for a small one.
+func (ts *testServer) publishConcurrently(channel string, n int, content func(i int) string) {
+	if content == nil {
+		content = func(i int) string { return fmt.Sprintf(`{"n":%d}`, i) }
+	}
 	ts.t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -25,7 +30,7 @@ func (ts *testServer) publishConcurrently(channel string, n int) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				r := ts.do("POST", "/api/v1/channels/"+channel+"/messages", testKeys.Secret, fmt.Sprintf(`{"content":{"n":%d}}`, i))
+				r := ts.do("POST", "/api/v1/channels/"+channel+"/messages", testKeys.Secret, `{"content":`+content(i)+`}`)
 				if r.status != 201 {
 					errs <- fmt.Errorf("publish %d: %d %s", i, r.status, r.body)
 				}
@@ -44,7 +49,7 @@ func (ts *testServer) publishConcurrently(channel string, n int) {
 // still names the gap (it once said complete:false with no gap).
 func TestServer_SinceGapWhenLimitExpired(t *testing.T) {
 	const retention = 500 * time.Millisecond
-	ts := startServer(t, func(c *Config) { c.Policy = func(*log.Channel) time.Duration { return retention } })
+	ts := startServer(t, func(_ *Config, h *stream.Config) { h.Retention = func(*log.Channel) time.Duration { return retention } })
 	for _, limit := range []int{1, 2, 5} {
 		t.Run(fmt.Sprintf("limit=%d", limit), func(t *testing.T) {
 			ch := fmt.Sprintf("gap-%d", limit)
@@ -69,8 +74,8 @@ func TestServer_SinceGapWhenLimitExpired(t *testing.T) {
 // has expired whole is told recovered:false and gets a gap frame.
 func TestWS_ResumeGapWhenReplayPageExpired(t *testing.T) {
 	const retention = 2 * time.Second
-	ts := startServer(t, func(c *Config) { c.Policy = func(*log.Channel) time.Duration { return retention } })
-	ts.publishConcurrently("page", replayPage)
+	ts := startServer(t, func(_ *Config, h *stream.Config) { h.Retention = func(*log.Channel) time.Duration { return retention } })
+	ts.publishConcurrently("page", 512, nil) // one replay read (stream's replayPage)
 	time.Sleep(retention + 200*time.Millisecond)
 	fresh := ts.publish("page", `{"fresh":true}`)
 	c := ts.dialWS(testKeys.Publish)

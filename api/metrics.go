@@ -1,8 +1,7 @@
-package frontend
+package api
 
 import (
 	"bytes"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -17,12 +16,6 @@ type metrics struct {
 	publishSeconds prometheus.Histogram
 	historyReads   prometheus.Counter
 	errors         *prometheus.CounterVec
-	connections    *prometheus.GaugeVec
-	subscriptions  prometheus.Gauge
-	deliveries     prometheus.Counter
-	slowConsumers  prometheus.Counter
-	deliverySecs   prometheus.Histogram
-	replayed       prometheus.Counter
 }
 
 func newMetrics(s *Server) *metrics {
@@ -33,13 +26,7 @@ func newMetrics(s *Server) *metrics {
 	m.publishSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pushflo_frontend_publish_duration_seconds", Help: "Publish request time, from body read to commit.", Buckets: lat})
 	m.historyReads = prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_history_reads_total", Help: "History and since requests served."})
 	m.errors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushflo_frontend_errors_total", Help: "Error answers by code, REST and frames."}, []string{"code"})
-	m.connections = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pushflo_frontend_connections", Help: "Open subscriber connections."}, []string{"transport"})
-	m.subscriptions = prometheus.NewGauge(prometheus.GaugeOpts{Name: "pushflo_frontend_subscriptions", Help: "Active channel subscriptions."})
-	m.deliveries = prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_deliveries_total", Help: "Messages written to subscribers, live and replayed."})
-	m.replayed = prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_replayed_total", Help: "Messages replayed from the log on subscribe or resume."})
-	m.slowConsumers = prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_slow_consumers_total", Help: "Subscribers disconnected because their queue overflowed."})
-	m.deliverySecs = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pushflo_frontend_delivery_latency_seconds", Help: "Live delivery latency: from the leader accepting the publish (ms clock) to the frame being written.", Buckets: lat})
-	for _, c := range []prometheus.Collector{m.publishes, m.publishSeconds, m.historyReads, m.errors, m.connections, m.subscriptions, m.deliveries, m.replayed, m.slowConsumers, m.deliverySecs} {
+	for _, c := range []prometheus.Collector{m.publishes, m.publishSeconds, m.historyReads, m.errors} {
 		f(c)
 	}
 	f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pushflo_raftnode_applied_index", Help: "Last Raft index applied to the log store."}, func() float64 { return float64(s.store.Applied()) }))
@@ -50,26 +37,12 @@ func newMetrics(s *Server) *metrics {
 		return 0
 	}))
 	f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pushflo_log_disk_bytes", Help: "Bytes the log store occupies on disk."}, func() float64 { return float64(s.store.DiskBytes()) }))
+	for _, c := range s.hub.Collectors() {
+		f(c)
+	}
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
-}
-
-// written counts the messages among frames just written to a subscriber,
-// and observes the live ones' delivery latency.
-func (m *metrics) written(frames []frame) {
-	n := 0
-	for i := range frames {
-		if d := frames[i].d; d != nil {
-			n++
-			if !d.picked.IsZero() {
-				m.deliverySecs.Observe(time.Since(d.picked).Seconds())
-			}
-		}
-	}
-	if n > 0 {
-		m.deliveries.Add(float64(n))
-	}
 }
 
 // Registry returns the server's metrics registry, for other packages'

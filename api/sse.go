@@ -1,4 +1,4 @@
-package frontend
+package api
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pushflo/pushflo/log"
+	"github.com/pushflo/pushflo/stream"
 	"github.com/valyala/fasthttp"
 )
 
@@ -50,8 +51,8 @@ func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
 	if len(channels) == 0 && len(problems) == 0 {
 		problems = append(problems, errorf(CodeValidation, "name at least one channel: /sse?channel=orders:user-123"))
 	}
-	if len(channels) > s.cfg.MaxSubscriptionsPerConn {
-		problems = append(problems, errorf(CodeRateLimited, "%d channels on one stream; at most %d are allowed", len(channels), s.cfg.MaxSubscriptionsPerConn))
+	if len(channels) > s.hub.Config().MaxSubscriptionsPerConn {
+		problems = append(problems, errorf(CodeRateLimited, "%d channels on one stream; at most %d are allowed", len(channels), s.hub.Config().MaxSubscriptionsPerConn))
 	}
 	var after uint64
 	resume := false
@@ -84,51 +85,34 @@ func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer s.ips.release(ip)
-		s.runSSE(w, p, clientID, channels, after, resume)
+		s.runSSE(w, clientID, channels, after, resume)
 	})
 }
 
 // runSSE writes the stream until the client goes away or the server stops.
 // It is the connection's writer; the replay runs on its own goroutine.
-func (s *Server) runSSE(w *bufio.Writer, p *principal, clientID string, channels []string, after uint64, resume bool) {
-	c := newConn(s, "sse", p, clientID, "")
+func (s *Server) runSSE(w *bufio.Writer, clientID string, channels []string, after uint64, resume bool) {
 	wake := make(chan struct{}, 1)
-	c.kick = func() {
+	c := s.hub.Open("sse", func(*stream.Conn) {
 		select {
 		case wake <- struct{}{}:
 		default:
 		}
-	}
-	s.hub.addConn(c)
-	defer s.hub.removeConn(c)
-	defer c.finish()
+	}, nil)
+	defer c.Finish()
 
-	sub := newSubscription(c, channels, after)
-	sub.replaying = true
-	s.hub.add(sub)
-	defer s.hub.remove(sub)
-	if !resume {
-		var latest uint64
-		for _, ch := range channels {
-			if info, ok := s.store.Channel(ch); ok && info.LastPos > latest {
-				latest = info.LastPos
-			}
-		}
-		sub.mu.Lock()
-		sub.last = latest
-		sub.mu.Unlock()
+	// Subscribe before telling the client it is connected, so a live-only
+	// stream misses nothing published after the client sees that. Frames
+	// the replay queues meanwhile wait for this goroutine.
+	if err := c.Subscribe("", channels, after, resume, nil); err != nil {
+		return // a new connection holds no subscription yet
 	}
 	w.WriteString("retry: 1000\n")
 	w.WriteString(": connected " + clientID + "\n\n")
 	if w.Flush() != nil {
 		return
 	}
-	c.replays.Add(1)
-	go func() {
-		defer c.replays.Done()
-		sub.replay(nil)
-	}()
-	ping := time.NewTicker(s.cfg.PingInterval)
+	ping := time.NewTicker(s.hub.Config().PingInterval)
 	defer ping.Stop()
 	for {
 		select {
@@ -141,27 +125,33 @@ func (s *Server) runSSE(w *bufio.Writer, p *principal, clientID string, channels
 		case <-s.ctx.Done():
 			return
 		}
-		frames, closing := c.take()
-		if closing != nil {
-			if closing.frame != nil {
-				w.WriteString("event: error\ndata: ")
-				w.Write(closing.frame)
-				w.WriteString("\n\n")
-				w.Flush()
+		for {
+			frames, closing, ok := c.Next()
+			if !ok {
+				break
 			}
-			return
-		}
-		for i := range frames {
-			f := &frames[i]
-			if f.d != nil {
-				w.Write(f.d.sseFrame())
-			} else if f.sse != nil {
-				w.Write(f.sse)
+			if closing != nil {
+				if frame, _, _ := closeWire(closing); frame != nil {
+					w.WriteString("event: error\ndata: ")
+					w.Write(frame)
+					w.WriteString("\n\n")
+					w.Flush()
+				}
+				return
 			}
+			for i := range frames {
+				f := &frames[i]
+				switch {
+				case f.Delivery != nil:
+					w.Write(f.Delivery.Render(sseFormat))
+				case f.Gap != nil:
+					w.Write(gapSSE(f.Gap))
+				}
+			}
+			if err := w.Flush(); err != nil {
+				return
+			}
+			c.Written(frames)
 		}
-		if err := w.Flush(); err != nil {
-			return
-		}
-		s.metrics.written(frames)
 	}
 }

@@ -1,4 +1,4 @@
-package frontend
+package stream
 
 import (
 	"sort"
@@ -26,14 +26,14 @@ const maxPending = 8192
 // hub before the first read, every message is either read or pending: no
 // gap; positions only grow, so none is sent twice.
 type subscription struct {
-	c        *conn
+	c        *Conn
 	channels []string
 
 	mu sync.Mutex
 	// last is the position of the last message queued. Guarded by mu.
 	last     uint64
 	catching bool
-	pending  []*delivery
+	pending  []*Delivery
 	overflow bool
 	stopped  bool
 	// replaying is true while a replay goroutine runs. Guarded by mu.
@@ -42,15 +42,68 @@ type subscription struct {
 	gapSent bool
 }
 
-func newSubscription(c *conn, channels []string, last uint64) *subscription {
-	return &subscription{c: c, channels: channels, last: last, catching: true}
+// Subscribe starts a subscription of the connection to channels under key
+// (the transport's name for it: the channel for a WebSocket, "" for an SSE
+// stream's one subscription). With resume, delivery starts after position
+// `after`, replaying the log first; without, it starts live after the
+// channels' newest message. first, when not nil, is called once with the
+// first read's catch-up state of each channel, before anything of the
+// subscription is queued. It returns ErrSubscribed or
+// ErrTooManySubscriptions, or nil once the replay runs.
+func (c *Conn) Subscribe(key string, channels []string, after uint64, resume bool, first func(cus []log.Catchup)) error {
+	c.mu.Lock()
+	if _, dup := c.subs[key]; dup {
+		c.mu.Unlock()
+		return ErrSubscribed
+	}
+	if len(c.subs) >= c.hub.cfg.MaxSubscriptionsPerConn {
+		c.mu.Unlock()
+		return ErrTooManySubscriptions
+	}
+	sub := &subscription{c: c, channels: channels, last: after, catching: true, replaying: true}
+	c.subs[key] = sub
+	c.mu.Unlock()
+
+	c.hub.add(sub)
+	if !resume {
+		// Live from now: start after the newest message, read after
+		// registering so nothing applied from here on is missed.
+		var latest uint64
+		for _, ch := range channels {
+			if info, ok := c.hub.log.Channel(ch); ok && info.LastPos > latest {
+				latest = info.LastPos
+			}
+		}
+		sub.mu.Lock()
+		sub.last = latest
+		sub.mu.Unlock()
+	}
+	c.replays.Add(1)
+	go func() {
+		defer c.replays.Done()
+		sub.replay(first)
+	}()
+	return nil
+}
+
+// Unsubscribe ends the subscription under key; it reports whether there
+// was one.
+func (c *Conn) Unsubscribe(key string) bool {
+	c.mu.Lock()
+	sub := c.subs[key]
+	delete(c.subs, key)
+	c.mu.Unlock()
+	if sub != nil {
+		c.hub.remove(sub)
+	}
+	return sub != nil
 }
 
 // deliver hands a live message to the subscription. Called by the tailer.
-func (sub *subscription) deliver(d *delivery) {
+func (sub *subscription) deliver(d *Delivery) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
-	if sub.stopped || d.msg.Position <= sub.last {
+	if sub.stopped || d.Message.Position <= sub.last {
 		return
 	}
 	if sub.catching {
@@ -64,8 +117,8 @@ func (sub *subscription) deliver(d *delivery) {
 		sub.pending = append(sub.pending, d)
 		return
 	}
-	if sub.c.push(frame{d: d}) {
-		sub.last = d.msg.Position
+	if sub.c.Push(Frame{Delivery: d}) {
+		sub.last = d.Message.Position
 	}
 }
 
@@ -105,7 +158,7 @@ func (sub *subscription) read(after uint64) ([]log.Message, []log.Catchup, bool,
 	full := false
 	bound := ^uint64(0)
 	for _, ch := range sub.channels {
-		cu, err := sub.c.s.catchup(ch, after, replayPage)
+		cu, err := sub.c.hub.Since(ch, after, replayPage)
 		if err != nil {
 			return nil, nil, false, err
 		}
@@ -136,7 +189,7 @@ func (sub *subscription) replay(first func(cus []log.Catchup)) {
 		sub.replaying = false
 		sub.mu.Unlock()
 	}()
-	s := sub.c.s
+	c := sub.c
 	for {
 		// Phase 1: read the log until a short read.
 		for {
@@ -148,8 +201,8 @@ func (sub *subscription) replay(first func(cus []log.Catchup)) {
 			}
 			msgs, cus, full, err := sub.read(after)
 			if err != nil {
-				s.logger.Warn("replay read failed", "err", err)
-				sub.c.fail(&closeReason{frame: mustJSON(errorFrame{Type: "error", Code: CodeServerError, Error: "could not read the channel's history; reconnect to resume"}), code: 1011, text: "replay failed"})
+				c.hub.logger.Warn("replay read failed", "err", err)
+				c.Fail(CloseReason{Kind: CloseReadFailed})
 				return
 			}
 			if first != nil {
@@ -160,17 +213,17 @@ func (sub *subscription) replay(first func(cus []log.Catchup)) {
 				for _, cu := range cus {
 					if cu.Gap != nil {
 						sub.gapSent = true
-						if sub.c.pushWait(gapFrame(toGapJSON(cu.Gap))) != nil {
+						if c.PushWait(Frame{Gap: cu.Gap}) != nil {
 							return
 						}
 					}
 				}
 			}
 			for i := range msgs {
-				if sub.c.pushWait(frame{d: &delivery{msg: msgs[i]}}) != nil {
+				if c.PushWait(Frame{Delivery: &Delivery{Message: msgs[i]}}) != nil {
 					return
 				}
-				s.metrics.replayed.Inc()
+				c.hub.metrics.replayed.Inc()
 				sub.mu.Lock()
 				sub.last = msgs[i].Position
 				sub.mu.Unlock()
@@ -203,13 +256,13 @@ func (sub *subscription) replay(first func(cus []log.Catchup)) {
 			last := sub.last
 			sub.mu.Unlock()
 			for _, d := range p {
-				if d.msg.Position <= last {
+				if d.Message.Position <= last {
 					continue
 				}
-				if sub.c.pushWait(frame{d: d}) != nil {
+				if c.PushWait(Frame{Delivery: d}) != nil {
 					return
 				}
-				last = d.msg.Position
+				last = d.Message.Position
 				sub.mu.Lock()
 				sub.last = last
 				sub.mu.Unlock()

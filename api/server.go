@@ -1,4 +1,4 @@
-package frontend
+package api
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
+	"github.com/pushflo/pushflo/stream"
 	"github.com/valyala/fasthttp"
 )
 
@@ -35,10 +36,6 @@ type Node interface {
 type Config struct {
 	// Keys are the deployment's API keys; required.
 	Keys Keys
-	// Retention is the default retention, used to answer what a channel
-	// keeps; default 24h. Policy, when set, gives each channel's retention.
-	Retention time.Duration
-	Policy    func(c *log.Channel) time.Duration
 
 	// MaxBodyBytes is the largest request body read; larger ones are
 	// refused before being read whole. Default 256 KiB.
@@ -51,23 +48,15 @@ type Config struct {
 	// PublishTimeout bounds a publish, leader election included; default 10s.
 	PublishTimeout time.Duration
 
-	// MaxSubscriptionsPerConn, default 100. MaxConnsPerIP, default 10000.
+	// MaxConnsPerIP, default 10000.
 	// MaxFrameBytes is the largest client frame answered (larger ones get
 	// PAYLOAD_TOO_LARGE and the connection stays up), default 16 KiB.
 	// SubscribeRate is subscribes per second per connection, default 50,
 	// with bursts of SubscribeBurst, default 100.
-	MaxSubscriptionsPerConn int
-	MaxConnsPerIP           int
-	MaxFrameBytes           int
-	SubscribeRate           float64
-	SubscribeBurst          int
-	// QueueFrames is each connection's outgoing queue; a subscriber whose
-	// queue fills is disconnected as a slow consumer. Default 4096.
-	QueueFrames int
-	// PingInterval is how often idle connections are pinged (WebSocket
-	// ping, SSE comment); a WebSocket with no traffic for two intervals is
-	// closed. Default 25s.
-	PingInterval time.Duration
+	MaxConnsPerIP  int
+	MaxFrameBytes  int
+	SubscribeRate  float64
+	SubscribeBurst int
 	// TokenTTL is the default connection-token lifetime; default 1h.
 	TokenTTL time.Duration
 
@@ -76,9 +65,6 @@ type Config struct {
 }
 
 func (c *Config) ensureDefaults() {
-	if c.Retention <= 0 {
-		c.Retention = 24 * time.Hour
-	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 256 << 10
 	}
@@ -87,9 +73,6 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.PublishTimeout <= 0 {
 		c.PublishTimeout = 10 * time.Second
-	}
-	if c.MaxSubscriptionsPerConn <= 0 {
-		c.MaxSubscriptionsPerConn = 100
 	}
 	if c.MaxConnsPerIP <= 0 {
 		c.MaxConnsPerIP = 10000
@@ -102,12 +85,6 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.SubscribeBurst <= 0 {
 		c.SubscribeBurst = 100
-	}
-	if c.QueueFrames <= 0 {
-		c.QueueFrames = 4096
-	}
-	if c.PingInterval <= 0 {
-		c.PingInterval = 25 * time.Second
 	}
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = time.Hour
@@ -123,7 +100,7 @@ type Server struct {
 	logger   *slog.Logger
 	node     Node
 	store    *log.Store
-	hub      *hub
+	hub      *stream.Hub
 	metrics  *metrics
 	http     *fasthttp.Server
 	upgrader *websocket.FastHTTPUpgrader
@@ -131,23 +108,21 @@ type Server struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
 	// conns tracks WebSocket connections, which fasthttp hands over on
 	// upgrade and no longer tracks.
 	conns sync.WaitGroup
 }
 
-// New builds a server over a node and its store. Start the tailer and
-// listeners with Serve.
-func New(cfg Config, node Node, store *log.Store) (*Server, error) {
+// New builds a server over a node, its store and the hub that fans the
+// store's messages out (started and closed by the caller). Serve listens.
+func New(cfg Config, node Node, store *log.Store, hub *stream.Hub) (*Server, error) {
 	cfg.ensureDefaults()
 	if err := cfg.Keys.Validate(); err != nil {
 		return nil, fmt.Errorf("frontend config: %w", err)
 	}
-	s := &Server{cfg: cfg, logger: cfg.Logger.With("component", "frontend"), node: node, store: store}
+	s := &Server{cfg: cfg, logger: cfg.Logger.With("component", "api"), node: node, store: store, hub: hub}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.metrics = newMetrics(s)
-	s.hub = newHub(s)
 	s.upgrader = s.newUpgrader()
 	s.ips.m = make(map[string]int)
 	s.http = &fasthttp.Server{
@@ -167,17 +142,8 @@ func New(cfg Config, node Node, store *log.Store) (*Server, error) {
 	return s, nil
 }
 
-// Serve runs the tailer and serves HTTP on ln until Shutdown.
+// Serve serves HTTP on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		s.hub.tail(s.ctx)
-	}()
-	go func() {
-		defer s.wg.Done()
-		s.hub.pingAll(s.ctx, s.cfg.PingInterval)
-	}()
 	err := s.http.Serve(ln)
 	if errors.Is(err, net.ErrClosed) {
 		return nil
@@ -189,10 +155,10 @@ func (s *Server) Serve(ln net.Listener) error {
 // frame (they resume elsewhere), and waits for handlers, bounded by ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.cancel()
-	s.hub.closeAll()
+	s.hub.CloseAll()
 	err := s.http.ShutdownWithContext(ctx)
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); s.conns.Wait(); close(done) }()
+	go func() { s.conns.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():

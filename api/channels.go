@@ -1,4 +1,4 @@
-package frontend
+package api
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func (s *Server) toChannelJSON(c *log.Channel) channelJSON {
 	return channelJSON{
 		ID: c.ID(), Name: c.Name, Slug: c.Slug, Description: c.Description, IsPrivate: c.IsPrivate,
 		Metadata: md, MessageCount: c.MessageCount, CreatedAt: isoTime(c.CreatedAt), UpdatedAt: isoTime(c.UpdatedAt),
-		RetentionSeconds: int64(s.retentionOf(c.Slug) / time.Second), MaxMessages: c.MaxMessages, MaxBytes: c.MaxBytes,
+		RetentionSeconds: int64(s.hub.Retention(c) / time.Second), MaxMessages: c.MaxMessages, MaxBytes: c.MaxBytes,
 	}
 }
 

@@ -1,12 +1,15 @@
-package frontend
+package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 
+	"github.com/fasthttp/websocket"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
+	"github.com/pushflo/pushflo/stream"
 	"github.com/valyala/fasthttp"
 )
 
@@ -21,6 +24,8 @@ const (
 	CodeRateLimited     = "RATE_LIMITED"
 	CodeUnavailable     = "UNAVAILABLE"
 	CodeServerError     = "SERVER_ERROR"
+	// CodeSlowConsumer is sent only in an error frame before close 4008.
+	CodeSlowConsumer = "SLOW_CONSUMER"
 )
 
 // statusOf is the one mapping from code to HTTP status.
@@ -42,7 +47,33 @@ const (
 	closeSlowConsumer = 4008 // outgoing queue overflowed; resume from the last ID
 	closeLimit        = 4029 // connection limit reached
 	closeShutdown     = 1001 // server going away
+	closeServerError  = 1011 // replay failed; reconnect to resume
 )
+
+// closeWire is the one mapping from why the stream ends a connection to
+// what the client is sent: an error frame (nil for none) and the WebSocket
+// close code and text. SSE sends the frame as "event: error".
+func closeWire(r *stream.CloseReason) (frame []byte, code int, text string) {
+	switch r.Kind {
+	case stream.CloseSlowConsumer:
+		return mustJSON(errorFrame{Type: "error", Code: CodeSlowConsumer, Error: "the subscriber fell too far behind and was disconnected; reconnect and resume from the last message ID"}),
+			closeSlowConsumer, "slow consumer"
+	case stream.CloseReadFailed:
+		return mustJSON(errorFrame{Type: "error", Code: CodeServerError, Error: "could not read the channel's history; reconnect to resume"}),
+			closeServerError, "replay failed"
+	case stream.ClosePeer:
+		if r.PeerCode == 0 || r.PeerCode == websocket.CloseNoStatusReceived {
+			return nil, websocket.CloseNormalClosure, ""
+		}
+		return nil, r.PeerCode, ""
+	}
+	return nil, closeShutdown, "server shutting down"
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
 
 // apiError is an error with a wire code and a sentence for the client.
 type apiError struct {

@@ -1,7 +1,8 @@
-package frontend
+package api
 
 import (
 	"bufio"
+	"github.com/pushflo/pushflo/stream"
 	"net/http"
 	"net/url"
 	"strings"
@@ -130,7 +131,7 @@ func TestSSE_ResumeTwoChannels(t *testing.T) {
 }
 
 func TestSSE_KeepAlive(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.PingInterval = 50 * time.Millisecond })
+	ts := startServer(t, func(_ *Config, h *stream.Config) { h.PingInterval = 50 * time.Millisecond })
 	s := ts.openSSE(url.Values{"channel": {"quiet"}, "token": {testKeys.Publish}}, "")
 	deadline := time.After(5 * time.Second)
 	for {

@@ -20,6 +20,7 @@ const (
 	CodeNotFound        = "NOT_FOUND"
 	CodeValidation      = "VALIDATION_ERROR"
 	CodePayloadTooLarge = "PAYLOAD_TOO_LARGE"
+	CodeHeadersTooLarge = "HEADERS_TOO_LARGE"
 	CodeConflict        = "CONFLICT"
 	CodeRateLimited     = "RATE_LIMITED"
 	CodeUnavailable     = "UNAVAILABLE"
@@ -35,6 +36,7 @@ var statusOf = map[string]int{
 	CodeNotFound:        fasthttp.StatusNotFound,
 	CodeValidation:      fasthttp.StatusBadRequest,
 	CodePayloadTooLarge: fasthttp.StatusRequestEntityTooLarge,
+	CodeHeadersTooLarge: fasthttp.StatusRequestHeaderFieldsTooLarge,
 	CodeConflict:        fasthttp.StatusConflict,
 	CodeRateLimited:     fasthttp.StatusTooManyRequests,
 	CodeUnavailable:     fasthttp.StatusServiceUnavailable,

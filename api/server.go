@@ -258,15 +258,21 @@ func (s *Server) cors(ctx *fasthttp.RequestCtx) {
 	h.Set("Access-Control-Max-Age", "600")
 }
 
-// handleTransportError answers requests fasthttp could not read, oversized
-// bodies above all, in the API's error shape.
+// handleTransportError answers requests fasthttp could not read, in the
+// API's error shape, and closes the connection. The reply is built from our
+// words only: fasthttp's read errors quote its read buffer, which holds the
+// request's headers (its key among them) and, when requests are pipelined,
+// the next request, so err's text is neither sent nor logged.
 func (s *Server) handleTransportError(ctx *fasthttp.RequestCtx, err error) {
-	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+	var small *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		s.writeError(ctx, errorf(CodePayloadTooLarge, "request body is larger than %d bytes; messages are at most %d bytes", s.cfg.MaxBodyBytes, MaxMessageBytes))
-		ctx.SetConnectionClose()
-		return
+	case errors.As(err, &small):
+		s.writeError(ctx, errorf(CodeHeadersTooLarge, "request line and headers are larger than %d bytes", s.cfg.MaxHeaderBytes))
+	default:
+		s.writeError(ctx, errorf(CodeValidation, "the request could not be parsed"))
 	}
-	s.writeError(ctx, errorf(CodeValidation, "could not read the request: %v", err))
 	ctx.SetConnectionClose()
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/stream"
 )
@@ -44,18 +45,33 @@ func (ts *testServer) publishConcurrently(channel string, n int, content func(i 
 	}
 }
 
+// expireAll makes every message published so far older than retention,
+// by moving the server's clock forward (the leader stamps messages with
+// it, reads hide what it says has expired) instead of sleeping: under CPU
+// load a sleep-based test saw its fresh messages expire too. The clock is
+// the process's: the offset is undone when the test (not a subtest: the
+// store's message times never go back) ends.
+func expireAll(t *testing.T, retention time.Duration) {
+	t.Helper()
+	clock.SetOffset(clock.Offset() + retention + time.Minute)
+}
+
+// resetClock undoes expireAll when the test ends.
+func resetClock(t *testing.T) { t.Cleanup(func() { clock.SetOffset(0) }) }
+
 // TestServer_SinceGapWhenLimitExpired: when exactly as many expired
 // messages as the read asks for come first after the cursor, the answer
 // still names the gap (it once said complete:false with no gap).
 func TestServer_SinceGapWhenLimitExpired(t *testing.T) {
-	const retention = 500 * time.Millisecond
+	const retention = time.Hour
 	ts := startServer(t, func(_ *Config, h *stream.Config) { h.Retention = func(*log.Channel) time.Duration { return retention } })
+	resetClock(t)
 	for _, limit := range []int{1, 2, 5} {
 		t.Run(fmt.Sprintf("limit=%d", limit), func(t *testing.T) {
 			ch := fmt.Sprintf("gap-%d", limit)
 			// The since-read asks the log for limit+1 messages.
 			ts.publishN(ch, limit+1)
-			time.Sleep(retention + 100*time.Millisecond)
+			expireAll(t, retention)
 			fresh := ts.publish(ch, `{"fresh":true}`)
 			d := ts.do("GET", "/api/v1/channels/"+ch+"/messages?since=0&limit="+fmt.Sprint(limit), testKeys.Secret, nil).json(t)["data"].(map[string]any)
 			gap, _ := d["gap"].(map[string]any)
@@ -73,10 +89,11 @@ func TestServer_SinceGapWhenLimitExpired(t *testing.T) {
 // TestWS_ResumeGapWhenReplayPageExpired: a resume whose first replay page
 // has expired whole is told recovered:false and gets a gap frame.
 func TestWS_ResumeGapWhenReplayPageExpired(t *testing.T) {
-	const retention = 2 * time.Second
+	const retention = time.Hour
 	ts := startServer(t, func(_ *Config, h *stream.Config) { h.Retention = func(*log.Channel) time.Duration { return retention } })
+	resetClock(t)
 	ts.publishConcurrently("page", 512, nil) // one replay read (stream's replayPage)
-	time.Sleep(retention + 200*time.Millisecond)
+	expireAll(t, retention)
 	fresh := ts.publish("page", `{"fresh":true}`)
 	c := ts.dialWS(testKeys.Publish)
 	c.expect("connected")

@@ -475,10 +475,11 @@ func TestWS_ConnectionsDoNotLeak(t *testing.T) {
 // told recovered:false with a gap, then continues live.
 func TestWS_ResumePastRetention(t *testing.T) {
 	ts := startServer(t, func(_ *Config, h *stream.Config) {
-		h.Retention = func(*log.Channel) time.Duration { return 300 * time.Millisecond }
+		h.Retention = func(*log.Channel) time.Duration { return time.Hour }
 	})
+	resetClock(t)
 	ids := ts.publishN("brief", 5)
-	time.Sleep(400 * time.Millisecond)
+	expireAll(t, time.Hour)
 	fresh := ts.publish("brief", `{"fresh":true}`)
 	c := ts.dialWS(testKeys.Publish)
 	c.expect("connected")

@@ -47,12 +47,30 @@ func (f *failStop) write(op string, do func() error) error {
 	if err == nil {
 		return nil
 	}
-	e := fmt.Errorf("%w: %w: %s: %w", ErrUnknownOutcome, ErrDiskFailed, op, err)
+	var e error = &diskError{op: op, err: err}
 	if f.err.CompareAndSwap(nil, &e) {
 		f.onFail(e)
 	}
 	return *f.err.Load()
 }
+
+// diskError is the error of a failed write to the Raft log or stable
+// store. It is ErrDiskFailed, and ErrUnknownOutcome for a publish that hit
+// it; its text speaks of the disk only.
+type diskError struct {
+	op  string
+	err error
+}
+
+func (e *diskError) Error() string {
+	return fmt.Sprintf("%v: %s: %v", ErrDiskFailed, e.op, e.err)
+}
+
+func (e *diskError) Is(target error) bool {
+	return target == ErrDiskFailed || target == ErrUnknownOutcome
+}
+
+func (e *diskError) Unwrap() error { return e.err }
 
 // failed returns the final error, or nil while every write has succeeded.
 func (f *failStop) failed() error {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushflo/pushflo/web"
 )
 
 func TestServer_PublishAndHistory(t *testing.T) {
@@ -257,4 +259,24 @@ func TestServer_Operations(t *testing.T) {
 		t.Fatalf("cluster status: %d %s", st.status, st.body)
 	}
 	_ = fmt.Sprint
+}
+
+func TestServer_ServesSDKBundle(t *testing.T) {
+	ts := startServer(t, nil)
+	r := ts.do("GET", web.SDKPath, "", nil, "Origin", "https://app.example")
+	if r.status != 200 {
+		t.Fatalf("GET %s: %d %s", web.SDKPath, r.status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+		t.Errorf("Content-Type %q, want text/javascript (browsers refuse modules of other types)", ct)
+	}
+	if r.header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("no CORS header: a page on another origin cannot import the module: %v", r.header)
+	}
+	if string(r.body) != string(web.SDKBundle) {
+		t.Errorf("served %d bytes, want the %d of web/sdk/pushflo.js", len(r.body), len(web.SDKBundle))
+	}
+	if r := ts.do("POST", web.SDKPath, "", nil); r.status == 200 {
+		t.Errorf("POST %s answered 200", web.SDKPath)
+	}
 }

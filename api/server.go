@@ -15,6 +15,7 @@ import (
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
 	"github.com/pushflo/pushflo/stream"
+	"github.com/pushflo/pushflo/web"
 	"github.com/valyala/fasthttp"
 )
 
@@ -185,6 +186,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.only(ctx, "GET", s.handleReady)
 	case path == "/metrics":
 		s.only(ctx, "GET", s.handleMetrics)
+	case path == web.SDKPath:
+		s.only(ctx, "GET", handleSDK)
 	case strings.HasPrefix(path, "/api/v1/"):
 		s.routeAPI(ctx, strings.TrimPrefix(path, "/api/v1/"))
 	default:

@@ -6,4 +6,5 @@
 //
 // sdk/pushflo.js is generated from sdk/js by `make sdk-bundle` and
 // committed; the SDK's tests fail when it no longer matches its source.
+// Package api serves it (api/sdk.go).
 package web

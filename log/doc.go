@@ -43,4 +43,9 @@
 // skips entries at or below Applied(), so nothing is applied twice. Before a
 // Raft snapshot is taken the store is flushed and synced (Checkpoint), so the
 // Raft log may safely be truncated up to the snapshot's index.
+//
+// A failed write or fsync of any file under the store is final: the store
+// refuses every later call (ErrFailed) and Config.OnFatal runs, so that
+// nothing is acknowledged after data may have been lost (DESIGN.md, "Disk
+// errors").
 package log

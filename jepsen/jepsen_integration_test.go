@@ -69,6 +69,11 @@ type jepsenRun struct {
 	duration time.Duration
 	interval time.Duration
 	network  NetworkMode
+	// soft makes a harness error (a node that does not come back, a
+	// cluster that does not start) fail the test without stopping it:
+	// runJepsen then returns a nil report. The soak goes on to its next
+	// round.
+	soft bool
 	// nemeses picks the faults: nil means allNemeses(faultFS).
 	nemeses func(faultFS bool) []Nemesis
 	// extraArgs are appended to every node's command line.
@@ -140,6 +145,10 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 		Logger:       testLogger(t),
 	})
 	if err != nil {
+		if r.soft {
+			t.Errorf("seed %d: %v", r.seed, err)
+			return nil, ""
+		}
 		t.Fatalf("seed %d: %v", r.seed, err)
 	}
 	defer func() {
@@ -176,6 +185,10 @@ func runJepsen(t *testing.T, bin string, r jepsenRun) (*Report, string) {
 		},
 	})
 	if err != nil {
+		if r.soft {
+			t.Errorf("seed %d, history %s: %v (repeat with JEPSEN_SEED=%d)", r.seed, history, err, r.seed)
+			return nil, history
+		}
 		t.Fatalf("seed %d, history %s: %v (repeat with JEPSEN_SEED=%d)", r.seed, history, err, r.seed)
 	}
 	// The server's own log says whether a catch-up by snapshot happened.
@@ -244,7 +257,12 @@ func TestJepsen_Soak(t *testing.T) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		report, history := runJepsen(t, bin, jepsenRun{seed: s, dir: dir, duration: d, interval: 5 * time.Second, network: envNetwork(t)})
+		report, history := runJepsen(t, bin, jepsenRun{seed: s, dir: dir, duration: d, interval: 5 * time.Second, network: envNetwork(t), soft: true})
+		if report == nil {
+			failed = append(failed, fmt.Sprintf("seed %d, dir %s: harness error (see the log above)", s, dir))
+			summary = append(summary, fmt.Sprintf("round %d seed %d %s: HARNESS ERROR", i, s, d))
+			continue
+		}
 		verdict := "VALID"
 		if !report.Valid {
 			verdict = "INVALID"

@@ -1,9 +1,11 @@
 package raftnode
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,8 +62,15 @@ type Config struct {
 	// cluster status.
 	HTTPAddr string
 	// Secret is the cluster secret both ends of every Raft connection must
-	// know. Empty is allowed for a single node and means "no secret".
+	// know: the Raft link's CA is derived from it (see DESIGN.md, "Link
+	// security"). Empty means a random secret, so no other node can
+	// connect: allowed for a single node only.
 	Secret string
+	// TLSCertFile, TLSKeyFile and TLSCAFile, all three or none, give this
+	// node's Raft link certificate and key and the CA its peers'
+	// certificates must chain to (PEM files), instead of deriving them from
+	// Secret.
+	TLSCertFile, TLSKeyFile, TLSCAFile string
 	// BootstrapPeers, when set on a node with no Raft state, bootstraps a
 	// cluster of exactly these members (every initial member is given the
 	// same list). When empty and Join is false, a node with no state
@@ -194,9 +203,26 @@ func (c *Config) Validate() error {
 		if !found {
 			errs = append(errs, fmt.Errorf("bootstrap peers do not include this node %q", c.NodeID))
 		}
-		if len(c.BootstrapPeers) > 1 && c.Secret == "" {
-			errs = append(errs, errors.New("a cluster of several nodes needs a cluster secret"))
+		if len(c.BootstrapPeers) > 1 && c.Secret == "" && c.TLSCAFile == "" {
+			errs = append(errs, errors.New("a cluster of several nodes needs a cluster secret (or Raft link TLS files)"))
 		}
 	}
+	if files := []string{c.TLSCertFile, c.TLSKeyFile, c.TLSCAFile}; slices.Contains(files, "") && slices.ContainsFunc(files, func(f string) bool { return f != "" }) {
+		errs = append(errs, errors.New("Raft link TLS needs all three of the certificate, key and CA files, or none"))
+	}
 	return errors.Join(errs...)
+}
+
+// linkCreds returns the Raft link's credentials: from the TLS files when
+// given, else derived from Secret (a random one when empty).
+func (c *Config) linkCreds() (*linkCreds, error) {
+	if c.TLSCAFile != "" {
+		return fileCreds(c.TLSCertFile, c.TLSKeyFile, c.TLSCAFile)
+	}
+	secret := []byte(c.Secret)
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		rand.Read(secret)
+	}
+	return secretCreds(secret, c.NodeID)
 }

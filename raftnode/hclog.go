@@ -38,6 +38,11 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 		line = line[i+2:]
 	}
 	line = strings.TrimPrefix(line, "raft: ")
+	if level > slog.LevelDebug && strings.Contains(line, ErrUnauthenticated.Error()) {
+		// Raft retries a peer that refuses this node's credentials, and
+		// logs each try; the stream layer has said why, once (rejectlog.go).
+		level = slog.LevelDebug
+	}
 	w.l.Log(context.Background(), level, line)
 	return len(p), nil
 }

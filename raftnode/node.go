@@ -92,7 +92,11 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot store: %w", err)
 	}
-	n.stream, err = newStreamLayer(cfg.RaftAddr, cfg.AdvertiseAddr, []byte(cfg.Secret), logger)
+	creds, err := cfg.linkCreds()
+	if err != nil {
+		return nil, err
+	}
+	n.stream, err = newStreamLayer(cfg.RaftAddr, cfg.AdvertiseAddr, creds, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +138,7 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
+	n.stream.setPeerNames(n.raft)
 	if !has && !cfg.Join {
 		peers := cfg.BootstrapPeers
 		if len(peers) == 0 {

@@ -1,42 +1,50 @@
 package raftnode
 
 import (
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
 )
 
-// Connections on the Raft port open with a mutual challenge–response proving
-// that both ends know the cluster secret, then one byte says what the
-// connection carries: Raft RPCs, or forwarded requests to the leader.
+// Every connection on the Raft port is TLS 1.3 with mutual certificate
+// authentication (linktls.go). Inside the protected stream the dialer's
+// first byte says what the connection carries (Raft RPCs, or forwarded
+// requests to the leader) and the listener answers one byte once it has
+// accepted the dialer's certificate, so a refusal shows at dial time.
 const (
-	handshakeMagic   = "PUSHFLO1"
-	nonceLen         = 16
 	connRaft         = 'R'
 	connForward      = 'F'
+	connAccepted     = 'K'
 	handshakeTimeout = 5 * time.Second
 )
 
-// ErrUnauthenticated is returned when the far end of a Raft connection does
-// not prove knowledge of the cluster secret.
-var ErrUnauthenticated = errors.New("raft peer failed cluster-secret authentication")
+// ErrUnauthenticated is returned by dials to a peer whose certificate does
+// not chain to this node's cluster CA, or which refused this node's: with
+// the default credentials, the two do not share the cluster secret.
+var ErrUnauthenticated = errors.New("raft peer failed cluster authentication")
 
 // streamLayer is the raft.StreamLayer of a node: a TCP listener whose
-// connections are authenticated and then routed by kind.
+// connections are authenticated by TLS and then routed by kind.
 type streamLayer struct {
 	ln        net.Listener
 	advertise net.Addr
-	secret    []byte
+	creds     *linkCreds
 	logger    *slog.Logger
+	// peerName names the node at a Raft address for logs ("n2"); set once
+	// Raft runs, empty before.
+	peerName atomic.Pointer[func(addr string) string]
+	// rejects logs refused connections once per peer (rejectlog.go).
+	rejects *rejectLog
 
 	raftConns chan net.Conn
 	forward   func(net.Conn) // serves a connForward connection
@@ -50,7 +58,7 @@ type streamLayer struct {
 	forwards map[net.Conn]struct{} // open forward connections; guarded by mu
 }
 
-func newStreamLayer(bind, advertise string, secret []byte, logger *slog.Logger) (*streamLayer, error) {
+func newStreamLayer(bind, advertise string, creds *linkCreds, logger *slog.Logger) (*streamLayer, error) {
 	ln, err := net.Listen("tcp", bind)
 	if err != nil {
 		return nil, fmt.Errorf("listen on raft address %s: %w", bind, err)
@@ -64,7 +72,8 @@ func newStreamLayer(bind, advertise string, secret []byte, logger *slog.Logger) 
 		}
 		adv = a
 	}
-	s := &streamLayer{ln: ln, advertise: adv, secret: secret, logger: logger, raftConns: make(chan net.Conn), done: make(chan struct{}), forwards: map[net.Conn]struct{}{}}
+	s := &streamLayer{ln: ln, advertise: adv, creds: creds, logger: logger, rejects: newRejectLog(logger),
+		raftConns: make(chan net.Conn), done: make(chan struct{}), forwards: map[net.Conn]struct{}{}}
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s, nil
@@ -93,15 +102,16 @@ func (s *streamLayer) acceptLoop() {
 }
 
 // route authenticates an inbound connection and hands it on by kind.
-func (s *streamLayer) route(c net.Conn) {
-	c.SetDeadline(time.Now().Add(handshakeTimeout))
-	kind, err := serverHandshake(c, s.secret)
+func (s *streamLayer) route(raw net.Conn) {
+	kind, c, err := s.accept(raw)
 	if err != nil {
-		s.logger.Warn("rejected raft connection", "remote", c.RemoteAddr().String(), "err", err)
-		c.Close()
+		raw.Close()
+		s.rejectedInbound(raw.RemoteAddr(), err)
 		return
 	}
-	c.SetDeadline(time.Time{})
+	host := remoteHost(raw.RemoteAddr())
+	s.rejects.ok(host)
+	s.rejects.ok(host + " auth")
 	switch kind {
 	case connRaft:
 		select {
@@ -127,9 +137,29 @@ func (s *streamLayer) route(c net.Conn) {
 		s.mu.Lock()
 		delete(s.forwards, c)
 		s.mu.Unlock()
-	default:
-		c.Close()
 	}
+}
+
+// accept runs the server side of the handshake: TLS, then the kind byte,
+// then the answer that tells the dialer it was accepted.
+func (s *streamLayer) accept(raw net.Conn) (byte, net.Conn, error) {
+	raw.SetDeadline(time.Now().Add(handshakeTimeout))
+	c := tls.Server(raw, s.creds.serverConfig())
+	if err := c.Handshake(); err != nil {
+		return 0, nil, err
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		return 0, nil, fmt.Errorf("read connection kind: %w", err)
+	}
+	if b[0] != connRaft && b[0] != connForward {
+		return 0, nil, fmt.Errorf("unknown connection kind %#x", b[0])
+	}
+	if _, err := c.Write([]byte{connAccepted}); err != nil {
+		return 0, nil, err
+	}
+	raw.SetDeadline(time.Time{})
+	return b[0], c, nil
 }
 
 // Accept returns the next authenticated Raft connection.
@@ -168,68 +198,111 @@ func (s *streamLayer) Dial(addr raft.ServerAddress, timeout time.Duration) (net.
 	return s.dial(string(addr), timeout, connRaft)
 }
 
+// dial opens an authenticated connection of the given kind. A peer that
+// fails authentication gives an error wrapping ErrUnauthenticated that
+// says so in a sentence, and is logged once.
 func (s *streamLayer) dial(addr string, timeout time.Duration, kind byte) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", addr, timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), max(timeout, handshakeTimeout))
+	defer cancel()
+	raw, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	c.SetDeadline(time.Now().Add(handshakeTimeout))
-	if err := clientHandshake(c, s.secret, kind); err != nil {
-		c.Close()
+	c, err := s.handshake(ctx, raw, kind)
+	if err != nil {
+		raw.Close()
+		if authFailure(err) {
+			err = fmt.Errorf("%w: %s %s (%v)", ErrUnauthenticated, s.describePeer(addr), s.mismatch(), err)
+			s.rejects.once(addr, s.describePeer(addr)+" "+s.mismatch())
+		}
 		return nil, fmt.Errorf("handshake with %s: %w", addr, err)
 	}
-	c.SetDeadline(time.Time{})
+	s.rejects.ok(addr)
 	return c, nil
 }
 
-func mac(secret []byte, role string, a, b []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(role))
-	m.Write(a)
-	m.Write(b)
-	return m.Sum(nil)
+// handshake runs the dialer's side: TLS, the kind byte, the answer.
+func (s *streamLayer) handshake(ctx context.Context, raw net.Conn, kind byte) (net.Conn, error) {
+	deadline, _ := ctx.Deadline()
+	raw.SetDeadline(deadline)
+	c := tls.Client(raw, s.creds.clientConfig())
+	if err := c.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := c.Write([]byte{kind}); err != nil {
+		return nil, err
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(c, b[:]); err != nil {
+		return nil, err
+	}
+	if b[0] != connAccepted {
+		return nil, fmt.Errorf("unexpected answer %#x to the connection kind", b[0])
+	}
+	raw.SetDeadline(time.Time{})
+	return c, nil
 }
 
-// clientHandshake: send magic+nonceC; read nonceS+mac("server"); send
-// mac("client") and the kind byte.
-func clientHandshake(c net.Conn, secret []byte, kind byte) error {
-	nc := make([]byte, nonceLen)
-	rand.Read(nc)
-	if _, err := c.Write(append([]byte(handshakeMagic), nc...)); err != nil {
-		return err
+// authFailure reports whether a handshake error means one end refused the
+// other's certificate (as opposed to a network failure).
+func authFailure(err error) bool {
+	if errors.Is(err, errPeerNotInCluster) {
+		return true
 	}
-	resp := make([]byte, nonceLen+sha256.Size)
-	if _, err := io.ReadFull(c, resp); err != nil {
-		return err
-	}
-	ns := resp[:nonceLen]
-	if !hmac.Equal(resp[nonceLen:], mac(secret, "server", nc, ns)) {
-		return ErrUnauthenticated
-	}
-	_, err := c.Write(append(mac(secret, "client", nc, ns), kind))
-	return err
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error" && strings.Contains(op.Err.Error(), "certificate")
 }
 
-func serverHandshake(c net.Conn, secret []byte) (byte, error) {
-	hello := make([]byte, len(handshakeMagic)+nonceLen)
-	if _, err := io.ReadFull(c, hello); err != nil {
-		return 0, err
+// mismatch is the reason two ends refuse each other, in this node's terms.
+func (s *streamLayer) mismatch() string {
+	if s.creds.fromSecret {
+		return "does not share this node's cluster secret"
 	}
-	if string(hello[:len(handshakeMagic)]) != handshakeMagic {
-		return 0, errors.New("not a pushflo raft connection")
+	return "does not hold a certificate from this node's --raft-tls-ca, or does not trust this node's"
+}
+
+// describePeer is "n2 (10.0.0.2:7000)", or the address alone when no
+// member has it.
+func (s *streamLayer) describePeer(addr string) string {
+	if f := s.peerName.Load(); f != nil {
+		if id := (*f)(addr); id != "" {
+			return fmt.Sprintf("%s (%s)", id, addr)
+		}
 	}
-	nc := hello[len(handshakeMagic):]
-	ns := make([]byte, nonceLen)
-	rand.Read(ns)
-	if _, err := c.Write(append(ns, mac(secret, "server", nc, ns)...)); err != nil {
-		return 0, err
+	return addr
+}
+
+// setPeerNames makes logs name peers by their ID in r's configuration.
+func (s *streamLayer) setPeerNames(r *raft.Raft) {
+	f := func(addr string) string {
+		cf := r.GetConfiguration()
+		if cf.Error() != nil {
+			return ""
+		}
+		for _, srv := range cf.Configuration().Servers {
+			if string(srv.Address) == addr {
+				return string(srv.ID)
+			}
+		}
+		return ""
 	}
-	resp := make([]byte, sha256.Size+1)
-	if _, err := io.ReadFull(c, resp); err != nil {
-		return 0, err
+	s.peerName.Store(&f)
+}
+
+// rejectedInbound logs a refused inbound connection: once per remote host,
+// then counted in a periodic summary (rejectlog.go).
+func (s *streamLayer) rejectedInbound(remote net.Addr, err error) {
+	host := remoteHost(remote)
+	if authFailure(err) {
+		s.rejects.once(host+" auth", "raft connection from "+remote.String()+" "+s.mismatch())
+		return
 	}
-	if !hmac.Equal(resp[:sha256.Size], mac(secret, "client", nc, ns)) {
-		return 0, ErrUnauthenticated
+	s.rejects.once(host, "raft connection refused", "remote", remote.String(), "err", err)
+}
+
+func remoteHost(a net.Addr) string {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.IP.String()
 	}
-	return resp[sha256.Size], nil
+	return a.String()
 }

@@ -26,21 +26,31 @@ func randomToken(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
-// loadSecrets fills the keys and cluster secret not given on the command
-// line from dataDir/secrets.json, generating and saving them on first
-// start. generated reports whether any were generated.
-func loadSecrets(dataDir string, given secrets) (secrets, bool, error) {
+// readSecrets reads dataDir/secrets.json; none is no error.
+func readSecrets(dataDir string) (secrets, error) {
 	path := filepath.Join(dataDir, "secrets.json")
 	var saved secrets
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(b, &saved); err != nil {
-			return secrets{}, false, fmt.Errorf("read %s: %w", path, err)
+			return secrets{}, fmt.Errorf("read %s: %w", path, err)
 		}
 	case errors.Is(err, os.ErrNotExist):
 	default:
-		return secrets{}, false, fmt.Errorf("read %s: %w", path, err)
+		return secrets{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	return saved, nil
+}
+
+// loadSecrets fills the keys and cluster secret not given on the command
+// line from dataDir/secrets.json, generating and saving them on first
+// start. generated reports whether any were generated.
+func loadSecrets(dataDir string, given secrets) (secrets, bool, error) {
+	path := filepath.Join(dataDir, "secrets.json")
+	saved, err := readSecrets(dataDir)
+	if err != nil {
+		return secrets{}, false, err
 	}
 	out := given
 	generated := false

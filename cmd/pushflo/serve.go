@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,6 +41,7 @@ type serveFlags struct {
 	rpcsInFlight                                   int
 	feedBytes                                      int64
 	raftLogStore                                   string
+	raftTLSCert, raftTLSKey, raftTLSCA             string
 	unsafeRaftNoSync                               bool
 	unsafeClockOffsetFile                          string
 }
@@ -55,7 +57,7 @@ func runServe(args []string) error {
 	fs.StringVar(&f.keys.Publish, "publish-key", "", "publish key pub_… (default: generated on first start, kept in the data dir)")
 	fs.StringVar(&f.keys.Secret, "secret-key", "", "secret key sec_… (default: generated)")
 	fs.StringVar(&f.keys.Mgmt, "mgmt-key", "", "management key mgmt_… (default: generated)")
-	fs.StringVar(&f.clusterSecret, "cluster-secret", "", "secret every node of the cluster shares; authenticates Raft connections (default: generated)")
+	fs.StringVar(&f.clusterSecret, "cluster-secret", "", "secret every node of the cluster shares; the Raft link's TLS certificates derive from it (default: kept in the data dir, generated on a first start that names no other node)")
 	fs.StringVar(&f.bootstrapPeers, "bootstrap-peers", "", "initial members on first start, id=host:port,… (same list on every node)")
 	fs.StringVar(&f.join, "join", "", "URL of a member's HTTP API to join through, e.g. http://10.0.0.1:8080")
 	fs.BoolVar(&f.nonVoter, "nonvoter", false, "with --join: join as a non-voting member that only serves subscribers")
@@ -75,6 +77,9 @@ func runServe(args []string) error {
 	fs.IntVar(&f.maxInflight, "max-inflight", 1, "Raft entries the leader's batcher leaves uncommitted at once")
 	fs.IntVar(&f.rpcsInFlight, "raft-rpcs-in-flight", 0, "AppendEntries pipelined to each follower (0: raft's default)")
 	fs.Int64Var(&f.feedBytes, "feed-bytes", log.DefaultFeedBytes, "bytes of recently applied messages kept in memory for live delivery; subscribers further behind read from disk")
+	fs.StringVar(&f.raftTLSCert, "raft-tls-cert", "", "PEM certificate this node presents on the Raft link, instead of one derived from --cluster-secret (with --raft-tls-key and --raft-tls-ca)")
+	fs.StringVar(&f.raftTLSKey, "raft-tls-key", "", "PEM private key of --raft-tls-cert")
+	fs.StringVar(&f.raftTLSCA, "raft-tls-ca", "", "PEM CA certificate(s) every peer's Raft link certificate must chain to")
 	fs.StringVar(&f.raftLogStore, "raft-log-store", "", "Raft log format for a new data dir: wal (one fsync per append) or boltdb (default: what the data dir already holds, else "+raftnode.DefaultLogStore+"; an existing data dir keeps its own)")
 	fs.BoolVar(&f.unsafeRaftNoSync, "unsafe-raft-no-sync", false, "UNSAFE, for tests only: the Raft log skips fsync (raft-boltdb NoSync; raft-wal through a file system whose sync does nothing), so a power loss can lose acknowledged writes; the jepsen power-cut runs use it to prove they catch that")
 	fs.StringVar(&f.unsafeClockOffsetFile, "unsafe-clock-offset-file", "", "UNSAFE, for tests only: a file holding a Go duration (\"1h\") added to this node's wall clock, re-read every 100ms, so a fault harness can make the clock jump; off when empty")
@@ -99,14 +104,18 @@ func runServe(args []string) error {
 		return err
 	}
 
-	// Keys and cluster secret: flags, else the data dir, else generated.
-	sec, generated, err := loadSecrets(f.dataDir, secrets{Keys: f.keys, ClusterSecret: f.clusterSecret})
-	if err != nil {
-		return err
-	}
+	// Keys and cluster secret: flags, else the data dir, else generated;
+	// but a node meant to meet others refuses a secret of its own making.
 	peers, err := raftnode.ParsePeers(f.bootstrapPeers)
 	if err != nil {
 		return usageError{fmt.Sprintf("--bootstrap-peers: %v", err)}
+	}
+	if err := needSharedSecret(&f, peers); err != nil {
+		return err
+	}
+	sec, generated, err := loadSecrets(f.dataDir, secrets{Keys: f.keys, ClusterSecret: f.clusterSecret})
+	if err != nil {
+		return err
 	}
 	policy, err := parseRetentionRules(f.retentionRules, f.retention)
 	if err != nil {
@@ -147,7 +156,7 @@ func runServe(args []string) error {
 		HTTPAddr: f.httpAddr, Secret: sec.ClusterSecret, BootstrapPeers: peers, Join: f.join != "", Store: store,
 		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, CommitTimeout: f.commitTimeout,
 		MaxBatch: f.maxBatch, MaxInflight: f.maxInflight, RPCsInFlight: f.rpcsInFlight, TrailingLogs: f.trailingLogs, Logger: logger,
-		LogStore: f.raftLogStore, UnsafeNoSync: f.unsafeRaftNoSync, OnFatal: stopOn("the Raft log"),
+		TLSCertFile: f.raftTLSCert, TLSKeyFile: f.raftTLSKey, TLSCAFile: f.raftTLSCA, LogStore: f.raftLogStore, UnsafeNoSync: f.unsafeRaftNoSync, OnFatal: stopOn("the Raft log"),
 	})
 	if err != nil {
 		return err
@@ -241,4 +250,32 @@ func runServe(args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// needSharedSecret refuses to start a node that is meant to meet other
+// nodes (--bootstrap-peers names another, or --join) with no cluster
+// secret given or kept in its data dir: it would generate one of its own,
+// and it and its peers would refuse each other's Raft connections.
+func needSharedSecret(f *serveFlags, peers []raftnode.Peer) error {
+	if f.clusterSecret != "" || f.raftTLSCA != "" {
+		return nil
+	}
+	var others []string
+	for _, p := range peers {
+		if p.ID != f.nodeID {
+			others = append(others, p.ID)
+		}
+	}
+	if len(others) == 0 && f.join == "" {
+		return nil
+	}
+	if saved, err := readSecrets(f.dataDir); err == nil && saved.ClusterSecret != "" {
+		return nil
+	}
+	why := "--join asks to join a cluster"
+	if len(others) > 0 {
+		why = fmt.Sprintf("--bootstrap-peers lists other nodes (%s)", strings.Join(others, ", "))
+	}
+	return usageError{why + " but no --cluster-secret is given: this node would generate a secret of its own, and it and the other nodes would refuse each other. " +
+		"Give every node the same --cluster-secret (for example the output of `openssl rand -hex 24`), or Raft link certificates with --raft-tls-cert, --raft-tls-key and --raft-tls-ca"}
 }

@@ -230,9 +230,15 @@ func TestCluster_SnapshotInstallAndMembership(t *testing.T) {
 	if st, b, err := call("DELETE", "http://"+via.httpAddr+"/api/v1/cluster/members/n4", mgmtKey, ""); err != nil || st != 204 {
 		t.Fatalf("remove n4: %d %s %v", st, b, err)
 	}
-	s, err = status(t, via)
-	if err != nil || len(s.Members) != 3 {
-		t.Fatalf("status after remove: %+v %v", s, err)
+	// via is a follower: it learns of the removal with the next append.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		s, err = status(t, via)
+		if err == nil && len(s.Members) == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status after remove: %+v %v", s, err)
+		}
 	}
 	// A non-voting member replicates and serves subscribers and reads.
 	n5 := newProc(t, "n5", t.TempDir()+"/n5", "--join", "http://"+via.httpAddr, "--nonvoter")

@@ -23,8 +23,13 @@ const (
 	CodeHeadersTooLarge = "HEADERS_TOO_LARGE"
 	CodeConflict        = "CONFLICT"
 	CodeRateLimited     = "RATE_LIMITED"
-	CodeUnavailable     = "UNAVAILABLE"
-	CodeServerError     = "SERVER_ERROR"
+	// CodeUnavailable (503, Retry-After) means the request was NOT applied:
+	// safe to retry, on this node or another.
+	CodeUnavailable = "UNAVAILABLE"
+	// CodeOutcomeUnknown (503, Retry-After) means a write may or may not
+	// have been applied: retry only with the same Idempotency-Key.
+	CodeOutcomeUnknown = "OUTCOME_UNKNOWN"
+	CodeServerError    = "SERVER_ERROR"
 	// CodeSlowConsumer is sent only in an error frame before close 4008.
 	CodeSlowConsumer = "SLOW_CONSUMER"
 )
@@ -40,6 +45,7 @@ var statusOf = map[string]int{
 	CodeConflict:        fasthttp.StatusConflict,
 	CodeRateLimited:     fasthttp.StatusTooManyRequests,
 	CodeUnavailable:     fasthttp.StatusServiceUnavailable,
+	CodeOutcomeUnknown:  fasthttp.StatusServiceUnavailable,
 	CodeServerError:     fasthttp.StatusInternalServerError,
 }
 
@@ -99,9 +105,9 @@ func (s *Server) toAPIError(err error) *apiError {
 	case errors.As(err, &ae):
 		return ae
 	case errors.Is(err, raftnode.ErrNoLeader):
-		return &apiError{Code: CodeUnavailable, Message: "no leader is available right now; the message was not published, retry shortly", RetryAfter: 1}
+		return &apiError{Code: CodeUnavailable, Message: "no leader is available right now; the write was not applied: retry shortly, on this node or another", RetryAfter: 1}
 	case errors.Is(err, raftnode.ErrUnknownOutcome):
-		return &apiError{Code: CodeUnavailable, Message: "the leader changed while publishing; the message may or may not have been published (send an Idempotency-Key to retry safely)", RetryAfter: 1}
+		return &apiError{Code: CodeOutcomeUnknown, Message: "the leader changed while writing; the write may or may not have been applied (retry with the same Idempotency-Key to be safe)", RetryAfter: 1}
 	case errors.Is(err, raftnode.ErrClosed), errors.Is(err, log.ErrClosed):
 		return &apiError{Code: CodeUnavailable, Message: "the server is shutting down", RetryAfter: 1}
 	case errors.Is(err, log.ErrChannelNotFound):

@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
+	"github.com/pushflo/pushflo/raftnode"
 	"github.com/valyala/fasthttp"
 )
 
@@ -19,7 +21,18 @@ func (s *Server) handleReady(ctx *fasthttp.RequestCtx) {
 	rctx, cancel := context.WithTimeout(s.ctx, 3*time.Second)
 	defer cancel()
 	if err := s.node.Ready(rctx); err != nil {
-		writeJSON(ctx, fasthttp.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		// The reason is ours, never the error's text.
+		reason := "not caught up with the leader yet"
+		switch {
+		case errors.Is(err, raftnode.ErrNoLeader):
+			reason = "no leader is known"
+		case errors.Is(err, raftnode.ErrClosed):
+			reason = "shutting down"
+		case errors.Is(err, raftnode.ErrDiskFailed):
+			reason = "stopped after a disk error; see the server log"
+		}
+		s.logger.Debug("not ready", "err", err)
+		writeJSON(ctx, fasthttp.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 		return
 	}
 	leader, _ := s.node.Leader()
@@ -64,7 +77,7 @@ func (s *Server) handleJoin(ctx *fasthttp.RequestCtx) {
 	mctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
 	defer cancel()
 	if err := s.node.AddMember(mctx, req.NodeID, req.RaftAddr, req.NonVoter); err != nil {
-		s.writeError(ctx, errorf(CodeUnavailable, "add member: %v", err))
+		s.writeError(ctx, s.memberError("add", err))
 		return
 	}
 	writeOK(ctx, fasthttp.StatusOK, req)
@@ -79,8 +92,23 @@ func (s *Server) handleRemove(ctx *fasthttp.RequestCtx, id string) {
 	mctx, cancel := context.WithTimeout(s.ctx, 15*time.Second)
 	defer cancel()
 	if err := s.node.RemoveMember(mctx, id); err != nil {
-		s.writeError(ctx, errorf(CodeUnavailable, "remove member: %v", err))
+		s.writeError(ctx, s.memberError("remove", err))
 		return
 	}
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+// memberError maps a failed membership change to the wire without its
+// text: a node that is not the leader or knows none did not apply it;
+// anything else (leadership lost mid-change, a timeout) may have, so the
+// operator is told to look before retrying, and the detail is logged.
+func (s *Server) memberError(op string, err error) *apiError {
+	switch {
+	case errors.Is(err, raftnode.ErrNotLeaderForAdmin):
+		return &apiError{Code: CodeUnavailable, Message: "this node is not the leader; the change was not applied: send it to the leader (GET /api/v1/cluster names it)", RetryAfter: 1}
+	case errors.Is(err, raftnode.ErrNoLeader), errors.Is(err, raftnode.ErrClosed), errors.Is(err, raftnode.ErrUnknownOutcome):
+		return s.toAPIError(err)
+	}
+	s.logger.Warn("membership change failed", "op", op, "err", err)
+	return &apiError{Code: CodeOutcomeUnknown, Message: "the membership change failed and may or may not have been applied; check GET /api/v1/cluster before retrying (the server log has the detail)", RetryAfter: 1}
 }

@@ -49,6 +49,26 @@ func startServer(t testing.TB, mod func(*Config, *stream.Config)) *testServer {
 		store.Close()
 		t.Fatal(err)
 	}
+	ts := serveAPI(t, node, store, mod)
+	ts.node = node
+	t.Cleanup(func() {
+		node.Close()
+		store.Close()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for !node.IsLeader() {
+		if time.Now().After(deadline) {
+			t.Fatal("single node never became leader")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return ts
+}
+
+// serveAPI runs the api and a hub over a node and a store on a loopback
+// port until the test ends.
+func serveAPI(t testing.TB, node Node, store *log.Store, mod func(*Config, *stream.Config)) *testServer {
+	t.Helper()
 	cfg := Config{Keys: testKeys, Logger: testLogger(t)}
 	policy := &compaction.Policy{Default: 24 * time.Hour}
 	scfg := stream.Config{Retention: policy.Retention, Logger: testLogger(t)}
@@ -69,23 +89,13 @@ func startServer(t testing.TB, mod func(*Config, *stream.Config)) *testServer {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	ts := &testServer{t: t, url: "http://" + ln.Addr().String(), srv: srv, hub: hub, store: store, node: node}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
 		hub.Close()
-		node.Close()
-		store.Close()
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for !node.IsLeader() {
-		if time.Now().After(deadline) {
-			t.Fatal("single node never became leader")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return ts
+	return &testServer{t: t, url: "http://" + ln.Addr().String(), srv: srv, hub: hub, store: store}
 }
 
 type response struct {

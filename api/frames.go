@@ -29,7 +29,7 @@ type wsMessageFrame struct {
 // included, written as is to every connection.
 var wsFormat = stream.NewFormat(func(m *log.Message) []byte {
 	b, _ := json.Marshal(wsMessageFrame{Type: "message", Channel: m.Channel, MessageID: m.ID(),
-		EventType: m.EventType, ClientID: m.ClientID, Data: m.Content, Timestamp: m.Time,
+		EventType: m.EventType, ClientID: m.ClientID, Data: validUTF8Content(m.Content), Timestamp: m.Time,
 		Message: toJSON(m)})
 	return appendWSFrame(nil, opText, b)
 })

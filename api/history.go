@@ -22,7 +22,7 @@ type messageJSON struct {
 
 func toJSON(m *log.Message) messageJSON {
 	return messageJSON{ID: m.ID(), Channel: m.Channel, EventType: m.EventType, ClientID: m.ClientID,
-		Content: m.Content, Timestamp: m.Time, CreatedAt: isoTime(m.Time)}
+		Content: validUTF8Content(m.Content), Timestamp: m.Time, CreatedAt: isoTime(m.Time)}
 }
 
 type pagination struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pushflo/pushflo/log"
 	"github.com/valyala/fasthttp"
@@ -38,6 +39,12 @@ func parsePublish(channel string, body []byte, idemKey string) (log.Entry, *apiE
 	}
 	if len(idemKey) > MaxIdempotencyKeyLen {
 		problems = append(problems, errorf(CodeValidation, "Idempotency-Key is %d characters; at most %d are allowed", len(idemKey), MaxIdempotencyKeyLen))
+	}
+	if !utf8.Valid(body) {
+		// JSON text must be UTF-8 (RFC 8259); browsers close a WebSocket
+		// on invalid UTF-8, so such content could never be delivered.
+		problems = append(problems, errorf(CodeValidation, "request body is not valid UTF-8 (byte %d); JSON text must be UTF-8", firstInvalidUTF8(body)+1))
+		return log.Entry{}, joinProblems(problems)
 	}
 	var req publishRequest
 	if err := json.Unmarshal(body, &req); err != nil {
@@ -74,6 +81,31 @@ func parsePublish(channel string, body []byte, idemKey string) (log.Entry, *apiE
 		e.ClientID = *req.ClientID
 	}
 	return e, joinProblems(problems)
+}
+
+// firstInvalidUTF8 is the offset of the first byte of b that does not
+// start a valid UTF-8 sequence, or -1.
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// validUTF8Content returns content as stored when it is valid UTF-8, and
+// otherwise a copy with each invalid sequence replaced by U+FFFD. Publishes
+// are checked, but a message stored before the check existed must not
+// poison a stream: JSON structure is ASCII, so invalid bytes can only sit
+// inside strings, and the replacement keeps the JSON valid.
+func validUTF8Content(content []byte) json.RawMessage {
+	if utf8.Valid(content) {
+		return content
+	}
+	return bytes.ToValidUTF8(content, []byte("\uFFFD"))
 }
 
 func jsonKind(c byte) string {

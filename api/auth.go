@@ -72,6 +72,13 @@ type principal struct {
 	// private ones included; "*" grants all.
 	channels []string
 	token    bool
+	// expires is a token's exp; zero for a key.
+	expires time.Time
+}
+
+// expired reports whether the principal is a token past its exp.
+func (p *principal) expired(now time.Time) bool {
+	return p.token && !now.Before(p.expires)
 }
 
 // mayRead reports whether the principal may subscribe to a channel.
@@ -159,5 +166,5 @@ func (s *Server) parseToken(tok string) (*principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &principal{role: RolePublish, clientID: c.ClientID, channels: c.Channels, token: true}, nil
+	return &principal{role: RolePublish, clientID: c.ClientID, channels: c.Channels, token: true, expires: c.ExpiresAt.Time}, nil
 }

@@ -32,6 +32,10 @@ const (
 	CodeServerError    = "SERVER_ERROR"
 	// CodeSlowConsumer is sent only in an error frame before close 4008.
 	CodeSlowConsumer = "SLOW_CONSUMER"
+	// CodeTokenExpired is sent in an error frame when the connection
+	// token's exp passes (then close 4001), and to a subscribe or refresh
+	// with an expired token.
+	CodeTokenExpired = "TOKEN_EXPIRED"
 )
 
 // statusOf is the one mapping from code to HTTP status.
@@ -51,7 +55,8 @@ var statusOf = map[string]int{
 
 // WebSocket close codes.
 const (
-	closeUnauthorized = 4001 // bad or missing token
+	closeUnauthorized = 4001 // bad, missing or expired token
+	closeForbidden    = 4003 // lost access to a channel (SSE only; WebSocket drops the subscription)
 	closeSlowConsumer = 4008 // outgoing queue overflowed; resume from the last ID
 	closeLimit        = 4029 // connection limit reached
 	closeShutdown     = 1001 // server going away
@@ -66,6 +71,12 @@ func closeWire(r *stream.CloseReason) (frame []byte, code int, text string) {
 	case stream.CloseSlowConsumer:
 		return mustJSON(errorFrame{Type: "error", Code: CodeSlowConsumer, Error: "the subscriber fell too far behind and was disconnected; reconnect and resume from the last message ID"}),
 			closeSlowConsumer, "slow consumer"
+	case stream.CloseTokenExpired:
+		return mustJSON(errorFrame{Type: "error", Code: CodeTokenExpired, Error: "the connection token expired; reconnect with a new token and resume from the last message ID"}),
+			closeUnauthorized, "token expired"
+	case stream.CloseForbidden:
+		return mustJSON(errorFrame{Type: "error", Channel: r.Channel, Code: CodeForbidden, Error: "channel is private now and this connection holds no grant for it"}),
+			closeForbidden, "forbidden"
 	case stream.CloseReadFailed:
 		return mustJSON(errorFrame{Type: "error", Code: CodeServerError, Error: "could not read the channel's history; reconnect to resume"}),
 			closeServerError, "replay failed"

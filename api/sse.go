@@ -85,13 +85,13 @@ func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer s.ips.release(ip)
-		s.runSSE(w, clientID, channels, after, resume)
+		s.runSSE(w, p, clientID, channels, after, resume)
 	})
 }
 
 // runSSE writes the stream until the client goes away or the server stops.
 // It is the connection's writer; the replay runs on its own goroutine.
-func (s *Server) runSSE(w *bufio.Writer, clientID string, channels []string, after uint64, resume bool) {
+func (s *Server) runSSE(w *bufio.Writer, p *principal, clientID string, channels []string, after uint64, resume bool) {
 	wake := make(chan struct{}, 1)
 	c := s.hub.Open("sse", func(*stream.Conn) {
 		select {
@@ -100,6 +100,9 @@ func (s *Server) runSSE(w *bufio.Writer, clientID string, channels []string, aft
 		}
 	}, nil)
 	defer c.Finish()
+	// Access holds for the stream's life: a channel made private ends it
+	// (event: error FORBIDDEN), and so does the token's exp (TOKEN_EXPIRED).
+	c.SetAccess(p.mayRead, p.expires, nil)
 
 	// Subscribe before telling the client it is connected, so a live-only
 	// stream misses nothing published after the client sees that. Frames

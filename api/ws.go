@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -27,6 +28,17 @@ type clientFrame struct {
 	Channel       string `json:"channel"`
 	LastMessageID string `json:"lastMessageId"`
 	MessageID     string `json:"messageId"`
+	Token         string `json:"token"`
+}
+
+type refreshedFrame struct {
+	Type      string `json:"type"`
+	ExpiresAt int64  `json:"expiresAt"`
+}
+
+type unsubscribedFrame struct {
+	Type    string `json:"type"`
+	Channel string `json:"channel"`
 }
 
 type connectedFrame struct {
@@ -116,7 +128,8 @@ func (s *Server) openWS(ws *websocket.Conn, p *principal, clientID, ip string) (
 	}
 	w := &wsWriter{ws: ws}
 	c := s.hub.Open("websocket", w.wake, pingFrame)
-	wc := &wsConn{s: s, c: c, p: p, limiter: rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)}
+	wc := &wsConn{s: s, c: c, limiter: rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)}
+	wc.setPrincipal(p)
 	in := &inbox{handle: wc.handleFrame, refuse: func() { wc.frameError("", CodeRateLimited, "too many frames waiting; slow down") }}
 
 	ws.SetReadLimit(maxReadBytes)
@@ -159,10 +172,42 @@ func (s *Server) openWS(ws *websocket.Conn, p *principal, clientID, ip string) (
 // wsConn is what the frame handlers know of a WebSocket: the server's
 // settings, the stream connection and who opened it.
 type wsConn struct {
-	s       *Server
-	c       *stream.Conn
-	p       *principal
+	s *Server
+	c *stream.Conn
+	// p is who holds the connection; a refresh replaces it.
+	p       atomic.Pointer[principal]
 	limiter *rate.Limiter
+}
+
+// setPrincipal makes p the connection's credential: its grants decide
+// every later read and its exp ends the connection (TOKEN_EXPIRED, close
+// 4001). A subscription p does not grant is dropped with an error frame
+// FORBIDDEN naming the channel, then "unsubscribed".
+func (wc *wsConn) setPrincipal(p *principal) {
+	wc.p.Store(p)
+	wc.c.SetAccess(func(channel string, private bool) bool {
+		return wc.p.Load().mayRead(channel, private)
+	}, p.expires, func(_, channel string) {
+		wc.frameError(channel, CodeForbidden, "channel is private now and this connection holds no grant for it; unsubscribed")
+		wc.c.Push(wsControl(unsubscribedFrame{Type: "unsubscribed", Channel: channel}))
+	})
+}
+
+// refresh replaces the connection's token with a new one before the old
+// one expires: {"type":"refresh","token":"…"}. Only a connection token
+// replaces a connection token (a key-holding connection does not expire).
+func (wc *wsConn) refresh(token string) {
+	p := wc.s.authenticate(token)
+	if p == nil || !p.token {
+		wc.frameError("", CodeUnauthorized, "refresh needs a valid, unexpired connection token")
+		return
+	}
+	if !wc.p.Load().token {
+		wc.frameError("", CodeValidation, "this connection was opened with a key, which does not expire; there is nothing to refresh")
+		return
+	}
+	wc.setPrincipal(p)
+	wc.c.Push(wsControl(refreshedFrame{Type: "refreshed", ExpiresAt: p.expires.UnixMilli()}))
 }
 
 // inbox hands a connection's client frames, in order, to a handler
@@ -252,14 +297,16 @@ func (wc *wsConn) handleFrame(mt int, data []byte) {
 		wc.subscribe(f)
 	case "unsubscribe":
 		wc.unsubscribe(f.Channel)
+	case "refresh":
+		wc.refresh(f.Token)
 	case "ping":
 		wc.c.Push(wsControl(pongFrame{Type: "pong", Timestamp: time.Now().UnixMilli()}))
 	case "ack":
 		// Delivery is tracked by message ID on resume; acks need no answer.
 	case "":
-		wc.frameError("", CodeValidation, "frame has no \"type\"; expected subscribe, unsubscribe, ping or ack")
+		wc.frameError("", CodeValidation, "frame has no \"type\"; expected subscribe, unsubscribe, refresh, ping or ack")
 	default:
-		wc.frameError("", CodeValidation, "unknown frame type \""+truncateString(f.Type, 64)+"\"; expected subscribe, unsubscribe, ping or ack")
+		wc.frameError("", CodeValidation, "unknown frame type \""+truncateString(f.Type, 64)+"\"; expected subscribe, unsubscribe, refresh, ping or ack")
 	}
 }
 
@@ -278,8 +325,14 @@ func (wc *wsConn) subscribe(f clientFrame) {
 		wc.frameError(f.Channel, p.Code, p.Message)
 		return
 	}
+	p := wc.p.Load()
+	if p.expired(time.Now()) {
+		wc.frameError(f.Channel, CodeTokenExpired, "the connection token expired; reconnect or refresh with a new token")
+		c.Fail(stream.CloseReason{Kind: stream.CloseTokenExpired})
+		return
+	}
 	ch, _ := s.store.Channel(f.Channel)
-	if !wc.p.mayRead(f.Channel, ch.IsPrivate) {
+	if !p.mayRead(f.Channel, ch.IsPrivate) {
 		wc.frameError(f.Channel, CodeForbidden, "channel is private; connect with a token that grants it")
 		return
 	}
@@ -312,10 +365,7 @@ func (wc *wsConn) subscribe(f clientFrame) {
 
 func (wc *wsConn) unsubscribe(channel string) {
 	wc.c.Unsubscribe(channel)
-	wc.c.Push(wsControl(struct {
-		Type    string `json:"type"`
-		Channel string `json:"channel"`
-	}{"unsubscribed", channel}))
+	wc.c.Push(wsControl(unsubscribedFrame{Type: "unsubscribed", Channel: channel}))
 }
 
 // wsWriter drains a connection's queue to its socket. It runs only while

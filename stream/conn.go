@@ -3,6 +3,7 @@ package stream
 import (
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/pushflo/pushflo/log"
 )
@@ -33,6 +34,13 @@ const (
 	CloseReadFailed
 	// ClosePeer: the client closed; PeerCode is its close code.
 	ClosePeer
+	// CloseForbidden: a channel of the connection became private and the
+	// connection holds no grant for it (Channel names it). Sent only by a
+	// transport that cannot drop one subscription alone (SSE).
+	CloseForbidden
+	// CloseTokenExpired: the connection token's expiry passed; reconnect
+	// (or refresh) with a new token and resume.
+	CloseTokenExpired
 )
 
 // CloseReason is why a connection ends.
@@ -40,7 +48,16 @@ type CloseReason struct {
 	Kind CloseKind
 	// PeerCode is the client's close code, for ClosePeer.
 	PeerCode int
+	// Channel names the channel, for CloseForbidden.
+	Channel string
 }
+
+// Access says whether a connection may read a channel, given whether the
+// channel is private now. The stream asks it at subscribe time (through
+// the transport), before each replayed page, for each live message, and
+// every Config.AccessInterval, so that access holds for the life of a
+// connection. It must be cheap and must not call back into the stream.
+type Access func(channel string, private bool) bool
 
 // Frame is one item of a connection's outgoing queue: a shared message, a
 // gap announcement, or bytes the transport built for this connection.
@@ -91,6 +108,12 @@ type Conn struct {
 	// wants no more writers. Guarded by mu.
 	writing, stopped bool
 	subs             map[string]*subscription // by key; guarded by mu
+	// access decides reads (nil: all allowed); expiry fails the
+	// connection with CloseTokenExpired; revoked is the transport's hook
+	// for a subscription dropped for lack of access. Guarded by mu.
+	access  Access
+	expiry  *time.Timer
+	revoked func(key, channel string)
 
 	done     chan struct{} // closed when the connection has ended
 	doneOnce sync.Once
@@ -229,6 +252,9 @@ func (c *Conn) Finish() {
 			subs = append(subs, sub)
 		}
 		c.subs = map[string]*subscription{}
+		if c.expiry != nil {
+			c.expiry.Stop()
+		}
 		c.mu.Unlock()
 		close(c.done)
 		for _, sub := range subs {

@@ -21,6 +21,10 @@
 //     consumer (CloseSlowConsumer).
 //   - The pinger (Hub.pingAll), one per hub, queues each connection's ping
 //     frame (if it has one) every PingInterval.
+//   - The access checker (Hub.checkAllAccess), one per hub, runs every
+//     AccessInterval and revokes subscriptions their connection may no
+//     longer read (Conn.SetAccess); a connection's expiry timer fails it
+//     with CloseTokenExpired.
 //   - Each subscription that starts or resumes runs a replay goroutine
 //     (subscription.replay), owned by its connection (Conn.replays): it
 //     reads the log from the cursor, then flushes what the tailer buffered
@@ -31,6 +35,16 @@
 //     running; the writer calls Next until it reports the queue empty.
 //     The transport also owns the reader, which calls Subscribe,
 //     Unsubscribe, Push and finally Finish.
+//
+// # Access
+//
+// A transport gives each connection its Access (Conn.SetAccess). It is
+// asked by the tailer for every live message, by a replay after every page
+// it reads and before flushing what the tailer buffered, and by the access
+// checker: always after the messages were read, so a message applied after
+// a channel became private is never delivered without a grant. A refused
+// subscription is revoked: removed, then the transport's hook runs (or the
+// connection fails with CloseForbidden).
 //
 // # Queue budget
 //

@@ -39,6 +39,11 @@ type Config struct {
 	// PingInterval is how often each connection's ping hook runs; default
 	// 25s.
 	PingInterval time.Duration
+	// AccessInterval is how often every connection's subscriptions are
+	// checked against its access (a channel made private drops subscribers
+	// without a grant within this time even when nothing is published;
+	// a message is never delivered without the check). Default 1s.
+	AccessInterval time.Duration
 	// Retention gives a channel's retention: messages older are never
 	// replayed. Required (compaction.Policy.Retention in the binary).
 	Retention func(c *log.Channel) time.Duration
@@ -48,7 +53,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults; Retention is left nil.
 func DefaultConfig() Config {
-	return Config{QueueFrames: 4096, MaxSubscriptionsPerConn: 100, PingInterval: 25 * time.Second}
+	return Config{QueueFrames: 4096, MaxSubscriptionsPerConn: 100, PingInterval: 25 * time.Second, AccessInterval: time.Second}
 }
 
 func (c *Config) ensureDefaults() {
@@ -61,6 +66,9 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.PingInterval <= 0 {
 		c.PingInterval = d.PingInterval
+	}
+	if c.AccessInterval <= 0 {
+		c.AccessInterval = d.AccessInterval
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -103,7 +111,7 @@ func New(cfg Config, l Log) (*Hub, error) {
 func (h *Hub) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	h.wg.Add(2)
+	h.wg.Add(3)
 	go func() {
 		defer h.wg.Done()
 		h.tail(ctx)
@@ -111,6 +119,19 @@ func (h *Hub) Start() {
 	go func() {
 		defer h.wg.Done()
 		h.pingAll(ctx, h.cfg.PingInterval)
+	}()
+	go func() {
+		defer h.wg.Done()
+		t := time.NewTicker(h.cfg.AccessInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				h.checkAllAccess()
+			}
+		}
 	}()
 }
 
@@ -255,7 +276,12 @@ func (h *Hub) tail(ctx context.Context) {
 			}
 			h.mu.RUnlock()
 			d := &Delivery{Message: *m, Picked: now}
+			info, _ := h.log.Channel(m.Channel)
 			for _, sub := range subs {
+				if !sub.c.mayRead(m.Channel, info.IsPrivate) {
+					sub.c.revoke(sub, m.Channel)
+					continue
+				}
 				sub.deliver(d)
 			}
 		}

@@ -13,6 +13,7 @@ type metrics struct {
 	deliveries    prometheus.Counter
 	replayed      prometheus.Counter
 	slowConsumers prometheus.Counter
+	revoked       prometheus.Counter
 	deliverySecs  prometheus.Histogram
 }
 
@@ -24,6 +25,7 @@ func newMetrics() *metrics {
 		deliveries:    prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_deliveries_total", Help: "Messages written to subscribers, live and replayed."}),
 		replayed:      prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_replayed_total", Help: "Messages replayed from the log on subscribe or resume."}),
 		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_slow_consumers_total", Help: "Subscribers disconnected because their queue overflowed."}),
+		revoked:       prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_subscriptions_revoked_total", Help: "Subscriptions dropped because the connection lost access to the channel (made private, grant gone)."}),
 		deliverySecs:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pushflo_frontend_delivery_latency_seconds", Help: "Live delivery latency: from the leader accepting the publish (ms clock) to the frame being written.", Buckets: lat}),
 	}
 }
@@ -31,7 +33,7 @@ func newMetrics() *metrics {
 // Collectors returns the hub's metrics, for the binary's registry.
 func (h *Hub) Collectors() []prometheus.Collector {
 	m := h.metrics
-	return []prometheus.Collector{m.connections, m.subscriptions, m.deliveries, m.replayed, m.slowConsumers, m.deliverySecs}
+	return []prometheus.Collector{m.connections, m.subscriptions, m.deliveries, m.replayed, m.slowConsumers, m.revoked, m.deliverySecs}
 }
 
 // written counts the messages among frames just written to a subscriber,

@@ -27,6 +27,7 @@ const maxPending = 8192
 // gap; positions only grow, so none is sent twice.
 type subscription struct {
 	c        *Conn
+	key      string
 	channels []string
 
 	mu sync.Mutex
@@ -60,7 +61,7 @@ func (c *Conn) Subscribe(key string, channels []string, after uint64, resume boo
 		c.mu.Unlock()
 		return ErrTooManySubscriptions
 	}
-	sub := &subscription{c: c, channels: channels, last: after, catching: true, replaying: true}
+	sub := &subscription{c: c, key: key, channels: channels, last: after, catching: true, replaying: true}
 	c.subs[key] = sub
 	c.mu.Unlock()
 
@@ -205,6 +206,12 @@ func (sub *subscription) replay(first func(cus []log.Catchup)) {
 				c.Fail(CloseReason{Kind: CloseReadFailed})
 				return
 			}
+			// Checked after the read: what was read was applied before
+			// the channel record looked at now.
+			if ch, ok := sub.allowedAll(); !ok {
+				c.revoke(sub, ch)
+				return
+			}
 			if first != nil {
 				first(cus)
 				first = nil
@@ -255,6 +262,10 @@ func (sub *subscription) replay(first func(cus []log.Catchup)) {
 			sub.pending = nil
 			last := sub.last
 			sub.mu.Unlock()
+			if ch, ok := sub.allowedAll(); !ok {
+				c.revoke(sub, ch)
+				return
+			}
 			for _, d := range p {
 				if d.Message.Position <= last {
 					continue

@@ -115,7 +115,7 @@ func (s *Server) handleListChannels(ctx *fasthttp.RequestCtx) {
 
 // handleCreateChannel: POST /api/v1/channels.
 func (s *Server) handleCreateChannel(ctx *fasthttp.RequestCtx) {
-	if _, err := s.requireRole(ctx, RoleMgmt); err != nil {
+	if _, err := s.requireRole(ctx, RoleSecret); err != nil {
 		s.writeError(ctx, err)
 		return
 	}
@@ -168,13 +168,17 @@ func (s *Server) handleGetChannel(ctx *fasthttp.RequestCtx, slug string) {
 
 // handleUpdateChannel: PATCH /api/v1/channels/{slug}.
 func (s *Server) handleUpdateChannel(ctx *fasthttp.RequestCtx, slug string) {
-	if _, err := s.requireRole(ctx, RoleMgmt); err != nil {
+	if _, err := s.requireRole(ctx, RoleSecret); err != nil {
 		s.writeError(ctx, err)
+		return
+	}
+	if p := validChannel(slug); p != nil {
+		s.writeError(ctx, p)
 		return
 	}
 	req, set, bad := parseChannelRequest(ctx.PostBody())
 	if bad == nil && req.Slug != nil && *req.Slug != slug {
-		bad = errorf(CodeValidation, "slug cannot be changed (from %q to %q); create a new channel instead", slug, *req.Slug)
+		bad = errorf(CodeValidation, "slug cannot be changed; create a new channel instead")
 	}
 	if bad != nil {
 		s.writeError(ctx, bad)
@@ -192,8 +196,12 @@ func (s *Server) handleUpdateChannel(ctx *fasthttp.RequestCtx, slug string) {
 
 // handleDeleteChannel: DELETE /api/v1/channels/{slug}.
 func (s *Server) handleDeleteChannel(ctx *fasthttp.RequestCtx, slug string) {
-	if _, err := s.requireRole(ctx, RoleMgmt); err != nil {
+	if _, err := s.requireRole(ctx, RoleSecret); err != nil {
 		s.writeError(ctx, err)
+		return
+	}
+	if p := validChannel(slug); p != nil {
+		s.writeError(ctx, p)
 		return
 	}
 	cctx, cancel := s.channelCtx()

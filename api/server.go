@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -189,14 +190,33 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	case path == web.SDKPath:
 		s.only(ctx, "GET", handleSDK)
 	case strings.HasPrefix(path, "/api/v1/"):
-		s.routeAPI(ctx, strings.TrimPrefix(path, "/api/v1/"))
+		s.routeAPI(ctx, apiSegments(ctx, path))
 	default:
 		s.writeError(ctx, errorf(CodeNotFound, "no route %s %s", ctx.Method(), path))
 	}
 }
 
-func (s *Server) routeAPI(ctx *fasthttp.RequestCtx, rest string) {
-	parts := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+// apiSegments splits the request's path below /api/v1/ into segments,
+// percent-decoding each on its own: an escaped slash stays inside its
+// segment (a channel name it makes invalid) and an empty segment stays
+// empty, where the decoded, normalised path would have moved or dropped
+// them. A segment that is not valid percent-encoding is kept as sent; the
+// '%' in it fails validation.
+func apiSegments(ctx *fasthttp.RequestCtx, decoded string) []string {
+	raw, ok := strings.CutPrefix(string(ctx.Request.URI().PathOriginal()), "/api/v1/")
+	if !ok {
+		raw = strings.TrimPrefix(decoded, "/api/v1/")
+	}
+	parts := strings.Split(strings.TrimSuffix(raw, "/"), "/")
+	for i, p := range parts {
+		if d, err := url.PathUnescape(p); err == nil {
+			parts[i] = d
+		}
+	}
+	return parts
+}
+
+func (s *Server) routeAPI(ctx *fasthttp.RequestCtx, parts []string) {
 	switch {
 	case len(parts) == 1 && parts[0] == "channels":
 		s.methods(ctx, map[string]fasthttp.RequestHandler{"GET": s.handleListChannels, "POST": s.handleCreateChannel})
@@ -224,7 +244,7 @@ func (s *Server) routeAPI(ctx *fasthttp.RequestCtx, rest string) {
 		id := parts[2]
 		s.only(ctx, "DELETE", func(c *fasthttp.RequestCtx) { s.handleRemove(c, id) })
 	default:
-		s.writeError(ctx, errorf(CodeNotFound, "no route %s /api/v1/%s", ctx.Method(), rest))
+		s.writeError(ctx, errorf(CodeNotFound, "no route %s below /api/v1/ with %d path segments; see the protocol for the routes", ctx.Method(), len(parts)))
 	}
 }
 

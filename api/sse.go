@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/stream"
 	"github.com/valyala/fasthttp"
 )
@@ -32,21 +31,21 @@ func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
 	var channels []string
 	var problems []*apiError
 	seen := map[string]bool{}
+	// One channel per parameter: ',' is a valid character of a name.
 	for _, v := range args.PeekMulti("channel") {
-		for _, ch := range strings.Split(string(v), ",") {
-			if seen[ch] {
-				continue
-			}
-			seen[ch] = true
-			if bad := validChannel(ch); bad != nil {
-				problems = append(problems, bad)
-				continue
-			}
-			if c, _ := s.store.Channel(ch); !p.mayRead(ch, c.IsPrivate) {
-				problems = append(problems, errorf(CodeForbidden, "channel %q is private; connect with a token that grants it", ch))
-			}
-			channels = append(channels, ch)
+		ch := string(v)
+		if seen[ch] {
+			continue
 		}
+		seen[ch] = true
+		if bad := validChannel(ch); bad != nil {
+			problems = append(problems, bad)
+			continue
+		}
+		if c, _ := s.store.Channel(ch); !p.mayRead(ch, c.IsPrivate) {
+			problems = append(problems, errorf(CodeForbidden, "channel %q is private; connect with a token that grants it", ch))
+		}
+		channels = append(channels, ch)
 	}
 	if len(channels) == 0 && len(problems) == 0 {
 		problems = append(problems, errorf(CodeValidation, "name at least one channel: /sse?channel=orders:user-123"))
@@ -54,19 +53,11 @@ func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
 	if len(channels) > s.hub.Config().MaxSubscriptionsPerConn {
 		problems = append(problems, errorf(CodeRateLimited, "%d channels on one stream; at most %d are allowed", len(channels), s.hub.Config().MaxSubscriptionsPerConn))
 	}
-	var after uint64
-	resume := false
 	last := string(ctx.Request.Header.Peek("Last-Event-ID"))
 	if last == "" {
 		last = string(args.Peek("lastEventId"))
 	}
-	if last != "" {
-		var err error
-		if after, err = log.ParseID(last); err != nil {
-			problems = append(problems, errorf(CodeValidation, "Last-Event-ID: %v", err))
-		}
-		resume = true
-	}
+	after, resume := s.resumePoint(last)
 	if bad := joinProblems(problems); bad != nil {
 		s.writeError(ctx, bad)
 		return

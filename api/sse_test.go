@@ -1,19 +1,21 @@
 package api
 
 import (
-	"bufio"
-	"github.com/pushflo/pushflo/stream"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushflo/pushflo/client/sse"
+	"github.com/pushflo/pushflo/stream"
 )
 
 // sseEvent is one parsed server-sent event.
 type sseEvent struct{ id, event, data string }
 
-// sseStream is a real SSE client reading events off one HTTP response.
+// sseStream is a real SSE client reading events off one HTTP response with
+// the client's SSE reader; comments go to lines.
 type sseStream struct {
 	t      testing.TB
 	resp   *http.Response
@@ -40,28 +42,21 @@ func (ts *testServer) openSSE(query url.Values, lastEventID string) *sseStream {
 	s := &sseStream{t: ts.t, resp: resp, events: make(chan sseEvent, 10000), lines: make(chan string, 10000)}
 	go func() {
 		defer close(s.events)
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 1<<16), 1<<20)
-		var ev sseEvent
-		for sc.Scan() {
-			line := sc.Text()
-			select {
-			case s.lines <- line:
-			default:
+		r := sse.NewReader(resp.Body, 0)
+		r.Comments = true
+		for {
+			ev, err := r.Next()
+			if err != nil {
+				return
 			}
-			switch {
-			case line == "":
-				if ev.data != "" {
-					s.events <- ev
+			if ev.Comment != "" {
+				select {
+				case s.lines <- ev.Comment:
+				default:
 				}
-				ev = sseEvent{}
-			case strings.HasPrefix(line, "id: "):
-				ev.id = line[4:]
-			case strings.HasPrefix(line, "event: "):
-				ev.event = line[7:]
-			case strings.HasPrefix(line, "data: "):
-				ev.data = line[6:]
+				continue
 			}
+			s.events <- sseEvent{id: ev.ID, event: ev.Type, data: ev.Data}
 		}
 	}()
 	ts.t.Cleanup(func() { resp.Body.Close() })
@@ -121,7 +116,7 @@ func TestSSE_ResumeTwoChannels(t *testing.T) {
 		}
 	}
 	// And with ?lastEventId= for clients that cannot set headers.
-	q2 := url.Values{"channel": {"orders:a,orders:b"}, "token": {testKeys.Publish}, "lastEventId": {want[7]}}
+	q2 := url.Values{"channel": {"orders:a", "orders:b"}, "token": {testKeys.Publish}, "lastEventId": {want[7]}}
 	s3 := ts.openSSE(q2, "")
 	for i := 8; i < len(want); i++ {
 		if ev := s3.next(); ev.id != want[i] {
@@ -137,7 +132,7 @@ func TestSSE_KeepAlive(t *testing.T) {
 	for {
 		select {
 		case line := <-s.lines:
-			if strings.HasPrefix(line, ": keep-alive") {
+			if strings.HasPrefix(line, "keep-alive") {
 				return
 			}
 		case <-deadline:
@@ -156,7 +151,6 @@ func TestSSE_Refusals(t *testing.T) {
 		{"bad token", "channel=a&token=pub_nope", 401},
 		{"no channel", "token=" + testKeys.Publish, 400},
 		{"bad channel", "channel=bad%20name&token=" + testKeys.Publish, 400},
-		{"bad last event id", "channel=a&lastEventId=xyz&token=" + testKeys.Publish, 400},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -165,5 +159,52 @@ func TestSSE_Refusals(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
 			}
 		})
+	}
+}
+
+// TestSSE_ForeignLastEventID: a Last-Event-ID this server never issued (an
+// ID kept from the hosted service, or one past everything written) opens a
+// live stream instead of a 400.
+func TestSSE_ForeignLastEventID(t *testing.T) {
+	ts := startServer(t, nil)
+	old := ts.publish("foreign", `{"old":true}`)
+	for _, last := range []string{"xyz", "cm4x7k2p90000abcdxyz", "ffffffffffffffff"} {
+		s := ts.openSSE(url.Values{"channel": {"foreign"}, "token": {testKeys.Publish}}, last)
+		waitSSEConnected(t, s)
+		id := ts.publish("foreign", `{"live":true}`)
+		if ev := s.next(); ev.id != id {
+			t.Fatalf("Last-Event-ID %q: first event %s, want the live %s (not the old %s)", last, ev.id, id, old)
+		}
+		s.close()
+	}
+}
+
+// TestSSE_ChannelWithComma: ',' is part of a channel name, not a list
+// separator; several channels are several parameters.
+func TestSSE_ChannelWithComma(t *testing.T) {
+	ts := startServer(t, nil)
+	s := ts.openSSE(url.Values{"channel": {"a,b"}, "token": {testKeys.Publish}}, "")
+	waitSSEConnected(t, s)
+	ts.publish("a", `{"n":1}`)
+	id := ts.publish("a,b", `{"n":2}`)
+	if ev := s.next(); ev.id != id {
+		t.Fatalf("first event %s, want %s from channel a,b", ev.id, id)
+	}
+}
+
+// waitSSEConnected waits for the server's ": connected" comment, sent once
+// the stream is registered for live delivery.
+func waitSSEConnected(t *testing.T, s *sseStream) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case line := <-s.lines:
+			if strings.HasPrefix(line, "connected") {
+				return
+			}
+		case <-deadline:
+			t.Fatal("no connected comment within 10s")
+		}
 	}
 }

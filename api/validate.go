@@ -32,11 +32,22 @@ func validChannel(name string) *apiError {
 	}
 	for i := 0; i < len(name); i++ {
 		if !channelChar(name[i]) {
+			// Name the character, never the name: error replies do not
+			// repeat what the client sent.
 			r, _ := utf8.DecodeRuneInString(name[i:])
-			return errorf(CodeValidation, "channel name %q contains %q at position %d; allowed are a-z A-Z 0-9 - _ : . @ = ,", name, r, i+1)
+			return errorf(CodeValidation, "channel name contains %s at position %d; allowed are a-z A-Z 0-9 - _ : . @ = ,", describeRune(r), i+1)
 		}
 	}
 	return nil
+}
+
+// describeRune names a character for an error: quoted when it is
+// printable ASCII, else by its code point.
+func describeRune(r rune) string {
+	if r >= 0x20 && r < 0x7f {
+		return fmt.Sprintf("%q", r)
+	}
+	return fmt.Sprintf("%U", r)
 }
 
 func validEventType(ev string) *apiError {

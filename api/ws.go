@@ -336,25 +336,19 @@ func (wc *wsConn) subscribe(f clientFrame) {
 		wc.frameError(f.Channel, CodeForbidden, "channel is private; connect with a token that grants it")
 		return
 	}
-	var after uint64
-	resume := f.LastMessageID != ""
-	if resume {
-		var err error
-		if after, err = log.ParseID(f.LastMessageID); err != nil {
-			wc.frameError(f.Channel, CodeValidation, "lastMessageId: "+err.Error())
-			return
-		}
-	}
+	asked := f.LastMessageID != ""
+	after, resume := s.resumePoint(f.LastMessageID)
 	err := c.Subscribe(f.Channel, []string{f.Channel}, after, resume, func(cus []log.Catchup) {
 		sf := subscribedFrame{Type: "subscribed", Channel: f.Channel}
-		if resume {
-			rec := cus[0].Complete
+		if asked {
+			// An ID this node does not know resumes nothing: live only.
+			rec := resume && cus[0].Complete
 			sf.Recovered = &rec
 		}
 		c.PushWait(wsControl(sf))
 	})
 	switch {
-	case errors.Is(err, stream.ErrSubscribed) && resume:
+	case errors.Is(err, stream.ErrSubscribed) && asked:
 		wc.frameError(f.Channel, CodeConflict, "already subscribed to this channel; unsubscribe first to resume from another ID")
 	case errors.Is(err, stream.ErrSubscribed):
 		c.Push(wsControl(subscribedFrame{Type: "subscribed", Channel: f.Channel}))

@@ -278,7 +278,6 @@ func TestWS_BadFramesKeepConnection(t *testing.T) {
 		{"oversized frame", CodePayloadTooLarge, func() { c.send(`{"type":"ping","pad":"` + strings.Repeat("x", 2048) + `"}`) }},
 		{"bad channel name", CodeValidation, func() { c.send(`{"type":"subscribe","channel":"no spaces"}`) }},
 		{"private channel", CodeForbidden, func() { c.send(`{"type":"subscribe","channel":"vip"}`) }},
-		{"bad lastMessageId", CodeValidation, func() { c.send(`{"type":"subscribe","channel":"ok","lastMessageId":"nope"}`) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -534,4 +533,25 @@ func TestWS_DeadClientClosed(t *testing.T) {
 	}
 	// The one left is the live one: it still works.
 	live.send(`{"type":"ping"}`)
+}
+
+// TestWS_ForeignLastMessageID: a lastMessageId this server never issued
+// (one kept from the hosted service, or past everything written) answers
+// subscribed with recovered:false and then live messages, not an error.
+func TestWS_ForeignLastMessageID(t *testing.T) {
+	ts := startServer(t, nil)
+	ts.publish("foreign", `{"old":true}`)
+	c := ts.dialWS(testKeys.Publish)
+	c.expect("connected")
+	for i, last := range []string{"nope", "cm4x7k2p90000abcdxyz", "ffffffffffffffff"} {
+		ch := fmt.Sprintf("foreign-%d", i)
+		ts.publish(ch, `{"old":true}`)
+		if s := c.subscribe(ch, last); s["recovered"] != false {
+			t.Fatalf("lastMessageId %q: subscribed = %v, want recovered:false", last, s)
+		}
+		id := ts.publish(ch, `{"live":true}`)
+		if m := c.messages(1); m[0] != id {
+			t.Fatalf("lastMessageId %q: got %v, want the live %s", last, m, id)
+		}
+	}
 }

@@ -113,8 +113,14 @@ type Subscription struct {
 	done    chan struct{}
 	ready   chan struct{}
 
-	mu        sync.Mutex // guards the fields below
-	last      string
+	mu sync.Mutex // guards the fields below
+	// last is the resume point: FromID, then the last delivered ID.
+	last string
+	// delivered is the last delivered ID. Only it filters repeats: FromID
+	// may be an ID the server never issued (one kept from another
+	// service), which the server answers live, and whose order against
+	// this server's IDs means nothing.
+	delivered string
 	err       error
 	closed    bool
 	stats     SubscriptionStats
@@ -300,14 +306,14 @@ func (s *Subscription) connected(ctx context.Context, addr string, recovered *bo
 // one. It returns whether m was delivered.
 func (s *Subscription) deliverMessage(ctx context.Context, m Message) (bool, error) {
 	s.mu.Lock()
-	if s.last != "" && m.ID <= s.last {
+	if s.delivered != "" && m.ID <= s.delivered {
 		s.stats.Dropped++
 		s.mu.Unlock()
 		return false, nil
 	}
 	// Count it before handing it on, so a reader that has the event sees
 	// it in Stats and LastID; a failed emit means the subscription is over.
-	s.last = m.ID
+	s.last, s.delivered = m.ID, m.ID
 	s.stats.Delivered++
 	s.mu.Unlock()
 	if err := s.emit(ctx, Event{Kind: EventMessage, Message: m}); err != nil {

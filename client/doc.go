@@ -20,5 +20,5 @@
 // for it; cancelling the context given to Subscribe does the same.
 //
 // The package imports nothing from the server: it speaks only the wire
-// protocol described in the project's design/protocol.md.
+// protocol described in docs/protocol.md of the repository.
 package client

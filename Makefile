@@ -5,21 +5,42 @@ DATA      ?= ./data
 HTTP_ADDR ?= 127.0.0.1:8080
 RAFT_ADDR ?= 127.0.0.1:7000
 DURATION  ?= 30m
+# make cluster: NODES nodes, HTTP ports from CLUSTER_HTTP_PORT, Raft ports
+# from CLUSTER_RAFT_PORT, data under CLUSTER_DATA.
+NODES             ?= 3
+CLUSTER_HTTP_PORT ?= 8081
+CLUSTER_RAFT_PORT ?= 7001
+CLUSTER_DATA      ?= ./data-cluster
+# Stamped into the binary: pushflo version, /health.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+IMAGE   ?= pushflo:latest
 export PUSHFLO_BIN := $(abspath $(BIN))
 
-.PHONY: help build run cluster test test-go test-sdk sdk-deps sdk-pack sdk-bundle lint jepsen jepsen-soak bench bench-smoke clean
+.PHONY: help build run cluster image docker-test test test-go test-sdk sdk-deps sdk-pack sdk-bundle lint jepsen jepsen-soak bench bench-smoke clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/pushflo
-	$(GO) build -o $(BIN) ./cmd/pushflo
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pushflo
 
 run: build ## run one node on $(HTTP_ADDR), data in $(DATA) (keys printed at start)
 	$(BIN) serve --data-dir $(DATA) --http-addr $(HTTP_ADDR) --raft-addr $(RAFT_ADDR)
 
-cluster: build ## run a local 3-node cluster on 127.0.0.1:8081-8083 until Ctrl-C
-	$(BIN) cluster --nodes 3 --data-dir ./data-cluster
+cluster: build ## run a local cluster until Ctrl-C: make cluster NODES=3 CLUSTER_HTTP_PORT=8081 CLUSTER_RAFT_PORT=7001 CLUSTER_DATA=./data-cluster
+	$(BIN) cluster --nodes $(NODES) --http-port $(CLUSTER_HTTP_PORT) --raft-port $(CLUSTER_RAFT_PORT) --data-dir $(CLUSTER_DATA)
+
+image: ## build the container image $(IMAGE): FROM scratch, static binary, uid 10001, /data volume
+	rm -rf bin/image && mkdir -p bin/image/data
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o bin/image/pushflo ./cmd/pushflo
+	printf 'pushflo:x:10001:10001:pushflo:/data:/pushflo\n' > bin/image/passwd
+	printf 'pushflo:x:10001:\n' > bin/image/group
+	docker build -q -f deploy/Dockerfile -t $(IMAGE) bin/image
+
+docker-test: ## the container tests: image, 3-node TLS cluster in containers, one container killed (needs docker; says SKIPPED without)
+	GO=$(GO) IMAGE=$(IMAGE) deploy/docker/test.sh
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -34,6 +55,7 @@ test-sdk: build ## the TypeScript SDK's type, unit, integration, install and bro
 	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "chromium could not be installed: the SDK browser test will be skipped"
 	cd sdk/js && npm ci --no-audit --no-fund && cd test && npm ci --no-audit --no-fund
 	cd sdk/js && PUSHFLO_BIN=$(CURDIR)/$(BIN) npm test
+	PUSHFLO_BIN=$(CURDIR)/$(BIN) PUSHFLO_REQUIRE_CHROMIUM=$$([ -x /usr/bin/chromium ] && echo 1) $(GO) test -tags integration -count=1 -run 'TestTLS_NodeSDKAndChromium' -v ./cmd/pushflo/
 
 sdk-deps: # the SDK's build tools, installed once per lockfile change
 	@[ sdk/js/node_modules/.package-lock.json -nt sdk/js/package-lock.json ] || (cd sdk/js && npm ci --no-audit --no-fund)

@@ -10,9 +10,10 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// handleHealth: GET /health, 200 while the process serves.
+// handleHealth: GET /health, 200 while the process serves, with the
+// build's version and commit.
 func (s *Server) handleHealth(ctx *fasthttp.RequestCtx) {
-	writeJSON(ctx, fasthttp.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(ctx, fasthttp.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version, "commit": s.cfg.Commit})
 }
 
 // handleReady: GET /ready, 200 only while the node knows a leader and has

@@ -62,34 +62,55 @@ type Config struct {
 	// TokenTTL is the default connection-token lifetime; default 1h.
 	TokenTTL time.Duration
 
+	// Version and Commit identify the running build; GET /health reports
+	// them. Empty means unknown.
+	Version, Commit string
+
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
 }
 
+// DefaultConfig returns the configuration a zero field falls back to.
+// Keys stay empty; the caller must set them.
+func DefaultConfig() Config {
+	return Config{
+		MaxBodyBytes:   256 << 10,
+		MaxHeaderBytes: 4096,
+		PublishTimeout: 10 * time.Second,
+		MaxConnsPerIP:  10000,
+		MaxFrameBytes:  16 << 10,
+		SubscribeRate:  50,
+		SubscribeBurst: 100,
+		TokenTTL:       time.Hour,
+	}
+}
+
+// ensureDefaults fills each zero field from DefaultConfig.
 func (c *Config) ensureDefaults() {
+	d := DefaultConfig()
 	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = 256 << 10
+		c.MaxBodyBytes = d.MaxBodyBytes
 	}
 	if c.MaxHeaderBytes <= 0 {
-		c.MaxHeaderBytes = 4096
+		c.MaxHeaderBytes = d.MaxHeaderBytes
 	}
 	if c.PublishTimeout <= 0 {
-		c.PublishTimeout = 10 * time.Second
+		c.PublishTimeout = d.PublishTimeout
 	}
 	if c.MaxConnsPerIP <= 0 {
-		c.MaxConnsPerIP = 10000
+		c.MaxConnsPerIP = d.MaxConnsPerIP
 	}
 	if c.MaxFrameBytes <= 0 {
-		c.MaxFrameBytes = 16 << 10
+		c.MaxFrameBytes = d.MaxFrameBytes
 	}
 	if c.SubscribeRate <= 0 {
-		c.SubscribeRate = 50
+		c.SubscribeRate = d.SubscribeRate
 	}
 	if c.SubscribeBurst <= 0 {
-		c.SubscribeBurst = 100
+		c.SubscribeBurst = d.SubscribeBurst
 	}
 	if c.TokenTTL <= 0 {
-		c.TokenTTL = time.Hour
+		c.TokenTTL = d.TokenTTL
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -170,6 +191,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // handle routes a request.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	if s.logger.Enabled(context.Background(), slog.LevelDebug) {
+		defer s.logRequest(ctx, time.Now())
+	}
 	s.cors(ctx)
 	if ctx.IsOptions() {
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
@@ -345,4 +369,17 @@ func (l *ipLimiter) release(ip string) {
 	if l.m[ip]--; l.m[ip] <= 0 {
 		delete(l.m, ip)
 	}
+}
+
+// logRequest logs one request at debug level: method, path (at most 128
+// bytes), status, time and remote address. Never the query string or
+// headers, which carry keys and tokens (?token=, Authorization), nor the
+// body. For WebSocket and SSE the time is until the stream was handed over.
+func (s *Server) logRequest(ctx *fasthttp.RequestCtx, start time.Time) {
+	path := ctx.Path()
+	if len(path) > 128 {
+		path = path[:128]
+	}
+	s.logger.Debug("request", "method", string(ctx.Method()), "path", string(path), "status", ctx.Response.StatusCode(),
+		"duration", time.Since(start).String(), "remote", ctx.RemoteIP().String())
 }

@@ -64,12 +64,20 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultConfig returns the configuration a zero field falls back to. Dir
+// stays empty; the caller must set it.
+func DefaultConfig() Config {
+	return Config{FS: vfs.Default, FeedBytes: DefaultFeedBytes}
+}
+
+// ensureDefaults fills each zero field from DefaultConfig.
 func (c *Config) ensureDefaults() {
+	d := DefaultConfig()
 	if c.FS == nil {
-		c.FS = vfs.Default
+		c.FS = d.FS
 	}
 	if c.FeedBytes <= 0 {
-		c.FeedBytes = DefaultFeedBytes
+		c.FeedBytes = d.FeedBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -125,7 +125,9 @@ type Config struct {
 	// and read, so it never acknowledges an entry after a failed fsync.
 	OnFatal func(err error)
 
-	// Logger receives logs; nil means slog.Default().
+	// Logger receives logs; nil means slog.Default(). The node adds a
+	// component attribute ("raftnode", "raft"); the caller adds the node's
+	// ID when its logs need one.
 	Logger *slog.Logger
 
 	// wrapLogStore, when set (tests only), wraps the raft-boltdb log
@@ -133,42 +135,64 @@ type Config struct {
 	wrapLogStore func(raft.LogStore) raft.LogStore
 }
 
+// DefaultConfig returns the configuration a zero field falls back to:
+// the defaults the field comments name. NodeID, Dir and Store stay empty;
+// the caller must set them.
+func DefaultConfig() Config {
+	return Config{
+		RaftAddr:           "127.0.0.1:7000",
+		MaxBatch:           512,
+		MaxInflight:        1,
+		LeaderWait:         5 * time.Second,
+		ApplyTimeout:       10 * time.Second,
+		HeartbeatTimeout:   500 * time.Millisecond,
+		ElectionTimeout:    500 * time.Millisecond,
+		LeaderLeaseTimeout: 250 * time.Millisecond,
+		CommitTimeout:      2 * time.Millisecond,
+		SnapshotThreshold:  8192,
+		SnapshotInterval:   30 * time.Second,
+		TrailingLogs:       10240,
+	}
+}
+
+// ensureDefaults fills each zero field from DefaultConfig.
 func (c *Config) ensureDefaults() {
+	d := DefaultConfig()
 	if c.RaftAddr == "" {
-		c.RaftAddr = "127.0.0.1:7000"
+		c.RaftAddr = d.RaftAddr
 	}
 	if c.MaxBatch <= 0 {
-		c.MaxBatch = 512
+		c.MaxBatch = d.MaxBatch
 	}
 	if c.MaxInflight <= 0 {
-		c.MaxInflight = 1
+		c.MaxInflight = d.MaxInflight
 	}
 	if c.LeaderWait <= 0 {
-		c.LeaderWait = 5 * time.Second
+		c.LeaderWait = d.LeaderWait
 	}
 	if c.ApplyTimeout <= 0 {
-		c.ApplyTimeout = 10 * time.Second
+		c.ApplyTimeout = d.ApplyTimeout
 	}
 	if c.HeartbeatTimeout <= 0 {
-		c.HeartbeatTimeout = 500 * time.Millisecond
+		c.HeartbeatTimeout = d.HeartbeatTimeout
 	}
 	if c.ElectionTimeout <= 0 {
-		c.ElectionTimeout = 500 * time.Millisecond
+		c.ElectionTimeout = d.ElectionTimeout
 	}
 	if c.LeaderLeaseTimeout <= 0 {
-		c.LeaderLeaseTimeout = 250 * time.Millisecond
+		c.LeaderLeaseTimeout = d.LeaderLeaseTimeout
 	}
 	if c.CommitTimeout <= 0 {
-		c.CommitTimeout = 2 * time.Millisecond
+		c.CommitTimeout = d.CommitTimeout
 	}
 	if c.SnapshotThreshold == 0 {
-		c.SnapshotThreshold = 8192
+		c.SnapshotThreshold = d.SnapshotThreshold
 	}
 	if c.SnapshotInterval <= 0 {
-		c.SnapshotInterval = 30 * time.Second
+		c.SnapshotInterval = d.SnapshotInterval
 	}
 	if c.TrailingLogs == 0 {
-		c.TrailingLogs = 10240
+		c.TrailingLogs = d.TrailingLogs
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

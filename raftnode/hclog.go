@@ -37,7 +37,7 @@ func (w *slogWriter) Write(p []byte) (int, error) {
 	if i := strings.Index(line, "] "); i >= 0 && i < 8 {
 		line = line[i+2:]
 	}
-	line = strings.TrimPrefix(line, "raft: ")
+	line = strings.TrimPrefix(strings.TrimSpace(line), "raft: ")
 	if level > slog.LevelDebug && strings.Contains(line, ErrUnauthenticated.Error()) {
 		// Raft retries a peer that refuses this node's credentials, and
 		// logs each try; the stream layer has said why, once (rejectlog.go).

@@ -69,7 +69,7 @@ func Open(cfg Config) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("raftnode config: %w", err)
 	}
-	logger := cfg.Logger.With("component", "raftnode", "node", cfg.NodeID)
+	logger := cfg.Logger.With("component", "raftnode")
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open raft dir: %w", err)
 	}
@@ -83,7 +83,7 @@ func Open(cfg Config) (*Node, error) {
 		}
 	}()
 
-	hlog := newHCLogger(logger)
+	hlog := newHCLogger(cfg.Logger)
 	n.stores, err = openRaftStores(cfg.Dir, cfg.LogStore, cfg.UnsafeNoSync, hlog)
 	if err != nil {
 		return nil, err

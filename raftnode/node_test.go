@@ -29,7 +29,7 @@ func startNode(t *testing.T, id, dir string, mod func(*Config)) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{NodeID: id, Dir: dir + "/raft", RaftAddr: "127.0.0.1:0", Store: st, Secret: "s3cret", Logger: testLogger(t)}
+	cfg := Config{NodeID: id, Dir: dir + "/raft", RaftAddr: "127.0.0.1:0", Store: st, Secret: "s3cret", Logger: testLogger(t).With("node", id)}
 	if mod != nil {
 		mod(&cfg)
 	}

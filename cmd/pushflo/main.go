@@ -5,6 +5,8 @@
 //	pushflo publish    publish a message over REST
 //	pushflo history    print a channel's history
 //	pushflo subscribe  print a channel's messages as they arrive
+//	pushflo healthcheck  exit 0 when a node answers /ready (container HEALTHCHECK)
+//	pushflo version    print the version and commit
 package main
 
 import (
@@ -15,10 +17,8 @@ import (
 	"strings"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
+	resolveVersion()
 	args := os.Args[1:]
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -37,7 +37,9 @@ func main() {
 	case "subscribe":
 		err = runSubscribe(args)
 	case "version":
-		fmt.Println("pushflo", version)
+		err = runVersion(args)
+	case "healthcheck":
+		err = runHealthcheck(args)
 	case "help", "-h", "--help":
 		usage()
 	default:
@@ -71,47 +73,16 @@ commands:
   publish     pushflo publish CHANNEL '{"status":"shipped"}' [--event TYPE]
   history     pushflo history CHANNEL [--page N --page-size N]
   subscribe   pushflo subscribe CHANNEL [--from ID]
-  version     print the version
+  healthcheck pushflo healthcheck [--url http://127.0.0.1:8080/ready]  exit 0 when ready
+  version     print the version and commit
 
 Every flag may also be set as an environment variable PUSHFLO_<FLAG>, e.g.
 PUSHFLO_HTTP_ADDR=0.0.0.0:8080. Run 'pushflo <command> -h' for its flags.
 `)
 }
 
-// newFlagSet makes a flag set whose flags default to PUSHFLO_<FLAG> from
-// the environment when set there.
+// newFlagSet makes a command's flag set; parseFlags fills it from the
+// command line, the environment and, for serve, the config file.
 func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	return fs
-}
-
-// parseFlags applies environment defaults, then parses args.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		env := "PUSHFLO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	// Flags may come before, between or after the positional arguments
-	// (pushflo publish CHANNEL '{…}' --event x): parse, set the first
-	// positional aside, and go on with the rest.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	return fs.Parse(append([]string{"--"}, positional...))
+	return flag.NewFlagSet(name, flag.ContinueOnError)
 }

@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	_ "net/http/pprof"
@@ -17,46 +18,49 @@ import (
 
 	"github.com/pushflo/pushflo/api"
 	"github.com/pushflo/pushflo/client"
+	"github.com/pushflo/pushflo/internal/certreload"
 	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
 	"github.com/pushflo/pushflo/stream"
 )
 
+// serveFlags is serve's configuration as its flags set it. Package
+// settings live in the packages' own Config, preset from their
+// DefaultConfig, so each default is written once.
 type serveFlags struct {
-	httpAddr, raftAddr, advertise, dataDir, nodeID string
-	keys                                           api.Keys
-	clusterSecret, bootstrapPeers, join            string
-	nonVoter                                       bool
-	retention                                      time.Duration
-	retentionRules                                 string
-	logLevel                                       string
-	snapshotThreshold, trailingLogs                uint64
-	snapshotInterval, commitTimeout                time.Duration
-	maxSubs, maxConnsPerIP, queueFrames            int
-	maxHeaderBytes                                 int
-	pingInterval                                   time.Duration
-	debugAddr                                      string
-	maxBatch, maxInflight                          int
-	rpcsInFlight                                   int
-	feedBytes                                      int64
-	raftLogStore                                   string
-	raftTLSCert, raftTLSKey, raftTLSCA             string
-	unsafeRaftNoSync                               bool
-	unsafeClockOffsetFile                          string
+	httpAddr, dataDir, nodeID           string
+	store                               log.Config
+	raft                                raftnode.Config
+	stream                              stream.Config
+	api                                 api.Config
+	retention                           time.Duration
+	clusterSecret, bootstrapPeers, join string
+	nonVoter                            bool
+	retentionRules                      string
+	logLevel, logFormat                 string
+	debugAddr                           string
+	tlsCert, tlsKey                     string
+	configFile                          string
+	printConfig                         bool
+	unsafeClockOffsetFile               string
 }
 
-func runServe(args []string) error {
-	var f serveFlags
+// newServeFlags registers serve's flags. Every flag is also a key of the
+// config file and a PUSHFLO_<FLAG> environment variable (config.go).
+func newServeFlags() (*flag.FlagSet, *serveFlags) {
+	f := &serveFlags{store: log.DefaultConfig(), raft: raftnode.DefaultConfig(), stream: stream.DefaultConfig(), api: api.DefaultConfig()}
 	fs := newFlagSet("serve")
+	fs.StringVar(&f.configFile, configFlag, "", "TOML file whose keys are these flags' names (deploy/pushflo.example.toml); flags and PUSHFLO_* variables override it")
+	fs.BoolVar(&f.printConfig, printConfigFlag, false, "print the effective configuration as a config file, secrets redacted, and exit")
 	fs.StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "address for REST, WebSocket and SSE")
-	fs.StringVar(&f.raftAddr, "raft-addr", "127.0.0.1:7000", "address for Raft between nodes")
-	fs.StringVar(&f.advertise, "advertise-raft-addr", "", "Raft address other nodes dial (default: --raft-addr)")
+	fs.StringVar(&f.raft.RaftAddr, "raft-addr", f.raft.RaftAddr, "address for Raft between nodes")
+	fs.StringVar(&f.raft.AdvertiseAddr, "advertise-raft-addr", "", "Raft address other nodes dial (default: --raft-addr)")
 	fs.StringVar(&f.dataDir, "data-dir", "./data", "directory for the log store, Raft log and generated keys; made private to the server's user at start (directories 0700, files 0600)")
 	fs.StringVar(&f.nodeID, "node-id", "n1", "this node's unique ID in the cluster")
-	fs.StringVar(&f.keys.Publish, "publish-key", "", "publish key pub_… (default: generated on first start, kept in the data dir)")
-	fs.StringVar(&f.keys.Secret, "secret-key", "", "secret key sec_… (default: generated)")
-	fs.StringVar(&f.keys.Mgmt, "mgmt-key", "", "management key mgmt_… (default: generated)")
+	fs.StringVar(&f.api.Keys.Publish, "publish-key", "", "publish key pub_… (default: generated on first start, kept in the data dir)")
+	fs.StringVar(&f.api.Keys.Secret, "secret-key", "", "secret key sec_… (default: generated)")
+	fs.StringVar(&f.api.Keys.Mgmt, "mgmt-key", "", "management key mgmt_… (default: generated)")
 	fs.StringVar(&f.clusterSecret, "cluster-secret", "", "secret every node of the cluster shares; the Raft link's TLS certificates derive from it (default: kept in the data dir, generated on a first start that names no other node)")
 	fs.StringVar(&f.bootstrapPeers, "bootstrap-peers", "", "initial members on first start, id=host:port,… (same list on every node)")
 	fs.StringVar(&f.join, "join", "", "URL of a member's HTTP API to join through, e.g. http://10.0.0.1:8080")
@@ -64,39 +68,50 @@ func runServe(args []string) error {
 	fs.DurationVar(&f.retention, "retention", 24*time.Hour, "how long messages are kept unless a channel says otherwise")
 	fs.StringVar(&f.retentionRules, "retention-rules", "", "retention by channel pattern, e.g. 'chat:*=72h,game:*=10m'")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.Uint64Var(&f.snapshotThreshold, "snapshot-threshold", 8192, "Raft entries between snapshots")
-	fs.DurationVar(&f.snapshotInterval, "snapshot-interval", 30*time.Second, "how often Raft checks whether a snapshot is due")
-	fs.DurationVar(&f.commitTimeout, "commit-timeout", 2*time.Millisecond, "how soon an idle leader tells followers what is committed (bounds cross-node delivery latency)")
-	fs.Uint64Var(&f.trailingLogs, "trailing-logs", 10240, "Raft entries kept after a snapshot, for followers to catch up without one")
-	fs.IntVar(&f.maxSubs, "max-subscriptions-per-conn", 100, "subscriptions one connection may hold")
-	fs.IntVar(&f.maxConnsPerIP, "max-conns-per-ip", 10000, "WebSocket and SSE connections one address may hold")
-	fs.IntVar(&f.maxHeaderBytes, "max-header-bytes", 4096, "largest request headers read; also the read buffer each idle WebSocket keeps (2048 saves memory if clients send no big cookies)")
-	fs.IntVar(&f.queueFrames, "queue-frames", 4096, "frames queued per connection before it is cut off as a slow consumer")
-	fs.DurationVar(&f.pingInterval, "ping-interval", 25*time.Second, "how often idle connections are pinged")
-	fs.IntVar(&f.maxBatch, "max-batch", 512, "most messages in one Raft entry")
-	fs.IntVar(&f.maxInflight, "max-inflight", 1, "Raft entries the leader's batcher leaves uncommitted at once")
-	fs.IntVar(&f.rpcsInFlight, "raft-rpcs-in-flight", 0, "AppendEntries pipelined to each follower (0: raft's default)")
-	fs.Int64Var(&f.feedBytes, "feed-bytes", log.DefaultFeedBytes, "bytes of recently applied messages kept in memory for live delivery; subscribers further behind read from disk")
-	fs.StringVar(&f.raftTLSCert, "raft-tls-cert", "", "PEM certificate this node presents on the Raft link, instead of one derived from --cluster-secret (with --raft-tls-key and --raft-tls-ca)")
-	fs.StringVar(&f.raftTLSKey, "raft-tls-key", "", "PEM private key of --raft-tls-cert")
-	fs.StringVar(&f.raftTLSCA, "raft-tls-ca", "", "PEM CA certificate(s) every peer's Raft link certificate must chain to")
-	fs.StringVar(&f.raftLogStore, "raft-log-store", "", "Raft log format for a new data dir: wal (one fsync per append) or boltdb (default: what the data dir already holds, else "+raftnode.DefaultLogStore+"; an existing data dir keeps its own)")
-	fs.BoolVar(&f.unsafeRaftNoSync, "unsafe-raft-no-sync", false, "UNSAFE, for tests only: the Raft log skips fsync (raft-boltdb NoSync; raft-wal through a file system whose sync does nothing), so a power loss can lose acknowledged writes; the jepsen power-cut runs use it to prove they catch that")
+	fs.StringVar(&f.logFormat, "log-format", "text", "text (key=value) or json (one JSON object per line)")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate chain for serving REST, WebSocket and SSE over TLS (with --tls-key); reloaded when the file changes and on SIGHUP")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.Uint64Var(&f.raft.SnapshotThreshold, "snapshot-threshold", f.raft.SnapshotThreshold, "Raft entries between snapshots")
+	fs.DurationVar(&f.raft.SnapshotInterval, "snapshot-interval", f.raft.SnapshotInterval, "how often Raft checks whether a snapshot is due")
+	fs.DurationVar(&f.raft.CommitTimeout, "commit-timeout", f.raft.CommitTimeout, "how soon an idle leader tells followers what is committed (bounds cross-node delivery latency)")
+	fs.Uint64Var(&f.raft.TrailingLogs, "trailing-logs", f.raft.TrailingLogs, "Raft entries kept after a snapshot, for followers to catch up without one")
+	fs.IntVar(&f.stream.MaxSubscriptionsPerConn, "max-subscriptions-per-conn", f.stream.MaxSubscriptionsPerConn, "subscriptions one connection may hold")
+	fs.IntVar(&f.api.MaxConnsPerIP, "max-conns-per-ip", f.api.MaxConnsPerIP, "WebSocket and SSE connections one address may hold")
+	fs.IntVar(&f.api.MaxHeaderBytes, "max-header-bytes", f.api.MaxHeaderBytes, "largest request headers read; also the read buffer each idle WebSocket keeps (2048 saves memory if clients send no big cookies)")
+	fs.IntVar(&f.stream.QueueFrames, "queue-frames", f.stream.QueueFrames, "frames queued per connection before it is cut off as a slow consumer")
+	fs.DurationVar(&f.stream.PingInterval, "ping-interval", f.stream.PingInterval, "how often idle connections are pinged")
+	fs.IntVar(&f.raft.MaxBatch, "max-batch", f.raft.MaxBatch, "most messages in one Raft entry")
+	fs.IntVar(&f.raft.MaxInflight, "max-inflight", f.raft.MaxInflight, "Raft entries the leader's batcher leaves uncommitted at once")
+	fs.IntVar(&f.raft.RPCsInFlight, "raft-rpcs-in-flight", f.raft.RPCsInFlight, "AppendEntries pipelined to each follower (0: raft's default)")
+	fs.Int64Var(&f.store.FeedBytes, "feed-bytes", f.store.FeedBytes, "bytes of recently applied messages kept in memory for live delivery; subscribers further behind read from disk")
+	fs.StringVar(&f.raft.TLSCertFile, "raft-tls-cert", "", "PEM certificate this node presents on the Raft link, instead of one derived from --cluster-secret (with --raft-tls-key and --raft-tls-ca)")
+	fs.StringVar(&f.raft.TLSKeyFile, "raft-tls-key", "", "PEM private key of --raft-tls-cert")
+	fs.StringVar(&f.raft.TLSCAFile, "raft-tls-ca", "", "PEM CA certificate(s) every peer's Raft link certificate must chain to")
+	fs.StringVar(&f.raft.LogStore, "raft-log-store", "", "Raft log format for a new data dir: wal (one fsync per append) or boltdb (default: what the data dir already holds, else "+raftnode.DefaultLogStore+"; an existing data dir keeps its own)")
+	fs.BoolVar(&f.raft.UnsafeNoSync, "unsafe-raft-no-sync", false, "UNSAFE, for tests only: the Raft log skips fsync (raft-boltdb NoSync; raft-wal through a file system whose sync does nothing), so a power loss can lose acknowledged writes; the jepsen power-cut runs use it to prove they catch that")
 	fs.StringVar(&f.unsafeClockOffsetFile, "unsafe-clock-offset-file", "", "UNSAFE, for tests only: a file holding a Go duration (\"1h\") added to this node's wall clock, re-read every 100ms, so a fault harness can make the clock jump; off when empty")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "address for Go's pprof profiles (/debug/pprof/); off when empty; keep it private")
+	return fs, f
+}
+
+func runServe(args []string) error {
+	fs, f := newServeFlags()
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
+	if f.printConfig {
+		return writeConfig(os.Stdout, fs, false)
+	}
 
 	// Logging first, so everything after can report.
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return usageError{fmt.Sprintf("--log-level %q: %v", f.logLevel, err)}
+	logger, err := newLogger(os.Stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		return err
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("node", f.nodeID)
+	logger = logger.With("node", f.nodeID)
 
 	// The data dir and everything created in it are private to this user.
 	restrictUmask()
@@ -110,10 +125,10 @@ func runServe(args []string) error {
 	if err != nil {
 		return usageError{fmt.Sprintf("--bootstrap-peers: %v", err)}
 	}
-	if err := needSharedSecret(&f, peers); err != nil {
+	if err := needSharedSecret(f, peers); err != nil {
 		return err
 	}
-	sec, generated, err := loadSecrets(f.dataDir, secrets{Keys: f.keys, ClusterSecret: f.clusterSecret})
+	sec, generated, err := loadSecrets(f.dataDir, secrets{Keys: f.api.Keys, ClusterSecret: f.clusterSecret})
 	if err != nil {
 		return err
 	}
@@ -122,7 +137,8 @@ func runServe(args []string) error {
 		return usageError{fmt.Sprintf("--retention-rules: %v", err)}
 	}
 	logger.Info("starting pushflo", "version", version, "go", runtime.Version(), "platform", runtime.GOOS+"/"+runtime.GOARCH,
-		"http_addr", f.httpAddr, "raft_addr", f.raftAddr, "data_dir", f.dataDir, "peers", len(peers), "join", f.join, "retention", f.retention)
+		"http_addr", f.httpAddr, "raft_addr", f.raft.RaftAddr, "data_dir", f.dataDir, "peers", len(peers), "join", f.join, "retention", f.retention.String(),
+		"tls", f.tlsCert != "", "commit", commit)
 
 	if f.unsafeClockOffsetFile != "" {
 		logger.Warn("--unsafe-clock-offset-file is set: this node's clock follows a test file; for tests only", "path", f.unsafeClockOffsetFile)
@@ -130,8 +146,19 @@ func runServe(args []string) error {
 		defer stopClock()
 		go clock.WatchOffsetFile(clockCtx, f.unsafeClockOffsetFile, 100*time.Millisecond, logger)
 	}
-	if f.unsafeRaftNoSync {
+	if f.raft.UnsafeNoSync {
 		logger.Warn("--unsafe-raft-no-sync is on: the Raft log is not fsynced, so a power loss can lose acknowledged writes; for tests only")
+	}
+
+	// The TLS certificate, when clients are served over TLS.
+	var certs *certreload.Reloader
+	if (f.tlsCert == "") != (f.tlsKey == "") {
+		return usageError{"--tls-cert and --tls-key go together: give both or neither"}
+	}
+	if f.tlsCert != "" {
+		if certs, err = certreload.New(f.tlsCert, f.tlsKey, logger); err != nil {
+			return err
+		}
 	}
 
 	// The log store.
@@ -144,30 +171,29 @@ func runServe(args []string) error {
 			os.Exit(1)
 		}
 	}
-	store, err := log.Open(log.Config{Dir: filepath.Join(f.dataDir, "store"), FeedBytes: f.feedBytes, Logger: logger, OnFatal: stopOn("the log store")})
+	lc := f.store
+	lc.Dir, lc.Logger, lc.OnFatal = filepath.Join(f.dataDir, "store"), logger, stopOn("the log store")
+	store, err := log.Open(lc)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 
 	// The Raft node, the store's only writer.
-	node, err := raftnode.Open(raftnode.Config{
-		NodeID: f.nodeID, Dir: filepath.Join(f.dataDir, "raft"), RaftAddr: f.raftAddr, AdvertiseAddr: f.advertise,
-		HTTPAddr: f.httpAddr, Secret: sec.ClusterSecret, BootstrapPeers: peers, Join: f.join != "", Store: store,
-		SnapshotThreshold: f.snapshotThreshold, SnapshotInterval: f.snapshotInterval, CommitTimeout: f.commitTimeout,
-		MaxBatch: f.maxBatch, MaxInflight: f.maxInflight, RPCsInFlight: f.rpcsInFlight, TrailingLogs: f.trailingLogs, Logger: logger,
-		TLSCertFile: f.raftTLSCert, TLSKeyFile: f.raftTLSKey, TLSCAFile: f.raftTLSCA, LogStore: f.raftLogStore, UnsafeNoSync: f.unsafeRaftNoSync, OnFatal: stopOn("the Raft log"),
-	})
+	rc := f.raft
+	rc.NodeID, rc.Dir, rc.HTTPAddr, rc.Logger = f.nodeID, filepath.Join(f.dataDir, "raft"), f.httpAddr, logger
+	rc.Secret, rc.BootstrapPeers, rc.Join, rc.Store = sec.ClusterSecret, peers, f.join != "", store
+	rc.OnFatal = stopOn("the Raft log")
+	node, err := raftnode.Open(rc)
 	if err != nil {
 		return err
 	}
 	defer node.Close()
 
 	// The stream: fan-out of applied messages to subscribers.
-	hub, err := stream.New(stream.Config{
-		QueueFrames: f.queueFrames, MaxSubscriptionsPerConn: f.maxSubs, PingInterval: f.pingInterval,
-		Retention: policy.Retention, Logger: logger,
-	}, store)
+	sc := f.stream
+	sc.Retention, sc.Logger = policy.Retention, logger
+	hub, err := stream.New(sc, store)
 	if err != nil {
 		return err
 	}
@@ -175,15 +201,19 @@ func runServe(args []string) error {
 	defer hub.Close()
 
 	// The API: REST, WebSocket and SSE.
-	srv, err := api.New(api.Config{
-		Keys: sec.Keys, MaxConnsPerIP: f.maxConnsPerIP, MaxHeaderBytes: f.maxHeaderBytes, Logger: logger,
-	}, node, store, hub)
+	ac := f.api
+	ac.Keys, ac.Logger, ac.Version, ac.Commit = sec.Keys, logger, version, commit
+	srv, err := api.New(ac, node, store, hub)
 	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on http address %s: %w", f.httpAddr, err)
+	}
+	scheme := "http"
+	if certs != nil {
+		ln, scheme = tls.NewListener(ln, certs.TLSConfig()), "https"
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -204,35 +234,56 @@ func runServe(args []string) error {
 
 	// Join an existing cluster through one of its members.
 	if f.join != "" {
-		advertise := f.advertise
+		advertise := f.raft.AdvertiseAddr
 		if advertise == "" {
-			advertise = f.raftAddr
+			advertise = f.raft.RaftAddr
 		}
 		if err := joinCluster(context.Background(), f.join, sec.Keys.Mgmt, client.Member{ID: f.nodeID, RaftAddr: advertise, NonVoter: f.nonVoter}, logger); err != nil {
 			return err
 		}
 	}
 
-	fmt.Fprintf(os.Stderr, "\npushflo %s node %s serving on http://%s (raft %s)\n", version, f.nodeID, ln.Addr(), f.raftAddr)
-	fmt.Fprintf(os.Stderr, "  publish key: %s\n  secret key:  %s\n  mgmt key:    %s\n", sec.Keys.Publish, sec.Keys.Secret, sec.Keys.Mgmt)
-	if generated {
-		fmt.Fprintf(os.Stderr, "  (keys generated and saved in %s)\n", filepath.Join(f.dataDir, "secrets.json"))
-	}
+	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	if sec.Keys.Weak() {
 		logger.Warn("API keys shorter than 16 characters after their prefix are easy to guess; use them for tests only")
 	}
-	fmt.Fprintln(os.Stderr)
+	if f.logFormat == "text" {
+		// A person at a terminal gets the keys to paste; a log collector
+		// (json) never sees them.
+		fmt.Fprintf(os.Stderr, "\npushflo %s node %s serving on %s (raft %s)\n", version, f.nodeID, url, f.raft.RaftAddr)
+		fmt.Fprintf(os.Stderr, "  publish key: %s\n  secret key:  %s\n  mgmt key:    %s\n", sec.Keys.Publish, sec.Keys.Secret, sec.Keys.Mgmt)
+		if generated {
+			fmt.Fprintf(os.Stderr, "  (keys generated and saved in %s)\n", filepath.Join(f.dataDir, "secrets.json"))
+		}
+		fmt.Fprintln(os.Stderr)
+	} else {
+		logger.Info("serving", "url", url, "raft_addr", f.raft.RaftAddr, "keys_file", filepath.Join(f.dataDir, "secrets.json"), "keys_generated", generated)
+	}
 
 	// Run until a signal or a listener failure, then shut down in order:
 	// API and stream (connections resume elsewhere), compaction, Raft, store.
+	// SIGHUP rereads the TLS certificate.
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	select {
-	case sig := <-sigs:
-		logger.Info("shutting down", "signal", sig.String())
-	case err := <-serveErr:
-		if err != nil {
-			return fmt.Errorf("http server: %w", err)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+wait:
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				if certs != nil {
+					if err := certs.Reload(); err != nil {
+						logger.Error("SIGHUP: certificate not reloaded", "err", err)
+					}
+				}
+				continue
+			}
+			logger.Info("shutting down", "signal", sig.String())
+			break wait
+		case err := <-serveErr:
+			if err != nil {
+				return fmt.Errorf("http server: %w", err)
+			}
+			break wait
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -257,7 +308,7 @@ func runServe(args []string) error {
 // secret given or kept in its data dir: it would generate one of its own,
 // and it and its peers would refuse each other's Raft connections.
 func needSharedSecret(f *serveFlags, peers []raftnode.Peer) error {
-	if f.clusterSecret != "" || f.raftTLSCA != "" {
+	if f.clusterSecret != "" || f.raft.TLSCAFile != "" {
 		return nil
 	}
 	var others []string

@@ -15,7 +15,7 @@ import (
 type sseEvent struct{ id, event, data string }
 
 // sseStream is a real SSE client reading events off one HTTP response with
-// the client's SSE reader; comments go to lines.
+// the client's SSE reader; comment lines go to lines (as ": text").
 type sseStream struct {
 	t      testing.TB
 	resp   *http.Response
@@ -51,7 +51,7 @@ func (ts *testServer) openSSE(query url.Values, lastEventID string) *sseStream {
 			}
 			if ev.Comment != "" {
 				select {
-				case s.lines <- ev.Comment:
+				case s.lines <- ": " + ev.Comment:
 				default:
 				}
 				continue
@@ -132,7 +132,7 @@ func TestSSE_KeepAlive(t *testing.T) {
 	for {
 		select {
 		case line := <-s.lines:
-			if strings.HasPrefix(line, "keep-alive") {
+			if strings.HasPrefix(line, ": keep-alive") {
 				return
 			}
 		case <-deadline:
@@ -170,7 +170,7 @@ func TestSSE_ForeignLastEventID(t *testing.T) {
 	old := ts.publish("foreign", `{"old":true}`)
 	for _, last := range []string{"xyz", "cm4x7k2p90000abcdxyz", "ffffffffffffffff"} {
 		s := ts.openSSE(url.Values{"channel": {"foreign"}, "token": {testKeys.Publish}}, last)
-		waitSSEConnected(t, s)
+		s.expectConnected()
 		id := ts.publish("foreign", `{"live":true}`)
 		if ev := s.next(); ev.id != id {
 			t.Fatalf("Last-Event-ID %q: first event %s, want the live %s (not the old %s)", last, ev.id, id, old)
@@ -184,27 +184,10 @@ func TestSSE_ForeignLastEventID(t *testing.T) {
 func TestSSE_ChannelWithComma(t *testing.T) {
 	ts := startServer(t, nil)
 	s := ts.openSSE(url.Values{"channel": {"a,b"}, "token": {testKeys.Publish}}, "")
-	waitSSEConnected(t, s)
+	s.expectConnected()
 	ts.publish("a", `{"n":1}`)
 	id := ts.publish("a,b", `{"n":2}`)
 	if ev := s.next(); ev.id != id {
 		t.Fatalf("first event %s, want %s from channel a,b", ev.id, id)
-	}
-}
-
-// waitSSEConnected waits for the server's ": connected" comment, sent once
-// the stream is registered for live delivery.
-func waitSSEConnected(t *testing.T, s *sseStream) {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case line := <-s.lines:
-			if strings.HasPrefix(line, "connected") {
-				return
-			}
-		case <-deadline:
-			t.Fatal("no connected comment within 10s")
-		}
 	}
 }

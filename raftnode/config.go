@@ -48,6 +48,11 @@ type Config struct {
 	// Empty means the one Dir already holds, or DefaultLogStore for a new
 	// Dir; a Dir that holds the other one is refused.
 	LogStore string
+	// WALSegmentBytes is the size of raft-wal's preallocated segment files;
+	// zero means raft-wal's default, 64 MiB. The log is truncated after a
+	// snapshot only a whole sealed segment at a time, so up to a segment
+	// more than TrailingLogs stays on disk.
+	WALSegmentBytes int
 	// UnsafeNoSync turns off fsync of the Raft log and stable store (with
 	// either log store): a power loss (not a process crash) can then lose
 	// acknowledged writes. For tests that must show they catch exactly

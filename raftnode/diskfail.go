@@ -127,3 +127,13 @@ func (n *Node) watchDisk() {
 		_ = n.raft.Shutdown().Error()
 	}
 }
+
+// IsMonotonic passes on raft.MonotonicLogStore: raft-wal accepts no gap in
+// its indexes, and Raft clears such a log after installing a snapshot only
+// when the store says so. Hidden behind this wrapper, a follower that
+// installed a snapshot failed its next append ("non-monotonic log
+// entries") and stopped.
+func (s failStopLog) IsMonotonic() bool {
+	m, ok := s.log.(raft.MonotonicLogStore)
+	return ok && m.IsMonotonic()
+}

@@ -27,7 +27,7 @@ const (
 	// store: two fsyncs per append (data pages, then meta page).
 	LogStoreBoltDB = "boltdb"
 	// DefaultLogStore is the log store of a new data directory.
-	DefaultLogStore = LogStoreBoltDB
+	DefaultLogStore = LogStoreWAL
 )
 
 const (
@@ -86,8 +86,9 @@ func chooseLogStore(dir, want string) (string, error) {
 
 // openRaftStores opens the Raft log and stable store in dir. want is
 // Config.LogStore; noSync turns off their fsyncs (unsafe, for tests that
-// prove what fsync is for).
-func openRaftStores(dir, want string, noSync bool, hlog hclog.Logger) (*raftStores, error) {
+// prove what fsync is for); segmentBytes is raft-wal's segment size (zero:
+// its default).
+func openRaftStores(dir, want string, noSync bool, segmentBytes int, hlog hclog.Logger) (*raftStores, error) {
 	kind, err := chooseLogStore(dir, want)
 	if err != nil {
 		return nil, err
@@ -115,6 +116,9 @@ func openRaftStores(dir, want string, noSync bool, hlog hclog.Logger) (*raftStor
 	if kind == LogStoreWAL {
 		// raft-wal's option type is unexported: build the list by inference.
 		opts := optionList(wal.WithLogger(hlog.Named("wal")))
+		if segmentBytes > 0 {
+			opts = append(opts, wal.WithSegmentSize(segmentBytes))
+		}
 		if noSync {
 			d := filepath.Join(dir, walDir)
 			opts = append(opts, wal.WithSegmentFiler(segment.NewFiler(d, noSyncVFS{walfs.New()})))

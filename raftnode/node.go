@@ -84,7 +84,7 @@ func Open(cfg Config) (*Node, error) {
 	}()
 
 	hlog := newHCLogger(cfg.Logger)
-	n.stores, err = openRaftStores(cfg.Dir, cfg.LogStore, cfg.UnsafeNoSync, hlog)
+	n.stores, err = openRaftStores(cfg.Dir, cfg.LogStore, cfg.UnsafeNoSync, cfg.WALSegmentBytes, hlog)
 	if err != nil {
 		return nil, err
 	}

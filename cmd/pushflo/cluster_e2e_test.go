@@ -181,8 +181,9 @@ func checkAcked(t *testing.T, hist []message, acked map[string]string) {
 // TestCluster_SnapshotInstallAndMembership: a node that was down while the
 // log moved past a snapshot rejoins through InstallSnapshot with an
 // identical history; then a fourth node joins and is removed.
+// With raft-wal, segments of 8 KiB let a snapshot trim the log.
 func TestCluster_SnapshotInstallAndMembership(t *testing.T) {
-	nodes := startCluster(t, 3, "--snapshot-threshold", "64", "--trailing-logs", "16", "--snapshot-interval", "200ms")
+	nodes := startCluster(t, 3, "--snapshot-threshold", "64", "--trailing-logs", "16", "--snapshot-interval", "200ms", "--raft-wal-segment-bytes", "8192")
 	alive := map[*proc]bool{nodes[0]: true, nodes[1]: true, nodes[2]: true}
 	isAlive := func(p *proc) bool { return alive[p] }
 	_, followers := leaderOf(t, nodes, isAlive)

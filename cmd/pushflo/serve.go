@@ -88,6 +88,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.StringVar(&f.raft.TLSKeyFile, "raft-tls-key", "", "PEM private key of --raft-tls-cert")
 	fs.StringVar(&f.raft.TLSCAFile, "raft-tls-ca", "", "PEM CA certificate(s) every peer's Raft link certificate must chain to")
 	fs.StringVar(&f.raft.LogStore, "raft-log-store", "", "Raft log format for a new data dir: wal (one fsync per append) or boltdb (default: what the data dir already holds, else "+raftnode.DefaultLogStore+"; an existing data dir keeps its own)")
+	fs.IntVar(&f.raft.WALSegmentBytes, "raft-wal-segment-bytes", 0, "size in bytes of each raft-wal segment file (0: raft-wal's default, 64 MiB); after a snapshot the log is trimmed a whole segment at a time")
 	fs.BoolVar(&f.raft.UnsafeNoSync, "unsafe-raft-no-sync", false, "UNSAFE, for tests only: the Raft log skips fsync (raft-boltdb NoSync; raft-wal through a file system whose sync does nothing), so a power loss can lose acknowledged writes; the jepsen power-cut runs use it to prove they catch that")
 	fs.StringVar(&f.unsafeClockOffsetFile, "unsafe-clock-offset-file", "", "UNSAFE, for tests only: a file holding a Go duration (\"1h\") added to this node's wall clock, re-read every 100ms, so a fault harness can make the clock jump; off when empty")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "address for Go's pprof profiles (/debug/pprof/); off when empty; keep it private")

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/pushflo/pushflo/log"
+	"github.com/pushflo/pushflo/raftnode"
 	"github.com/valyala/fasthttp"
 )
 
@@ -127,15 +128,17 @@ func (s *Server) handleHistory(ctx *fasthttp.RequestCtx, channel string) {
 }
 
 // consistentRead makes this node's store hold every write acknowledged
-// before the request, unless the caller asked for a stale read. It answers
-// the request itself when that fails.
+// before the request (raftnode decides how, on the leader too), unless the
+// caller asked for a stale read. It answers the request itself when that
+// fails.
 func (s *Server) consistentRead(ctx *fasthttp.RequestCtx) bool {
-	if string(ctx.QueryArgs().Peek("stale")) == "true" || s.node.IsLeader() {
-		return true
+	level := raftnode.Linearizable
+	if string(ctx.QueryArgs().Peek("stale")) == "true" {
+		level = raftnode.Stale
 	}
 	bctx, cancel := context.WithTimeout(s.ctx, s.cfg.PublishTimeout)
 	defer cancel()
-	if err := s.node.Barrier(bctx); err != nil {
+	if err := s.node.ReadBarrier(bctx, level); err != nil {
 		s.writeError(ctx, &apiError{Code: CodeUnavailable, Message: "cannot confirm this node is up to date with the leader; retry, or add stale=true to read what this node holds", RetryAfter: 1})
 		return false
 	}

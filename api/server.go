@@ -25,7 +25,7 @@ import (
 type Node interface {
 	Publish(ctx context.Context, e log.Entry) (log.Result, error)
 	ChannelCommand(ctx context.Context, op raftnode.ChannelOp, slug string, set log.Settings) (log.Channel, error)
-	Barrier(ctx context.Context) error
+	ReadBarrier(ctx context.Context, level raftnode.ReadLevel) error
 	Ready(ctx context.Context) error
 	Status(ctx context.Context) ([]raftnode.NodeStatus, error)
 	AddMember(ctx context.Context, id, addr string, nonVoter bool) error

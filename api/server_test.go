@@ -39,6 +39,13 @@ type testServer struct {
 // the hub's configuration first.
 func startServer(t testing.TB, mod func(*Config, *stream.Config)) *testServer {
 	t.Helper()
+	return startServerWrapped(t, mod, nil)
+}
+
+// startServerWrapped is startServer with the frontend seeing the node
+// through wrap, so a test can change what the node answers.
+func startServerWrapped(t testing.TB, mod func(*Config, *stream.Config), wrap func(*raftnode.Node) Node) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	store, err := log.Open(log.Config{Dir: dir + "/store", Logger: testLogger(t)})
 	if err != nil {
@@ -80,7 +87,11 @@ func serveAPI(t testing.TB, node Node, store *log.Store, mod func(*Config, *stre
 		t.Fatal(err)
 	}
 	hub.Start()
-	srv, err := New(cfg, node, store, hub)
+	var n Node = node
+	if wrap != nil {
+		n = wrap(node)
+	}
+	srv, err := New(cfg, n, store, hub)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,6 +138,8 @@ type Config struct {
 	// wrapLogStore, when set (tests only), wraps the raft-boltdb log
 	// store before the node's fail-stop wrapper: tests inject faults there.
 	wrapLogStore func(raft.LogStore) raft.LogStore
+
+	hooks testHooks // set only by this package's tests
 }
 
 // DefaultConfig returns the configuration a zero field falls back to:

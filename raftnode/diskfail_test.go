@@ -180,7 +180,7 @@ func TestNode_FollowerLogWriteErrorStops(t *testing.T) {
 	addr := string(n2.trans.LocalAddr())
 	n2.stop()
 	n2 = startNode(t, "n2", base+"/n2", func(c *Config) { c.Join = true; c.RaftAddr = addr })
-	if err := n1.Barrier(context.Background()); err != nil {
+	if err := n1.ReadBarrier(context.Background(), Linearizable); err != nil {
 		t.Fatal(err)
 	}
 	checkHolds(t, n2, "d", acked)
@@ -228,7 +228,7 @@ func TestNode_LeaderLogWriteErrorStops(t *testing.T) {
 	addr := string(n1.trans.LocalAddr())
 	n1.stop()
 	n1 = startNode(t, "n1", base+"/n1", func(c *Config) { c.RaftAddr = addr })
-	if err := leader.Barrier(context.Background()); err != nil {
+	if err := leader.ReadBarrier(context.Background(), Linearizable); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []*testNode{n1, n2, n3} {

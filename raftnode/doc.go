@@ -12,6 +12,8 @@
 // every node, which writes it to the log store: the store's only writer.
 //
 // A call returns once its entry is committed by a majority (each fsyncs
-// its Raft log before acknowledging) and applied locally. See DESIGN.md for
-// one publish traced through the code.
+// its Raft log before acknowledging) and applied locally. Reads of the store
+// go through ReadBarrier with a ReadLevel: Linearizable (the default, read
+// index confirmed by a quorum, then wait until applied; the leader too) or
+// Stale. See DESIGN.md for one publish traced through the code.
 package raftnode

@@ -5,15 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/rpc"
 	"sync"
 	"time"
 
 	"github.com/pushflo/pushflo/log"
 )
-
-type netConn = net.Conn
 
 // Outcome kinds carried over RPC, so the follower's caller learns exactly
 // what the leader knew.
@@ -71,22 +68,14 @@ func (s *rpcService) Publish(args *PublishArgs, reply *PublishReply) error {
 			break
 		}
 		ps[i] = &proposal{entry: e, done: make(chan outcome, 1)}
-		select {
-		case s.n.batch.in <- ps[i]:
-		case <-ctx.Done():
+		if err := s.n.batch.enqueue(ctx, ps[i]); err != nil {
 			ps[i] = nil
-			reply.Results[i] = ForwardResult{Kind: kindRetry, Err: "leader busy"}
+			reply.Results[i] = ForwardResult{Kind: kindRetry, Err: "leader busy or closing"}
 		}
 	}
 	for i, p := range ps {
-		if p == nil {
-			continue
-		}
-		select {
-		case o := <-p.done:
-			reply.Results[i] = toForwardResult(o)
-		case <-ctx.Done():
-			reply.Results[i] = ForwardResult{Kind: kindUnknown, Err: ctx.Err().Error()}
+		if p != nil {
+			reply.Results[i] = toForwardResult(s.n.batch.wait(ctx, p))
 		}
 	}
 	return nil
@@ -96,7 +85,8 @@ func toForwardResult(o outcome) ForwardResult {
 	switch {
 	case o.err == nil:
 		return ForwardResult{Result: o.res}
-	case errors.Is(o.err, errRetry):
+	case errors.Is(o.err, errRetry), errors.Is(o.err, ErrClosed):
+		// The leader is closing: not applied, the next leader may take it.
 		return ForwardResult{Kind: kindRetry, Err: o.err.Error()}
 	case errors.Is(o.err, ErrUnknownOutcome):
 		return ForwardResult{Kind: kindUnknown, Err: o.err.Error()}
@@ -137,10 +127,11 @@ func (s *rpcService) Channel(args *ChannelArgs, reply *ChannelReply) error {
 	return nil
 }
 
-// ReadIndex returns the leader's commit index, after confirming it still
-// leads.
+// ReadIndex returns this leader's read index (see localReadIndex).
 func (s *rpcService) ReadIndex(_ *struct{}, reply *uint64) error {
-	idx, err := s.n.localReadIndex()
+	ctx, cancel := context.WithTimeout(s.n.ctx, s.n.cfg.ApplyTimeout)
+	defer cancel()
+	idx, err := s.n.localReadIndex(ctx)
 	*reply = idx
 	return err
 }
@@ -269,19 +260,19 @@ func (f *forwarder) call(ctx context.Context, addr, method string, args, reply a
 	}
 }
 
+func (p *fwdProposal) answer() chan outcome { return p.done }
+
+// publish queues one message for the forwarder's batcher and waits for the
+// leader's answer.
 func (f *forwarder) publish(ctx context.Context, addr string, e log.Entry) outcome {
 	p := &fwdProposal{addr: addr, entry: e, done: make(chan outcome, 1)}
-	select {
-	case f.batch.in <- p:
-	case <-ctx.Done():
+	if err := f.batch.enqueue(ctx, p); err != nil {
+		if errors.Is(err, ErrClosed) {
+			return outcome{err: ErrClosed}
+		}
 		return outcome{err: ErrNoLeader}
 	}
-	select {
-	case o := <-p.done:
-		return o
-	case <-ctx.Done():
-		return outcome{err: fmt.Errorf("%w: %v", ErrUnknownOutcome, ctx.Err())}
-	}
+	return f.batch.wait(ctx, p)
 }
 
 // flush sends one RPC per leader address in the batch.

@@ -16,8 +16,6 @@ import (
 type fsm struct {
 	store  *log.Store
 	logger *slog.Logger
-	// onApply, when set, is told the results of each publish command applied.
-	onApply func(index uint64)
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)

@@ -10,7 +10,9 @@ import (
 )
 
 // newHCLogger adapts hashicorp/raft's logger to slog: each line raft writes
-// becomes one slog record at the level hclog printed.
+// becomes one slog record at the level hclog printed, with component=raft
+// added to the caller's logger (not to raftnode's, which has its own
+// component).
 func newHCLogger(l *slog.Logger) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
 		Name:            "raft",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/rpc"
 	"os"
 	"sync"
@@ -52,9 +53,10 @@ type Node struct {
 	fwd        *forwarder
 	rpcSrv     *rpc.Server
 	readIdx    readIndexCache
-	// leaderReady is true once this node, as leader, has applied every
-	// entry its predecessors committed; reset on each leader change.
-	leaderReady atomic.Bool
+	// readyTerm is the term in which this node, as leader, last applied a
+	// barrier of its own: in that term it holds every entry its
+	// predecessors committed. See localReadIndex.
+	readyTerm atomic.Uint64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -104,9 +106,9 @@ func Open(cfg Config) (*Node, error) {
 	if err := n.rpcSrv.RegisterName("Node", &rpcService{n: n}); err != nil {
 		return nil, fmt.Errorf("register rpc: %w", err)
 	}
-	n.stream.forward = func(c netConn) { n.rpcSrv.ServeConn(c) }
+	n.stream.forward = func(c net.Conn) { n.rpcSrv.ServeConn(c) }
 	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream: n.stream, MaxPool: 4, Timeout: 10 * time.Second, Logger: hlog, MaxRPCsInFlight: cfg.RPCsInFlight,
+		Stream: cfg.hooks.wrapStream(n.stream), MaxPool: 4, Timeout: 10 * time.Second, Logger: hlog, MaxRPCsInFlight: cfg.RPCsInFlight,
 	})
 
 	rc := raft.DefaultConfig()
@@ -134,7 +136,7 @@ func Open(cfg Config) (*Node, error) {
 		logs = cfg.wrapLogStore(logs)
 	}
 	n.disk = &failStop{log: logs, stable: n.stores.stable, onFail: n.diskFailed}
-	n.raft, err = raft.NewRaft(rc, f, failStopLog{n.disk}, failStopStable{n.disk}, snaps, n.trans)
+	n.raft, err = raft.NewRaft(rc, cfg.hooks.wrapFSM(f), failStopLog{n.disk}, failStopStable{n.disk}, snaps, n.trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}
@@ -175,7 +177,8 @@ func Open(cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// watchLeader logs leadership changes.
+// watchLeader logs leadership changes. Its observer may drop events when
+// the log is slow; nothing but the log depends on it.
 func (n *Node) watchLeader() {
 	obs := make(chan raft.Observation, 16)
 	o := raft.NewObserver(obs, false, func(o *raft.Observation) bool {
@@ -190,7 +193,6 @@ func (n *Node) watchLeader() {
 			return
 		case ob := <-obs:
 			lo := ob.Data.(raft.LeaderObservation)
-			n.leaderReady.Store(false)
 			n.logger.Info("leader changed", "leader", string(lo.LeaderID), "leader_addr", string(lo.LeaderAddr))
 		}
 	}
@@ -239,13 +241,6 @@ func (n *Node) Leader() (id, addr string) {
 	a, i := n.raft.LeaderWithID()
 	return string(i), string(a)
 }
-
-// LeaderCh returns a channel that receives true when this node becomes
-// leader and false when it stops being leader.
-func (n *Node) LeaderCh() <-chan bool { return n.raft.LeaderCh() }
-
-// Store returns the log the node applies to.
-func (n *Node) Store() *log.Store { return n.store }
 
 // waitLeader waits until a leader is known or LeaderWait passes.
 func (n *Node) waitLeader(ctx context.Context) (id, addr string, err error) {
@@ -317,25 +312,6 @@ func onLeaderRetry[T any](ctx context.Context, n *Node, local func() (T, error),
 	}
 }
 
-// WaitApplied waits until the store has applied the Raft entry at index.
-func (n *Node) WaitApplied(ctx context.Context, index uint64) error {
-	if n.store.Applied() >= index {
-		return nil
-	}
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for n.store.Applied() < index {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-n.ctx.Done():
-			return ErrClosed
-		case <-tick.C:
-		}
-	}
-	return nil
-}
-
 // errRetry marks an outcome that was certainly not applied and may succeed
 // on another attempt (leadership moved).
 var errRetry = errors.New("retry: not applied")
@@ -350,21 +326,19 @@ type proposal struct {
 	done  chan outcome // buffered, 1
 }
 
+func (p *proposal) answer() chan outcome { return p.done }
+
+// proposeLocal queues one message for the leader's batcher and waits for
+// its outcome.
 func (n *Node) proposeLocal(ctx context.Context, e log.Entry) outcome {
 	p := &proposal{entry: e, done: make(chan outcome, 1)}
-	select {
-	case n.batch.in <- p:
-	case <-ctx.Done():
+	if err := n.batch.enqueue(ctx, p); err != nil {
+		if errors.Is(err, ErrClosed) {
+			return outcome{err: ErrClosed}
+		}
 		return outcome{err: ErrNoLeader}
-	case <-n.ctx.Done():
-		return outcome{err: ErrClosed}
 	}
-	select {
-	case o := <-p.done:
-		return o
-	case <-ctx.Done():
-		return outcome{err: fmt.Errorf("%w: %v", ErrUnknownOutcome, ctx.Err())}
-	}
+	return n.batch.wait(ctx, p)
 }
 
 // applyPublish is the batcher's flush: one Raft entry for the batch.

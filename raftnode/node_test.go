@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/hashicorp/raft"
 	"github.com/pushflo/pushflo/internal/testlog"
 	"github.com/pushflo/pushflo/log"
 )
@@ -19,17 +20,25 @@ type testNode struct {
 	*Node
 	store *log.Store
 	cfg   Config
+	net   *faultyStream // cuts the node off from its peers
+	fsm   *gatedFSM     // holds back applies
 }
 
 // startNode starts a real node with a real Pebble store and raft-boltdb log
-// under dir, listening on loopback.
+// under dir, listening on loopback, with fault hooks on its Raft network
+// and FSM (both pass everything through until a test engages them).
 func startNode(t *testing.T, id, dir string, mod func(*Config)) *testNode {
 	t.Helper()
 	st, err := log.Open(log.Config{Dir: dir + "/store", Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	tn := &testNode{store: st}
 	cfg := Config{NodeID: id, Dir: dir + "/raft", RaftAddr: "127.0.0.1:0", Store: st, Secret: "s3cret", Logger: testLogger(t).With("node", id)}
+	cfg.hooks = testHooks{
+		stream: func(s raft.StreamLayer) raft.StreamLayer { tn.net = newFaultyStream(s); return tn.net },
+		fsm:    func(f raft.BatchingFSM) raft.BatchingFSM { tn.fsm = newGatedFSM(f); return tn.fsm },
+	}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -38,15 +47,18 @@ func startNode(t *testing.T, id, dir string, mod func(*Config)) *testNode {
 		st.Close()
 		t.Fatal(err)
 	}
-	tn := &testNode{Node: n, store: st, cfg: cfg}
+	tn.Node, tn.cfg = n, cfg
 	t.Cleanup(func() { tn.stop() })
 	return tn
 }
 
 func (tn *testNode) stop() {
+	tn.fsm.release() // raft's shutdown waits for the FSM goroutine
 	tn.Node.Close()
 	tn.store.Close()
 }
+
+func (tn *testNode) addr() string { return string(tn.trans.LocalAddr()) }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -63,6 +75,9 @@ func entry(ch string, i int) log.Entry {
 	return log.Entry{Channel: ch, EventType: "e", Content: []byte(fmt.Sprintf(`{"i":%d}`, i))}
 }
 
+// TestNode_SingleNodePublish publishes 200 messages at once while the first
+// one's entry cannot apply, so the other 199 must queue: they are batched
+// into shared Raft entries, each gets its own ID, and all are stored.
 func TestNode_SingleNodePublish(t *testing.T) {
 	n := startNode(t, "n1", t.TempDir(), nil)
 	waitFor(t, "leadership", n.IsLeader)
@@ -70,14 +85,23 @@ func TestNode_SingleNodePublish(t *testing.T) {
 	var wg sync.WaitGroup
 	ids := make([]string, 200)
 	errs := make([]error, 200)
-	for i := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, err := n.Publish(ctx, entry("c", i))
-			ids[i], errs[i] = r.Message.ID(), err
-		}()
+	idx := make([]uint64, 200)
+	publish := func(i int) {
+		defer wg.Done()
+		r, err := n.Publish(ctx, entry("c", i))
+		ids[i], errs[i], idx[i] = r.Message.ID(), err, log.IndexOf(r.Message.Position)
 	}
+	n.fsm.hold()
+	wg.Add(1)
+	go publish(0)
+	waitFor(t, "the first entry in flight", func() bool { return len(n.batch.in) == 0 && len(n.batch.inflight) == 1 })
+	for i := 1; i < len(ids); i++ {
+		wg.Add(1)
+		go publish(i)
+	}
+	// The batcher holds one, waiting for the in-flight slot; 198 queue.
+	waitFor(t, "199 publishes behind the first", func() bool { return len(n.batch.in) == 198 })
+	n.fsm.release()
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
@@ -98,8 +122,12 @@ func TestNode_SingleNodePublish(t *testing.T) {
 	if len(seen) != 200 {
 		t.Fatalf("%d distinct IDs for 200 publishes", len(seen))
 	}
-	if last := msgs[len(msgs)-1]; log.IndexOf(last.Position) >= 200 {
-		t.Logf("note: 200 publishes took %d raft entries (no batching happened)", log.IndexOf(last.Position))
+	entries := map[uint64]bool{}
+	for _, i := range idx {
+		entries[i] = true
+	}
+	if len(entries) != 2 {
+		t.Fatalf("200 publishes took %d Raft entries; want 2 (the first alone, then the 199 that queued behind it)", len(entries))
 	}
 }
 
@@ -200,7 +228,7 @@ func TestNode_ThreeNodeCluster(t *testing.T) {
 	n3 := startNode(t, "n3", base+"/n3", func(c *Config) { c.Join = true })
 	ctx := context.Background()
 	for _, n := range []*testNode{n2, n3} {
-		if err := n1.AddMember(ctx, n.ID(), string(n.trans.LocalAddr()), false); err != nil {
+		if err := n1.AddMember(ctx, n.ID(), n.addr(), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -214,13 +242,13 @@ func TestNode_ThreeNodeCluster(t *testing.T) {
 		ids = append(ids, r.Message.ID())
 	}
 	// Read-your-writes on the follower that took the publish, after a barrier.
-	if err := n3.Barrier(ctx); err != nil {
+	if err := n3.ReadBarrier(ctx, Linearizable); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := n3.store.Read("x", 0, 100); len(got) != 50 {
 		t.Fatalf("follower n3 holds %d of its 50 acknowledged writes", len(got))
 	}
-	if err := n2.Barrier(ctx); err != nil {
+	if err := n2.ReadBarrier(ctx, Linearizable); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := n2.store.Read("x", 0, 100); len(got) != 50 {

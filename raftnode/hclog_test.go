@@ -18,7 +18,7 @@ type attrCheck struct {
 }
 
 func (h attrCheck) Enabled(context.Context, slog.Level) bool { return true }
-func (h attrCheck) WithGroup(string) slog.Handler             { return h }
+func (h attrCheck) WithGroup(string) slog.Handler            { return h }
 func (h attrCheck) WithAttrs(as []slog.Attr) slog.Handler {
 	h.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
 	return h

@@ -80,11 +80,8 @@ func startCluster(t *testing.T, base string, mods map[string]func(*Config)) []*t
 	waitFor(t, "n1 leadership", n1.IsLeader)
 	n2 := startNode(t, "n2", base+"/n2", mod("n2", true))
 	n3 := startNode(t, "n3", base+"/n3", mod("n3", true))
-	for _, n := range []*testNode{n2, n3} {
-		if err := n1.AddMember(context.Background(), n.ID(), string(n.trans.LocalAddr()), false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addMember(t, []*testNode{n1}, n2)
+	addMember(t, []*testNode{n1, n2}, n3)
 	return []*testNode{n1, n2, n3}
 }
 

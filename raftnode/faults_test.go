@@ -17,13 +17,14 @@ var errCutOff = errors.New("test: node cut off from the network")
 // connections (net/rpc on the same port) are not affected.
 type faultyStream struct {
 	raft.StreamLayer
-	mu    sync.Mutex
-	cut   bool                  // guarded by mu
-	conns map[net.Conn]struct{} // guarded by mu
+	mu      sync.Mutex
+	cut     bool                       // guarded by mu
+	conns   map[net.Conn]struct{}      // guarded by mu
+	refused map[raft.ServerAddress]int // dials refused while cut; guarded by mu
 }
 
 func newFaultyStream(s raft.StreamLayer) *faultyStream {
-	return &faultyStream{StreamLayer: s, conns: map[net.Conn]struct{}{}}
+	return &faultyStream{StreamLayer: s, conns: map[net.Conn]struct{}{}, refused: map[raft.ServerAddress]int{}}
 }
 
 // track records c unless the node is cut off; it reports whether it did.
@@ -53,6 +54,9 @@ func (s *faultyStream) Accept() (net.Conn, error) {
 func (s *faultyStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	s.mu.Lock()
 	cut := s.cut
+	if cut {
+		s.refused[addr]++
+	}
 	s.mu.Unlock()
 	if cut {
 		return nil, errCutOff
@@ -66,6 +70,13 @@ func (s *faultyStream) Dial(addr raft.ServerAddress, timeout time.Duration) (net
 		return nil, errCutOff
 	}
 	return c, nil
+}
+
+// refusedDials reports how many dials to addr were refused while cut.
+func (s *faultyStream) refusedDials(addr string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused[raft.ServerAddress(addr)]
 }
 
 // setCut cuts the node off (true) or lets it talk again (false).

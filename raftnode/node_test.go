@@ -227,11 +227,8 @@ func TestNode_ThreeNodeCluster(t *testing.T) {
 	n2 := startNode(t, "n2", base+"/n2", func(c *Config) { c.Join = true })
 	n3 := startNode(t, "n3", base+"/n3", func(c *Config) { c.Join = true })
 	ctx := context.Background()
-	for _, n := range []*testNode{n2, n3} {
-		if err := n1.AddMember(ctx, n.ID(), n.addr(), false); err != nil {
-			t.Fatal(err)
-		}
-	}
+	addMember(t, []*testNode{n1}, n2)
+	addMember(t, []*testNode{n1, n2}, n3)
 	// Publish through a follower: forwarded to the leader.
 	var ids []string
 	for i := 0; i < 50; i++ {

@@ -10,6 +10,18 @@ import (
 	"github.com/pushflo/pushflo/log"
 )
 
+// addMember adds n as a voter through whichever of nodes leads, retrying
+// while leadership moves (a busy machine can make a leader step down).
+func addMember(t *testing.T, nodes []*testNode, n *testNode) {
+	t.Helper()
+	var err error
+	waitFor(t, "adding "+n.ID(), func() bool {
+		leader, _ := leaderOf(t, nodes)
+		err = leader.AddMember(context.Background(), n.ID(), n.addr(), false)
+		return err == nil
+	})
+}
+
 func leaderOf(t *testing.T, nodes []*testNode) (leader *testNode, followers []*testNode) {
 	t.Helper()
 	waitFor(t, "a leader", func() bool {
@@ -88,6 +100,12 @@ func TestNode_ReadBarrier_CutOffLeader(t *testing.T) {
 	mustRead(t, old)
 
 	old.net.setCut(true)
+	// Raft counts a heartbeat answered just before the cut as confirming
+	// leadership; the cut has taken effect once the leader has tried to
+	// dial each follower anew and been refused.
+	waitFor(t, "the leader to find its followers unreachable", func() bool {
+		return old.net.refusedDials(followers[0].addr()) > 0 && old.net.refusedDials(followers[1].addr()) > 0
+	})
 	stillLeader := old.IsLeader()
 	refusesRead(t, old, "leader cut off")
 	if !stillLeader {

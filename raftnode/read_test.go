@@ -38,6 +38,21 @@ func leaderOf(t *testing.T, nodes []*testNode) (leader *testNode, followers []*t
 	return leader, followers
 }
 
+// transferCluster starts a three-node cluster for tests that move
+// leadership back and forth. Pipelined replication is off
+// (RPCsInFlight 1): in hashicorp/raft v1.8.0 a leader that learns of a
+// newer term from a follower while replication is stopping can leave that
+// follower's pipeline sender blocked for ever (its decoder has exited and
+// the hand-off channel is unbuffered at the default of 2 RPCs in flight),
+// and Shutdown then waits for it. These tests made that happen in about
+// one run in three.
+func transferCluster(t *testing.T) []*testNode {
+	mod := func(join bool) func(*Config) {
+		return func(c *Config) { c.Join = join; c.RPCsInFlight = 1 }
+	}
+	return startCluster(t, t.TempDir(), map[string]func(*Config){"n1": mod(false), "n2": mod(true), "n3": mod(true)})
+}
+
 // transferTo moves leadership from leader to target and waits until target
 // leads.
 func transferTo(t *testing.T, leader, target *testNode) {
@@ -89,6 +104,7 @@ func TestNode_ReadBarrier_CutOffLeader(t *testing.T) {
 			c.Join = join
 			c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout = time.Second, time.Second, time.Second
 			c.LeaderWait = 2 * time.Second
+			c.RPCsInFlight = 1 // see transferCluster
 		}
 	}
 	nodes := startCluster(t, t.TempDir(), map[string]func(*Config){"n1": long(false), "n2": long(true), "n3": long(true)})
@@ -145,7 +161,7 @@ func TestNode_ReadBarrier_CutOffLeader(t *testing.T) {
 // acknowledged in its Raft log but not in its store, and must not serve a
 // linearizable read until a barrier of its own term has applied.
 func TestNode_ReadBarrier_NewLeaderWaitsForItsBarrier(t *testing.T) {
-	nodes := startCluster(t, t.TempDir(), nil)
+	nodes := transferCluster(t)
 	ctx := context.Background()
 	leader, followers := leaderOf(t, nodes)
 	next := followers[0]
@@ -176,7 +192,7 @@ func TestNode_ReadBarrier_NewLeaderWaitsForItsBarrier(t *testing.T) {
 // simulated on the old code by setting the flag after regaining
 // leadership.)
 func TestNode_ReadBarrier_RegainedLeadership(t *testing.T) {
-	nodes := startCluster(t, t.TempDir(), nil)
+	nodes := transferCluster(t)
 	ctx := context.Background()
 	first, followers := leaderOf(t, nodes)
 	mustRead(t, first) // ready in its first term

@@ -22,7 +22,7 @@ func (f *fakeNode) Publish(context.Context, log.Entry) (log.Result, error) {
 func (f *fakeNode) ChannelCommand(context.Context, raftnode.ChannelOp, string, log.Settings) (log.Channel, error) {
 	return log.Channel{}, f.err
 }
-func (f *fakeNode) Barrier(context.Context) error                         { return nil }
+func (f *fakeNode) ReadBarrier(context.Context, raftnode.ReadLevel) error { return nil }
 func (f *fakeNode) Ready(context.Context) error                           { return f.err }
 func (f *fakeNode) Status(context.Context) ([]raftnode.NodeStatus, error) { return nil, nil }
 func (f *fakeNode) AddMember(context.Context, string, string, bool) error { return f.err }

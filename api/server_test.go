@@ -56,7 +56,11 @@ func startServerWrapped(t testing.TB, mod func(*Config, *stream.Config), wrap fu
 		store.Close()
 		t.Fatal(err)
 	}
-	ts := serveAPI(t, node, store, mod)
+	var n Node = node
+	if wrap != nil {
+		n = wrap(node)
+	}
+	ts := serveAPI(t, n, store, mod)
 	ts.node = node
 	t.Cleanup(func() {
 		node.Close()
@@ -87,11 +91,7 @@ func serveAPI(t testing.TB, node Node, store *log.Store, mod func(*Config, *stre
 		t.Fatal(err)
 	}
 	hub.Start()
-	var n Node = node
-	if wrap != nil {
-		n = wrap(node)
-	}
-	srv, err := New(cfg, n, store, hub)
+	srv, err := New(cfg, node, store, hub)
 	if err != nil {
 		t.Fatal(err)
 	}

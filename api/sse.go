@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"net"
 	"strings"
 	"time"
 
@@ -74,15 +75,33 @@ func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	nc := ctx.Conn()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer s.ips.release(ip)
-		s.runSSE(w, p, clientID, channels, after, resume)
+		s.runSSE(&sseWriter{Writer: w, nc: nc}, p, clientID, channels, after, resume)
 	})
 }
 
 // runSSE writes the stream until the client goes away or the server stops.
 // It is the connection's writer; the replay runs on its own goroutine.
-func (s *Server) runSSE(w *bufio.Writer, p *principal, clientID string, channels []string, after uint64, resume bool) {
+// sseWriter is an SSE stream's buffered writer whose every write has the
+// WebSocket writer's deadline (arm): a client that stops reading fails the
+// write, and the stream ends, instead of holding its frames forever.
+type sseWriter struct {
+	*bufio.Writer
+	nc net.Conn
+}
+
+// arm gives the writes of the next batch writeTimeout to complete.
+func (w *sseWriter) arm() { w.nc.SetWriteDeadline(time.Now().Add(writeTimeout)) }
+
+// flushClose writes the closing event within a second.
+func (w *sseWriter) flushClose() {
+	w.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	w.Writer.Flush()
+}
+
+func (s *Server) runSSE(w *sseWriter, p *principal, clientID string, channels []string, after uint64, resume bool) {
 	wake := make(chan struct{}, 1)
 	c := s.hub.Open("sse", func(*stream.Conn) {
 		select {
@@ -101,6 +120,8 @@ func (s *Server) runSSE(w *bufio.Writer, p *principal, clientID string, channels
 	if err := c.Subscribe("", channels, after, resume, nil); err != nil {
 		return // a new connection holds no subscription yet
 	}
+	defer w.nc.SetWriteDeadline(time.Time{})
+	w.arm()
 	w.WriteString("retry: 1000\n")
 	w.WriteString(": connected " + clientID + "\n\n")
 	if w.Flush() != nil {
@@ -108,10 +129,13 @@ func (s *Server) runSSE(w *bufio.Writer, p *principal, clientID string, channels
 	}
 	ping := time.NewTicker(s.hub.Config().PingInterval)
 	defer ping.Stop()
+	var batch []stream.Frame
+	defer func() { clear(batch) }()
 	for {
 		select {
 		case <-wake:
 		case <-ping.C:
+			w.arm()
 			if _, err := w.WriteString(": keep-alive " + nowMs() + "\n\n"); err != nil || w.Flush() != nil {
 				return
 			}
@@ -120,16 +144,18 @@ func (s *Server) runSSE(w *bufio.Writer, p *principal, clientID string, channels
 			return
 		}
 		for {
-			frames, closing, ok := c.Next()
+			frames, closing, ok := c.Next(batch, writeBatchBytes)
+			batch = frames
 			if !ok {
 				break
 			}
+			w.arm()
 			if closing != nil {
 				if frame, _, _ := closeWire(closing); frame != nil {
 					w.WriteString("event: error\ndata: ")
 					w.Write(frame)
 					w.WriteString("\n\n")
-					w.Flush()
+					w.flushClose()
 				}
 				return
 			}

@@ -21,6 +21,10 @@ const maxReadBytes = 1 << 20
 
 const writeTimeout = 10 * time.Second
 
+// writeBatchBytes bounds what a writer takes from the queue for one write
+// (Frame.Size), so a writer never holds a copy of a whole queue.
+const writeBatchBytes = 64 << 10
+
 var wsBufferPool sync.Pool
 
 type clientFrame struct {
@@ -406,8 +410,11 @@ func (w *wsWriter) drain(c *stream.Conn) {
 		}
 	}()
 	nc := w.ws.NetConn()
+	var batch []stream.Frame
+	defer func() { clear(batch) }()
 	for {
-		frames, closing, ok := c.Next()
+		frames, closing, ok := c.Next(batch, writeBatchBytes)
+		batch = frames
 		if !ok {
 			return
 		}

@@ -75,12 +75,13 @@ type Frame struct {
 // queue slot, the rendering's envelope and header.
 const frameOverhead = 256
 
-// Size approximates the bytes the frame holds while queued, for budgets.
+// Size approximates the bytes the frame holds while queued, for budgets: a
+// message counts twice, once stored and once rendered for the wire.
 func (f *Frame) Size() int {
 	n := len(f.Data) + frameOverhead
 	if f.Delivery != nil {
 		m := &f.Delivery.Message
-		n += len(m.Content) + len(m.Channel) + len(m.EventType) + len(m.ClientID)
+		n += 2 * (len(m.Content) + len(m.Channel) + len(m.EventType) + len(m.ClientID))
 	}
 	return n
 }
@@ -156,7 +157,7 @@ func (c *Conn) Push(f Frame) bool {
 		c.mu.Unlock()
 		return false
 	}
-	if len(c.queue) >= c.hub.cfg.QueueFrames {
+	if len(c.queue) >= c.hub.cfg.QueueFrames || (len(c.queue) > 0 && c.queuedBytes+f.Size() > c.hub.cfg.QueueBytes) {
 		c.mu.Unlock()
 		c.hub.metrics.slowConsumers.Inc()
 		c.Fail(CloseReason{Kind: CloseSlowConsumer})
@@ -177,7 +178,7 @@ func (c *Conn) PushWait(f Frame) error {
 			c.mu.Unlock()
 			return ErrConnClosed
 		}
-		if len(c.queue) < c.hub.cfg.QueueFrames/2 {
+		if len(c.queue) == 0 || (len(c.queue) < c.hub.cfg.QueueFrames/2 && c.queuedBytes < c.hub.cfg.QueueBytes/2) {
 			c.enqueueLocked(f)
 			c.mu.Unlock()
 			return nil
@@ -195,19 +196,31 @@ func (c *Conn) PushWait(f Frame) error {
 	}
 }
 
-// Next is the writer's call: it removes and returns the queued frames, and
-// the close reason once the connection is closing (the writer then sends
-// only that). ok is false when there is nothing to write: the writer must
-// then stop, and the next Push wakes a new one.
-func (c *Conn) Next() (frames []Frame, closing *CloseReason, ok bool) {
+// Next is the writer's call: it removes and returns queued frames, at
+// least one and no more than about maxBytes (Frame.Size; 0: all), and the
+// close reason once the connection is closing (the writer then sends only
+// that). ok is false when there is nothing to write: the writer must then
+// stop, and the next Push wakes a new one. Frames are appended to buf[:0]
+// so a writer can reuse one slice.
+func (c *Conn) Next(buf []Frame, maxBytes int) (frames []Frame, closing *CloseReason, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.queue) == 0 && c.closing == nil {
 		c.writing = false
 		return nil, nil, false
 	}
-	frames = c.queue
-	c.queue, c.queuedBytes = nil, 0
+	n, size := 0, 0
+	for n < len(c.queue) && (n == 0 || maxBytes <= 0 || size+c.queue[n].Size() <= maxBytes) {
+		size += c.queue[n].Size()
+		n++
+	}
+	frames = append(buf[:0], c.queue[:n]...)
+	clear(c.queue[:n])
+	c.queue = c.queue[n:]
+	if len(c.queue) == 0 {
+		c.queue = nil
+	}
+	c.queuedBytes -= size
 	if c.space != nil {
 		close(c.space)
 		c.space = nil

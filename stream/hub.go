@@ -34,6 +34,13 @@ type Config struct {
 	// QueueFrames bounds each connection's outgoing queue; a subscriber
 	// whose queue fills is failed as a slow consumer. Default 4096.
 	QueueFrames int
+	// QueueBytes bounds each connection's outgoing queue in bytes
+	// (Frame.Size): live frames past it fail the connection as a slow
+	// consumer; a replay waits while the queue holds half of it and reads
+	// the log in pages of about that size, so a stalled subscriber holds
+	// about QueueBytes plus one write batch whatever it resumes from.
+	// Default 256 KiB (10,000 stalled connections: about 3 GiB).
+	QueueBytes int
 	// MaxSubscriptionsPerConn bounds Subscribe per connection; default 100.
 	MaxSubscriptionsPerConn int
 	// PingInterval is how often each connection's ping hook runs; default
@@ -53,13 +60,16 @@ type Config struct {
 
 // DefaultConfig returns the defaults; Retention is left nil.
 func DefaultConfig() Config {
-	return Config{QueueFrames: 4096, MaxSubscriptionsPerConn: 100, PingInterval: 25 * time.Second, AccessInterval: time.Second}
+	return Config{QueueFrames: 4096, QueueBytes: 256 << 10, MaxSubscriptionsPerConn: 100, PingInterval: 25 * time.Second, AccessInterval: time.Second}
 }
 
 func (c *Config) ensureDefaults() {
 	d := DefaultConfig()
 	if c.QueueFrames <= 0 {
 		c.QueueFrames = d.QueueFrames
+	}
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = d.QueueBytes
 	}
 	if c.MaxSubscriptionsPerConn <= 0 {
 		c.MaxSubscriptionsPerConn = d.MaxSubscriptionsPerConn
@@ -189,6 +199,24 @@ func (h *Hub) ConnCount() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return len(h.conns)
+}
+
+// QueuedBytes returns the bytes queued on all connections, waiting for
+// their writers (Frame.Size).
+func (h *Hub) QueuedBytes() int {
+	h.mu.RLock()
+	conns := make([]*Conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.RUnlock()
+	n := 0
+	for _, c := range conns {
+		c.mu.Lock()
+		n += c.queuedBytes
+		c.mu.Unlock()
+	}
+	return n
 }
 
 // ChannelCount returns how many channels have subscriptions.

@@ -7,7 +7,8 @@ import (
 	"github.com/pushflo/pushflo/log"
 )
 
-// replayPage is how many messages a replay reads from the log at a time.
+// replayPage is the most messages a replay reads from the log at a time;
+// fewer when messages are large (replayLimit).
 const replayPage = 512
 
 // maxPending is how many live messages a subscription buffers while it
@@ -41,6 +42,20 @@ type subscription struct {
 	replaying bool
 	// gapSent avoids repeating a gap announcement on resync.
 	gapSent bool
+	// avgSize is the mean Frame.Size of the last page read, sizing the
+	// next (replayLimit). Used by the replay goroutine only.
+	avgSize int
+}
+
+// replayLimit is how many messages the next replay read may return: about
+// half the connection's byte budget, so a replay holds little more than
+// what its queue may hold (at least one message).
+func (sub *subscription) replayLimit() int {
+	if sub.avgSize <= 0 {
+		return 4 // first page: small until sizes are known
+	}
+	n := sub.c.hub.cfg.QueueBytes / 2 / sub.avgSize
+	return max(1, min(n, replayPage))
 }
 
 // Subscribe starts a subscription of the connection to channels under key
@@ -158,12 +173,13 @@ func (sub *subscription) read(after uint64) ([]log.Message, []log.Catchup, bool,
 	var cus []log.Catchup
 	full := false
 	bound := ^uint64(0)
+	limit := sub.replayLimit()
 	for _, ch := range sub.channels {
-		cu, err := sub.c.hub.Since(ch, after, replayPage)
+		cu, err := sub.c.hub.Since(ch, after, limit)
 		if err != nil {
 			return nil, nil, false, err
 		}
-		if len(cu.Messages) == replayPage {
+		if len(cu.Messages) == limit {
 			full = true
 			if p := cu.Messages[len(cu.Messages)-1].Position; p < bound {
 				bound = p
@@ -176,6 +192,14 @@ func (sub *subscription) read(after uint64) ([]log.Message, []log.Catchup, bool,
 		sort.Slice(all, func(i, j int) bool { return all[i].Position < all[j].Position })
 		n := sort.Search(len(all), func(i int) bool { return all[i].Position > bound })
 		all = all[:n]
+	}
+	if len(all) > 0 {
+		total := 0
+		for i := range all {
+			f := Frame{Delivery: &Delivery{Message: all[i]}}
+			total += f.Size()
+		}
+		sub.avgSize = total / len(all)
 	}
 	return all, cus, full, nil
 }

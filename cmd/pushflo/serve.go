@@ -79,6 +79,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.IntVar(&f.api.MaxConnsPerIP, "max-conns-per-ip", f.api.MaxConnsPerIP, "WebSocket and SSE connections one address may hold")
 	fs.IntVar(&f.api.MaxHeaderBytes, "max-header-bytes", f.api.MaxHeaderBytes, "largest request headers read; also the read buffer each idle WebSocket keeps (2048 saves memory if clients send no big cookies)")
 	fs.IntVar(&f.stream.QueueFrames, "queue-frames", f.stream.QueueFrames, "frames queued per connection before it is cut off as a slow consumer")
+	fs.IntVar(&f.stream.QueueBytes, "max-conn-queue-bytes", f.stream.QueueBytes, "bytes queued per connection (a message counts twice: stored and rendered) before it is cut off as a slow consumer; a resume is read from the log as the socket drains within half of it; default 256 KiB")
 	fs.DurationVar(&f.stream.PingInterval, "ping-interval", f.stream.PingInterval, "how often idle connections are pinged")
 	fs.IntVar(&f.raft.MaxBatch, "max-batch", f.raft.MaxBatch, "most messages in one Raft entry")
 	fs.IntVar(&f.raft.MaxInflight, "max-inflight", f.raft.MaxInflight, "Raft entries the leader's batcher leaves uncommitted at once")

@@ -18,7 +18,7 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 IMAGE   ?= pushflo:latest
 export PUSHFLO_BIN := $(abspath $(BIN))
 
-.PHONY: help build run cluster image docker-test test test-go test-sdk sdk-deps sdk-pack sdk-bundle lint jepsen jepsen-soak bench bench-smoke clean
+.PHONY: help build run cluster image docker-test test test-go test-sdk sdk-deps sdk-pack sdk-bundle chromium console-screenshots lint jepsen jepsen-soak bench bench-smoke clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,15 +47,21 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 	cd client && $(GO) vet -tags integration ./...
 
-test-go: build ## Go tests with -race, integration tests included (the server module, then the client module in client/)
+test-go: build chromium ## Go tests with -race, integration tests included (the server module, then the client module in client/)
 	$(GO) test -race -tags integration -timeout 15m ./...
 	cd client && $(GO) test -race -tags integration -timeout 10m ./...
 
-test-sdk: build ## the TypeScript SDK's type, unit, integration, install and browser tests (installs chromium if missing)
-	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "chromium could not be installed: the SDK browser test will be skipped"
+test-sdk: build chromium ## the TypeScript SDK's type, unit, integration, install and browser tests (installs chromium if missing)
 	cd sdk/js && npm ci --no-audit --no-fund && cd test && npm ci --no-audit --no-fund
 	cd sdk/js && PUSHFLO_BIN=$(CURDIR)/$(BIN) npm test
 	PUSHFLO_BIN=$(CURDIR)/$(BIN) PUSHFLO_REQUIRE_CHROMIUM=$$([ -x /usr/bin/chromium ] && echo 1) $(GO) test -tags integration -count=1 -run 'TestTLS_NodeSDKAndChromium' -v ./cmd/pushflo/
+
+chromium: # headless Chromium for the console's and the SDK's browser tests, installed once
+	@[ -x /usr/bin/chromium ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || echo "chromium could not be installed: the browser tests will be skipped"
+
+console-screenshots: build chromium ## regenerate docs/img/console-overview.png and console-channel.png from the console's browser tests
+	@mkdir -p docs/img
+	cd cmd/pushflo && $(GO) test -tags integration -count=1 -run 'TestConsole_' -console-screenshots $(CURDIR)/docs/img .
 
 sdk-deps: # the SDK's build tools, installed once per lockfile change
 	@[ sdk/js/node_modules/.package-lock.json -nt sdk/js/package-lock.json ] || (cd sdk/js && npm ci --no-audit --no-fund)

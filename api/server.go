@@ -211,8 +211,8 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.only(ctx, "GET", s.handleReady)
 	case path == "/metrics":
 		s.only(ctx, "GET", s.handleMetrics)
-	case path == web.SDKPath:
-		s.only(ctx, "GET", handleSDK)
+	case path == "/" || path == web.SDKPath || path == web.ConsolePath || strings.HasPrefix(path, web.ConsolePath+"/"):
+		s.only(ctx, "GET", func(c *fasthttp.RequestCtx) { s.handleWeb(c, path) })
 	case strings.HasPrefix(path, "/api/v1/"):
 		s.routeAPI(ctx, apiSegments(ctx, path))
 	default:

@@ -175,15 +175,21 @@ func TestConsole_SingleNode(t *testing.T) {
 	base := "http://" + p.httpAddr
 	b := newBrowser(t)
 
-	// A secret key sees channel management disabled, with the reason.
-	b.signIn(t, base, secKey)
-	b.run(t, "secret key",
-		chromedp.Navigate(base+"/console/#/channels"),
-		waitJS(`document.querySelector("#create-reason")?.textContent.includes("management")`),
-		waitJS(`document.querySelector("#new-name").closest("fieldset").disabled`),
-		chromedp.Click(chromedp.CSS(`#signout`)),
+	// A publish key is refused at sign-in, where it was typed.
+	b.run(t, "publish key refused",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=key]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=key]`), pubKey),
+		chromedp.Click(chromedp.CSS(`form.signin button[type=submit]`)),
+		waitJS(`[...document.querySelectorAll("form.signin .error")].some(e => !e.hidden && e.textContent.includes("pub_"))`),
 	)
-	b.signIn(t, base, mgmtKey)
+	// A secret key manages channels; membership changes are disabled with the reason.
+	b.signIn(t, base, secKey)
+	b.run(t, "secret key on the cluster page",
+		chromedp.Navigate(base+"/console/#/cluster"),
+		waitJS(`document.querySelector("#join-reason")?.textContent.includes("management")`),
+		waitJS(`document.querySelector("#join-id").disabled`),
+	)
 
 	// Create a channel from the form; the console opens it.
 	b.run(t, "create channel",

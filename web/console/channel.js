@@ -2,7 +2,7 @@
 // resume across reloads, history paging and since, publish form and a
 // connection token form.
 import { PushFloClient } from '/sdk/pushflo.js';
-import { h, api, role, errorBox, field, fmtDuration, fmtTime, copy, MGMT_ONLY } from './util.js';
+import { h, api, errorBox, field, fmtDuration, fmtTime, copy } from './util.js';
 
 const TAIL_KEEP = 50; // messages of the tail kept across a reload
 const HISTORY_PAGE = 10;
@@ -273,8 +273,7 @@ function makeEditForm(base, slug, reload) {
     },
   },
   h('h2', { id: 'edit-h' }, 'Edit'),
-  role() === 'mgmt' ? null : h('p', { class: 'warn' }, MGMT_ONLY),
-  h('fieldset', { disabled: role() !== 'mgmt' },
+  h('fieldset', {},
     h('legend', { class: 'sr-only' }, 'Channel settings'),
     h('div', { class: 'row' }, field('Name', name), field('Description', desc)),
     h('div', { class: 'row' }, field('Retention (seconds)', retention), field('Max messages', maxMessages, '0: no cap'), field('Max bytes', maxBytes, '0: no cap')),

@@ -47,7 +47,7 @@ export function render(main) {
     },
   },
   h('h2', { id: 'join-h' }, 'Add a non-voter'),
-  isMgmt ? h('p', { class: 'muted' }, 'Start the new node with the cluster secret first; it replicates without voting.') : h('p', { class: 'warn' }, reason),
+  isMgmt ? h('p', { class: 'muted' }, 'Start the new node with the cluster secret first; it replicates without voting.') : h('p', { class: 'warn', id: 'join-reason' }, reason),
   h('div', { class: 'row' }, field('Node ID', id), field('Raft address', addr)), addErr,
   h('button', { type: 'submit', disabled: !isMgmt }, 'Add non-voter'), done);
   main.append(h('h1', {}, 'Cluster'), err,

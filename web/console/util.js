@@ -107,5 +107,5 @@ export async function copy(text, button) {
 }
 
 // MGMT_ONLY is shown where the signed-in key may not act: the server lets
-// only management keys create, edit and delete channels and change members.
+// only management keys change cluster members.
 export const MGMT_ONLY = 'Needs a management (mgmt_) key; you signed in with a secret key.';

@@ -247,7 +247,7 @@ func TestServer_Operations(t *testing.T) {
 	}
 	ts.publish("m", `{}`)
 	r := ts.do("GET", "/metrics", "", nil)
-	for _, want := range []string{"pushflo_frontend_publishes_total 1", "pushflo_frontend_publish_duration_seconds_bucket", "pushflo_raftnode_applied_index", "pushflo_raftnode_is_leader 1"} {
+	for _, want := range []string{"pushflo_frontend_publishes_total 1", "pushflo_frontend_publish_duration_seconds_bucket", "pushflo_raftnode_applied_index", "pushflo_raftnode_is_leader 1", "pushflo_raftnode_apply_lag_entries 0", "pushflo_log_disk_bytes", "pushflo_frontend_subscriptions"} {
 		if !strings.Contains(string(r.body), want) {
 			t.Errorf("metrics lack %q", want)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
 	"github.com/pushflo/pushflo/stream"
@@ -65,6 +66,10 @@ type Config struct {
 	// Version and Commit identify the running build; GET /health reports
 	// them. Empty means unknown.
 	Version, Commit string
+
+	// Metrics is what GET /metrics serves; nil serves none. The binary
+	// owns the registry and registers each package's Collectors in it.
+	Metrics prometheus.Gatherer
 
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
@@ -145,7 +150,7 @@ func New(cfg Config, node Node, store *log.Store, hub *stream.Hub) (*Server, err
 	}
 	s := &Server{cfg: cfg, logger: cfg.Logger.With("component", "api"), node: node, store: store, hub: hub}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.metrics = newMetrics(s)
+	s.metrics = newMetrics()
 	s.upgrader = s.newUpgrader()
 	s.ips.m = make(map[string]int)
 	s.http = &fasthttp.Server{

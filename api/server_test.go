@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/pushflo/pushflo/compaction"
 	"github.com/pushflo/pushflo/internal/testlog"
 	"github.com/pushflo/pushflo/log"
@@ -80,7 +81,8 @@ func startServerWrapped(t testing.TB, mod func(*Config, *stream.Config), wrap fu
 // port until the test ends.
 func serveAPI(t testing.TB, node Node, store *log.Store, mod func(*Config, *stream.Config)) *testServer {
 	t.Helper()
-	cfg := Config{Keys: testKeys, Logger: testLogger(t)}
+	reg := prometheus.NewRegistry()
+	cfg := Config{Keys: testKeys, Metrics: reg, Logger: testLogger(t)}
 	policy := &compaction.Policy{Default: 24 * time.Hour}
 	scfg := stream.Config{Retention: policy.Retention, Logger: testLogger(t)}
 	if mod != nil {
@@ -94,6 +96,11 @@ func serveAPI(t testing.TB, node Node, store *log.Store, mod func(*Config, *stre
 	srv, err := New(cfg, node, store, hub)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// As the binary does: each package's collectors in one registry.
+	reg.MustRegister(append(append(srv.Collectors(), hub.Collectors()...), store.Collectors()...)...)
+	if rn, ok := node.(*raftnode.Node); ok {
+		reg.MustRegister(rn.Collectors()...)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

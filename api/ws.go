@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -449,7 +450,12 @@ func (w *wsWriter) drain(c *stream.Conn) {
 			continue
 		}
 		// Written the close, or failed: the socket is done; the reader
-		// sees it closed and ends the connection.
+		// sees it closed and ends the connection. A write that timed out
+		// is a client that stopped reading: a slow consumer.
+		var ne net.Error
+		if closing == nil && errors.As(err, &ne) && ne.Timeout() {
+			c.CutOffSlow()
+		}
 		c.StopWriter()
 		nc.Close()
 		return

@@ -159,8 +159,7 @@ func (c *Conn) Push(f Frame) bool {
 	}
 	if len(c.queue) >= c.hub.cfg.QueueFrames || (len(c.queue) > 0 && c.queuedBytes+f.Size() > c.hub.cfg.QueueBytes) {
 		c.mu.Unlock()
-		c.hub.metrics.slowConsumers.Inc()
-		c.Fail(CloseReason{Kind: CloseSlowConsumer})
+		c.CutOffSlow()
 		return false
 	}
 	c.enqueueLocked(f)
@@ -240,15 +239,30 @@ func (c *Conn) StopWriter() {
 // and the live ones' latency.
 func (c *Conn) Written(frames []Frame) { c.hub.metrics.written(frames) }
 
+// CutOffSlow counts the connection as a slow consumer and fails it with
+// CloseSlowConsumer. Push calls it when the queue overflows; a transport
+// calls it when a write to the socket timed out (the client stopped
+// reading before the queue filled).
+func (c *Conn) CutOffSlow() {
+	if c.fail(CloseReason{Kind: CloseSlowConsumer}) {
+		c.hub.metrics.slowConsumers.Inc()
+	}
+}
+
 // Fail starts closing the connection; the writer sends the reason. The
 // first reason wins.
-func (c *Conn) Fail(r CloseReason) {
+func (c *Conn) Fail(r CloseReason) { c.fail(r) }
+
+// fail sets the close reason unless one is set, and reports whether it did.
+func (c *Conn) fail(r CloseReason) bool {
 	c.mu.Lock()
-	if c.closing == nil {
-		c.closing = &r
-		c.wakeLocked()
+	defer c.mu.Unlock()
+	if c.closing != nil {
+		return false
 	}
-	c.mu.Unlock()
+	c.closing = &r
+	c.wakeLocked()
+	return true
 }
 
 // Finish ends the connection: its subscriptions leave the hub, replays

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/pushflo/pushflo/internal/clock"
 )
 
 // metrics are the stream's Prometheus series; Collectors exports them.
@@ -26,7 +27,7 @@ func newMetrics() *metrics {
 		replayed:      prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_replayed_total", Help: "Messages replayed from the log on subscribe or resume."}),
 		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_slow_consumers_total", Help: "Subscribers disconnected because their queue overflowed."}),
 		revoked:       prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_subscriptions_revoked_total", Help: "Subscriptions dropped because the connection lost access to the channel (made private, grant gone)."}),
-		deliverySecs:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pushflo_frontend_delivery_latency_seconds", Help: "Live delivery latency: from the leader accepting the publish (ms clock) to the frame being written.", Buckets: lat}),
+		deliverySecs:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pushflo_frontend_delivery_latency_seconds", Help: "Live delivery latency: from the leader stamping the message at commit (its clock, millisecond resolution) to the frame being written on this node, replication to followers included.", Buckets: lat}),
 	}
 }
 
@@ -44,7 +45,7 @@ func (m *metrics) written(frames []Frame) {
 		if d := frames[i].Delivery; d != nil {
 			n++
 			if !d.Picked.IsZero() {
-				m.deliverySecs.Observe(time.Since(d.Picked).Seconds())
+				m.deliverySecs.Observe(max(0, clock.Now().Sub(time.UnixMilli(d.Message.Time)).Seconds()))
 			}
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pushflo/pushflo/api"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/pushflo/pushflo/compaction"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
@@ -22,8 +22,8 @@ func parseRetentionRules(rules string, def time.Duration) (*compaction.Policy, e
 }
 
 // startCompaction runs the expiry loop; the returned stop is idempotent.
-func startCompaction(node *raftnode.Node, store *log.Store, p *compaction.Policy, srv *api.Server, logger *slog.Logger) func() {
-	c := compaction.Start(compaction.Config{Node: node, Store: store, Policy: p, Registerer: srv.Registry(), Logger: logger})
+func startCompaction(node *raftnode.Node, store *log.Store, p *compaction.Policy, reg prometheus.Registerer, logger *slog.Logger) func() {
+	c := compaction.Start(compaction.Config{Node: node, Store: store, Policy: p, Registerer: reg, Logger: logger})
 	var once sync.Once
 	return func() { once.Do(c.Close) }
 }

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/pushflo/pushflo/api"
 	"github.com/pushflo/pushflo/client"
 	"github.com/pushflo/pushflo/internal/certreload"
@@ -203,12 +204,16 @@ func runServe(args []string) error {
 	defer hub.Close()
 
 	// The API: REST, WebSocket and SSE.
+	reg := prometheus.NewRegistry()
 	ac := f.api
-	ac.Keys, ac.Logger, ac.Version, ac.Commit = sec.Keys, logger, version, commit
+	ac.Keys, ac.Logger, ac.Version, ac.Commit, ac.Metrics = sec.Keys, logger, version, commit, reg
 	srv, err := api.New(ac, node, store, hub)
 	if err != nil {
 		return err
 	}
+
+	// Metrics: the binary owns the registry; each package brings its own.
+	registerMetrics(reg, srv.Collectors(), hub.Collectors(), node.Collectors(), store.Collectors())
 	ln, err := net.Listen("tcp", f.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on http address %s: %w", f.httpAddr, err)
@@ -231,7 +236,7 @@ func runServe(args []string) error {
 	}
 
 	// Retention: the leader proposes expiry.
-	stopCompaction := startCompaction(node, store, policy, srv, logger)
+	stopCompaction := startCompaction(node, store, policy, reg, logger)
 	defer stopCompaction()
 
 	// Join an existing cluster through one of its members.

@@ -25,7 +25,7 @@ func newMetrics() *metrics {
 		subscriptions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pushflo_frontend_subscriptions", Help: "Active channel subscriptions."}),
 		deliveries:    prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_deliveries_total", Help: "Messages written to subscribers, live and replayed."}),
 		replayed:      prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_replayed_total", Help: "Messages replayed from the log on subscribe or resume."}),
-		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_slow_consumers_total", Help: "Subscribers disconnected because their queue overflowed."}),
+		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_slow_consumers_total", Help: "Subscribers disconnected as slow consumers: their queue overflowed or a write to their socket timed out."}),
 		revoked:       prometheus.NewCounter(prometheus.CounterOpts{Name: "pushflo_frontend_subscriptions_revoked_total", Help: "Subscriptions dropped because the connection lost access to the channel (made private, grant gone)."}),
 		deliverySecs:  prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pushflo_frontend_delivery_latency_seconds", Help: "Live delivery latency: from the leader stamping the message at commit (its clock, millisecond resolution) to the frame being written on this node, replication to followers included.", Buckets: lat}),
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,7 +122,7 @@ func (s *sseStream) expectConnected() {
 	for {
 		select {
 		case l := <-s.lines:
-			if len(l) > 11 && l[:11] == ": connected" {
+			if strings.HasPrefix(strings.TrimSpace(l), "connected") { // the reader strips the ":"
 				return
 			}
 		case <-deadline:

@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -122,7 +121,7 @@ func (s *sseStream) expectConnected() {
 	for {
 		select {
 		case l := <-s.lines:
-			if strings.HasPrefix(strings.TrimSpace(l), "connected") { // the reader strips the ":"
+			if len(l) > 11 && l[:11] == ": connected" {
 				return
 			}
 		case <-deadline:

@@ -9,7 +9,6 @@ import (
 	"net/rpc"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -53,10 +52,6 @@ type Node struct {
 	fwd        *forwarder
 	rpcSrv     *rpc.Server
 	readIdx    readIndexCache
-	// readyTerm is the term in which this node, as leader, last applied a
-	// barrier of its own: in that term it holds every entry its
-	// predecessors committed. See localReadIndex.
-	readyTerm atomic.Uint64
 
 	ctx    context.Context
 	cancel context.CancelFunc

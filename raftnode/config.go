@@ -94,7 +94,11 @@ type Config struct {
 	// batches grow with load (measured on a 3-node cluster: 1 beat 2 and 8).
 	MaxInflight int
 	// RPCsInFlight is how many AppendEntries the leader pipelines to each
-	// follower; zero means hashicorp/raft's default (2).
+	// follower; default 1 (no pipelining). hashicorp/raft v1.8.0 can leave
+	// a pipelined replication to a follower blocked for ever after the
+	// leader steps down on seeing a newer term (or after a follower
+	// restarts): that follower then gets nothing, and Shutdown never
+	// returns (raftnode/DESIGN.md). Values above 1 turn pipelining on.
 	RPCsInFlight int
 	// LeaderWait is how long a write waits for a leader to be known before
 	// it fails with ErrNoLeader; default 5s.
@@ -150,6 +154,7 @@ func DefaultConfig() Config {
 		RaftAddr:           "127.0.0.1:7000",
 		MaxBatch:           512,
 		MaxInflight:        1,
+		RPCsInFlight:       1,
 		LeaderWait:         5 * time.Second,
 		ApplyTimeout:       10 * time.Second,
 		HeartbeatTimeout:   500 * time.Millisecond,
@@ -170,6 +175,9 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = d.MaxBatch
+	}
+	if c.RPCsInFlight <= 0 {
+		c.RPCsInFlight = d.RPCsInFlight
 	}
 	if c.MaxInflight <= 0 {
 		c.MaxInflight = d.MaxInflight

@@ -84,7 +84,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.DurationVar(&f.stream.PingInterval, "ping-interval", f.stream.PingInterval, "how often idle connections are pinged")
 	fs.IntVar(&f.raft.MaxBatch, "max-batch", f.raft.MaxBatch, "most messages in one Raft entry")
 	fs.IntVar(&f.raft.MaxInflight, "max-inflight", f.raft.MaxInflight, "Raft entries the leader's batcher leaves uncommitted at once")
-	fs.IntVar(&f.raft.RPCsInFlight, "raft-rpcs-in-flight", f.raft.RPCsInFlight, "AppendEntries pipelined to each follower (0: raft's default)")
+	fs.IntVar(&f.raft.RPCsInFlight, "raft-rpcs-in-flight", f.raft.RPCsInFlight, "AppendEntries pipelined to each follower (1: no pipelining, the default; hashicorp/raft v1.8.0 can stall a pipelined follower for ever)")
 	fs.Int64Var(&f.store.FeedBytes, "feed-bytes", f.store.FeedBytes, "bytes of recently applied messages kept in memory for live delivery; subscribers further behind read from disk")
 	fs.StringVar(&f.raft.TLSCertFile, "raft-tls-cert", "", "PEM certificate this node presents on the Raft link, instead of one derived from --cluster-secret (with --raft-tls-key and --raft-tls-ca)")
 	fs.StringVar(&f.raft.TLSKeyFile, "raft-tls-key", "", "PEM private key of --raft-tls-cert")

@@ -27,6 +27,9 @@ func validChannel(name string) *apiError {
 	if name == "" {
 		return errorf(CodeValidation, "channel name is empty; names are 1-%d characters of a-z A-Z 0-9 - _ : . @ = ,", MaxChannelLen)
 	}
+	if name == "." || name == ".." {
+		return errorf(CodeValidation, "channel names . and .. are not allowed: URLs collapse them as path segments, so such a channel could be created but never published to or deleted")
+	}
 	if len(name) > MaxChannelLen {
 		return errorf(CodeValidation, "channel name is %d characters; at most %d are allowed", len(name), MaxChannelLen)
 	}

@@ -23,6 +23,10 @@ func TestValidChannel(t *testing.T) {
 		{"slash/y", false},
 		{"ünïcode", false},
 		{"nul\x00", false},
+		{".", false}, // a path segment that URLs collapse: could be created, never used
+		{"..", false},
+		{"...", true},
+		{"a.", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,6 +36,9 @@ func (s *Store) iter(channel string) (*pebble.Iterator, error) {
 	return s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
 }
 
+// lastPosition is the largest position a cursor can name.
+const lastPosition = ^uint64(0)
+
 // Read returns up to limit messages of the channel with positions after
 // `after`, oldest first: one seek and a forward scan. limit <= 0 means 1000.
 func (s *Store) Read(channel string, after uint64, limit int) ([]Message, error) {
@@ -50,6 +53,9 @@ func (s *Store) Read(channel string, after uint64, limit int) ([]Message, error)
 	}
 	defer it.Close()
 	var out []Message
+	if after == lastPosition {
+		return nil, nil // nothing comes after the largest position
+	}
 	for it.SeekGE(messageKey(channel, after+1)); it.Valid() && len(out) < limit; it.Next() {
 		m := Message{Channel: channel, Position: positionOf(it.Key())}
 		if err := decodeMessage(it.Value(), &m); err != nil {
@@ -104,6 +110,11 @@ func (s *Store) Since(channel string, after uint64, limit int, cutoff int64) (Ca
 	}
 	defer it.Close()
 	hidden := false
+	if after == lastPosition {
+		// Nothing comes after the largest position (after+1 would wrap
+		// to 0 and read the whole channel).
+		return Catchup{Complete: true}, nil
+	}
 	it.SeekGE(messageKey(channel, after+1))
 	for ; cutoff > 0 && it.Valid(); it.Next() {
 		t, err := timeOf(it.Value())

@@ -122,3 +122,26 @@ func TestStore_HistoryCutoff(t *testing.T) {
 		})
 	}
 }
+
+// TestStore_ReadAfterLastPosition: a cursor at the largest position has
+// nothing after it. after+1 used to wrap to 0, so since=ffffffffffffffff
+// returned the whole history (issue 11 item 10).
+func TestStore_ReadAfterLastPosition(t *testing.T) {
+	s := openTest(t, Config{Dir: t.TempDir() + "/store"})
+	appendN(t, s, 10, 1000, "c", 3)
+	const last = ^uint64(0)
+	cu, err := s.Since("c", last, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cu.Messages) != 0 || !cu.Complete || cu.Gap != nil {
+		t.Fatalf("Since(max) = %d messages, complete=%v, gap=%+v; want none, complete, no gap", len(cu.Messages), cu.Complete, cu.Gap)
+	}
+	msgs, err := s.Read("c", last, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 0 {
+		t.Fatalf("Read(max) = %d messages, want none", len(msgs))
+	}
+}

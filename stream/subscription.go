@@ -11,9 +11,11 @@ import (
 // fewer when messages are large (replayLimit).
 const replayPage = 512
 
-// maxPending is how many live messages a subscription buffers while it
-// replays; past that it drops them and reads them from the log instead.
-const maxPending = 8192
+// maxPendingBytes is how many bytes of live messages (Frame.Size) a
+// subscription buffers while it replays; past that it drops them and
+// reads them from the log instead. A budget in bytes, not messages: at
+// 32 KiB a message, the 8,192 messages it used to allow held 256 MiB.
+const maxPendingBytes = 1 << 20
 
 // subscription delivers one or more channels to one connection, in
 // position order, each message exactly once. A WebSocket subscription has
@@ -36,8 +38,10 @@ type subscription struct {
 	last     uint64
 	catching bool
 	pending  []*Delivery
-	overflow bool
-	stopped  bool
+	// pendingBytes is the Frame.Size of pending, against maxPendingBytes.
+	pendingBytes int
+	overflow     bool
+	stopped      bool
 	// replaying is true while a replay goroutine runs. Guarded by mu.
 	replaying bool
 	// gapSent avoids repeating a gap announcement on resync.
@@ -126,11 +130,14 @@ func (sub *subscription) deliver(d *Delivery) {
 		if sub.overflow {
 			return
 		}
-		if len(sub.pending) >= maxPending {
-			sub.overflow, sub.pending = true, nil
+		f := Frame{Delivery: d}
+		if sub.pendingBytes+f.Size() > maxPendingBytes {
+			sub.overflow = true
+			sub.dropPending()
 			return
 		}
 		sub.pending = append(sub.pending, d)
+		sub.pendingBytes += f.Size()
 		return
 	}
 	if sub.c.Push(Frame{Delivery: d}) {
@@ -138,10 +145,15 @@ func (sub *subscription) deliver(d *Delivery) {
 	}
 }
 
+// dropPending empties pending. REQUIRES sub.mu.
+func (sub *subscription) dropPending() {
+	sub.pending, sub.pendingBytes = nil, 0
+}
+
 func (sub *subscription) stop() {
 	sub.mu.Lock()
 	sub.stopped = true
-	sub.pending = nil
+	sub.dropPending()
 	sub.mu.Unlock()
 }
 
@@ -152,7 +164,8 @@ func (sub *subscription) resync() {
 		sub.mu.Unlock()
 		return
 	}
-	sub.catching, sub.overflow, sub.pending = true, true, nil
+	sub.catching, sub.overflow = true, true
+	sub.dropPending()
 	start := !sub.replaying
 	sub.replaying = true
 	sub.mu.Unlock()
@@ -271,7 +284,8 @@ func (sub *subscription) replay(first func(cus []log.Catchup)) {
 				return
 			}
 			if sub.overflow {
-				sub.overflow, sub.pending = false, nil
+				sub.overflow = false
+				sub.dropPending()
 				sub.mu.Unlock()
 				break // back to phase 1
 			}
@@ -283,7 +297,7 @@ func (sub *subscription) replay(first func(cus []log.Catchup)) {
 				return
 			}
 			p := sub.pending
-			sub.pending = nil
+			sub.dropPending()
 			last := sub.last
 			sub.mu.Unlock()
 			if ch, ok := sub.allowedAll(); !ok {

@@ -145,14 +145,24 @@ func (s *Server) handleCreateChannel(ctx *fasthttp.RequestCtx) {
 	writeOK(ctx, fasthttp.StatusCreated, s.toChannelJSON(&c))
 }
 
-// handleGetChannel: GET /api/v1/channels/{slug}.
-func (s *Server) handleGetChannel(ctx *fasthttp.RequestCtx, slug string) {
+// channelRequest authorises a request on one channel (a secret or mgmt
+// key) and checks its name; it answers the request itself and returns
+// false when either fails.
+func (s *Server) channelRequest(ctx *fasthttp.RequestCtx, slug string) bool {
 	if _, err := s.requireRole(ctx, RoleSecret); err != nil {
 		s.writeError(ctx, err)
-		return
+		return false
 	}
 	if p := validChannel(slug); p != nil {
 		s.writeError(ctx, p)
+		return false
+	}
+	return true
+}
+
+// handleGetChannel: GET /api/v1/channels/{slug}.
+func (s *Server) handleGetChannel(ctx *fasthttp.RequestCtx, slug string) {
+	if !s.channelRequest(ctx, slug) {
 		return
 	}
 	if !s.consistentRead(ctx) {
@@ -168,12 +178,7 @@ func (s *Server) handleGetChannel(ctx *fasthttp.RequestCtx, slug string) {
 
 // handleUpdateChannel: PATCH /api/v1/channels/{slug}.
 func (s *Server) handleUpdateChannel(ctx *fasthttp.RequestCtx, slug string) {
-	if _, err := s.requireRole(ctx, RoleSecret); err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	if p := validChannel(slug); p != nil {
-		s.writeError(ctx, p)
+	if !s.channelRequest(ctx, slug) {
 		return
 	}
 	req, set, bad := parseChannelRequest(ctx.PostBody())
@@ -196,12 +201,7 @@ func (s *Server) handleUpdateChannel(ctx *fasthttp.RequestCtx, slug string) {
 
 // handleDeleteChannel: DELETE /api/v1/channels/{slug}.
 func (s *Server) handleDeleteChannel(ctx *fasthttp.RequestCtx, slug string) {
-	if _, err := s.requireRole(ctx, RoleSecret); err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	if p := validChannel(slug); p != nil {
-		s.writeError(ctx, p)
+	if !s.channelRequest(ctx, slug) {
 		return
 	}
 	cctx, cancel := s.channelCtx()

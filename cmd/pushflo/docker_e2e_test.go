@@ -144,10 +144,23 @@ func TestDocker_ClusterSurvivesLosingAContainer(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	// publish retries, with the same idempotency key, until the cluster
+	// answers 201 or the context ends: the client tries each node once per
+	// call, and an election after the leader's loss takes a few seconds.
 	publish := func(n int) {
 		t.Helper()
-		if _, err := c.Publish(ctx, "docker:a", map[string]int{"n": n}, client.WithIdempotencyKey(fmt.Sprintf("docker-%d", n))); err != nil {
-			t.Fatalf("publish %d: %v", n, err)
+		for attempt := 1; ; attempt++ {
+			_, err := c.Publish(ctx, "docker:a", map[string]int{"n": n}, client.WithIdempotencyKey(fmt.Sprintf("docker-%d", n)))
+			if err == nil {
+				if attempt > 1 {
+					t.Logf("publish %d acknowledged at attempt %d", n, attempt)
+				}
+				return
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("publish %d: %v", n, err)
+			}
+			time.Sleep(500 * time.Millisecond)
 		}
 	}
 	for n := 0; n < 10; n++ {

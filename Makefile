@@ -16,9 +16,15 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 IMAGE   ?= pushflo:latest
+# make bench-compare: the ref whose binary is the baseline, rounds per
+# scenario and side, and further bench flags.
+BASE       ?= main
+ROUNDS     ?= 3
+BENCH_ARGS ?=
 export PUSHFLO_BIN := $(abspath $(BIN))
+comma := ,
 
-.PHONY: help build run cluster image docker-test test test-go test-sdk sdk-deps sdk-pack sdk-bundle chromium console-screenshots lint jepsen jepsen-soak bench bench-smoke clean
+.PHONY: help build run cluster image docker-test test test-go test-sdk sdk-deps sdk-pack sdk-bundle chromium console-screenshots lint jepsen jepsen-soak bench bench-smoke bench-compare clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -86,6 +92,13 @@ bench: build ## the full benchmark suite; writes bench/results/
 
 bench-smoke: build ## a few-second run of every benchmark scenario
 	$(GO) run ./bench --binary $(BIN) --smoke
+
+bench-compare: build ## $(BASE)'s binary against the working tree's, alternating, medians and ratios: make bench-compare BASE=main ROUNDS=3 BENCH_ARGS='--scenarios fanout-ws --duration 5s'
+	rm -rf bin/base-src && mkdir -p bin/base-src
+	git archive --format=tar $(BASE) | tar -x -C bin/base-src
+	cd bin/base-src && $(GO) build -ldflags "-X main.version=$(BASE) -X main.commit=$$(git rev-parse $(BASE))" -o ../pushflo-base ./cmd/pushflo
+	rm -rf bin/base-src
+	$(GO) run ./bench --baseline bin/pushflo-base --binary $(BIN) --labels "$(subst $(comma),_,$(BASE)),tree" --rounds $(ROUNDS) $(BENCH_ARGS)
 
 clean: ## remove build output and local data
 	rm -rf bin data data-cluster

@@ -13,6 +13,10 @@
 // the generator's own CPU from getrusage, so a report can say whether the
 // generator or the server was the limit on a shared machine.
 //
+// Baseline mode (--baseline, baseline.go) runs two binaries alternately,
+// scenario by scenario and round by round on fresh servers, and reports
+// each figure's median per side and the ratio new ÷ old.
+//
 // Goroutines: each scenario owns its publishers (one per concurrent
 // request), one reader per subscriber connection, a pacer for paced
 // publishing and one sampler that records the timeline and prints the

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,6 +50,16 @@ type options struct {
 	quiet      bool
 	keepData   bool
 
+	// Baseline mode: baseline is the old binary, binary the new one.
+	baseline      string
+	rounds        int
+	labels        string
+	baselineFlags string
+	binaryFlags   string
+	// only, when set, selects scenarios by exact name instead of by the
+	// --scenarios substrings (baseline mode runs one scenario at a time).
+	only map[string]bool
+
 	duration      time.Duration
 	rate          int
 	subscribers   int
@@ -77,6 +88,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.scenarios, "scenarios", "", "comma-separated substrings; run only scenarios whose name contains one (e.g. fanout,replay)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress line")
 	fs.BoolVar(&o.keepData, "keep-data", false, "keep the started servers' data directories and logs")
+	fs.StringVar(&o.baseline, "baseline", "", "baseline mode: the old pushflo binary, compared with --binary (the new one) scenario by scenario, alternating")
+	fs.IntVar(&o.rounds, "rounds", 3, "baseline mode: rounds of each scenario per binary; figures are medians over rounds")
+	fs.StringVar(&o.labels, "labels", "old,new", "baseline mode: names of the --baseline and --binary sides in the report")
+	fs.StringVar(&o.baselineFlags, "baseline-flags", "", "baseline mode: extra server flags for the --baseline side, space-separated (e.g. \"--raft-rpcs-in-flight 2\")")
+	fs.StringVar(&o.binaryFlags, "binary-flags", "", "extra server flags for the --binary side, space-separated")
 	fs.DurationVar(&o.duration, "duration", 15*time.Second, "publishing time of each fan-out scenario")
 	fs.IntVar(&o.rate, "rate", 1000, "publishes per second in the fan-out scenarios")
 	fs.IntVar(&o.subscribers, "subscribers", 1000, "subscribers in the fan-out scenarios")
@@ -119,6 +135,24 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			problems = append(problems, fmt.Sprintf("--binary %q: %v (run make build)", o.binary, err))
 		}
 	}
+	if o.baseline != "" {
+		if _, err := os.Stat(o.baseline); err != nil {
+			problems = append(problems, fmt.Sprintf("--baseline %q: %v (make bench-compare builds it)", o.baseline, err))
+		}
+		if o.target != "" {
+			problems = append(problems, "--baseline starts its own servers; it cannot be combined with --target")
+		}
+		if o.rounds < 1 || o.rounds > 100 {
+			problems = append(problems, fmt.Sprintf("--rounds %d must be between 1 and 100", o.rounds))
+		}
+		if l := strings.Split(o.labels, ","); len(l) != 2 || strings.TrimSpace(l[0]) == "" || strings.TrimSpace(l[1]) == "" || strings.TrimSpace(l[0]) == strings.TrimSpace(l[1]) {
+			problems = append(problems, fmt.Sprintf("--labels %q must be two different names separated by a comma", o.labels))
+		}
+	} else {
+		if set["rounds"] || set["labels"] || set["baseline-flags"] {
+			problems = append(problems, "--rounds, --labels and --baseline-flags need --baseline")
+		}
+	}
 	for _, k := range []struct{ flag, val, prefix string }{{"--publish-key", o.keys.Publish, "pub_"}, {"--secret-key", o.keys.Secret, "sec_"}, {"--mgmt-key", o.keys.Mgmt, "mgmt_"}} {
 		if !strings.HasPrefix(k.val, k.prefix) || len(k.val) < len(k.prefix)+8 {
 			problems = append(problems, fmt.Sprintf("%s %q must be %s followed by at least 8 characters", k.flag, k.val, k.prefix))
@@ -156,6 +190,9 @@ func (o *options) publisherCounts() ([]int, error) {
 
 // wants reports whether the scenario filter selects name.
 func (o *options) wants(name string) bool {
+	if o.only != nil {
+		return o.only[name]
+	}
 	if o.scenarios == "" {
 		return true
 	}
@@ -203,6 +240,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (string, 
 		outRoot = filepath.Join(root, "bench", "results")
 	}
 	stamp := started.UTC().Format("20060102-150405")
+	if o.baseline != "" {
+		stamp += "-compare"
+	}
 	if o.smoke {
 		stamp += "-smoke"
 	}
@@ -237,7 +277,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (string, 
 		if f, err := probeFsync(work, "start", 300); err == nil {
 			rep.Fsync = append(rep.Fsync, f)
 		}
-		rep.Results, err = r.runLocal(ctx, serverSpec{Binary: bin, Dir: work, Keys: o.keys})
+		if o.baseline != "" {
+			cmp, err := r.compare(ctx, bin, work)
+			if err != nil {
+				return "", err
+			}
+			if f, err := probeFsync(work, "end", 300); err == nil {
+				rep.Fsync = append(rep.Fsync, f)
+			}
+			rep.Finished = time.Now()
+			return dir, writeComparison(dir, rep, cmp, stdout)
+		}
+		rep.Results, err = r.runLocal(ctx, serverSpec{Binary: bin, Dir: work, Keys: o.keys, Extra: strings.Fields(o.binaryFlags)})
 		if err != nil {
 			return "", err
 		}
@@ -280,13 +331,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (string, 
 func (r *runner) runLocal(ctx context.Context, spec serverSpec) ([]Result, error) {
 	var results []Result
 	o := r.opts
-	counts, _ := o.publisherCounts()
-	singleNames := []string{"fanout-ws-1node", "fanout-sse-1node", "fanout-heavy-ws-1node", "replay-ws-1node", "replay-sse-1node"}
-	clusterNames := []string{"fanout-ws-3node", "fanout-sse-3node", "crossnode-ws-3node"}
-	for _, k := range counts {
-		singleNames = append(singleNames, fmt.Sprintf("throughput-1node-%d", k))
-		clusterNames = append(clusterNames, fmt.Sprintf("throughput-3node-leader-%d", k), fmt.Sprintf("throughput-3node-follower-%d", k))
-	}
+	singleNames, clusterNames := o.localScenarios()
 	if anyWanted(o, singleNames) {
 		r.prog.logf("starting one node…")
 		t, err := startServers(ctx, spec, "single", 1)
@@ -299,7 +344,7 @@ func (r *runner) runLocal(ctx context.Context, spec serverSpec) ([]Result, error
 	if o.wants("connections-ws-1node") && ctx.Err() == nil {
 		r.prog.logf("starting a fresh node for the connections scenario…")
 		cs := spec
-		cs.Extra = []string{"--max-conns-per-ip", strconv.Itoa(o.connections + 1000)}
+		cs.Extra = append(slices.Clone(spec.Extra), "--max-conns-per-ip", strconv.Itoa(o.connections+1000))
 		t, err := startServers(ctx, cs, "connections", 1)
 		if err != nil {
 			return results, err
@@ -317,6 +362,27 @@ func (r *runner) runLocal(ctx context.Context, spec serverSpec) ([]Result, error
 		t.stop()
 	}
 	return results, nil
+}
+
+// localScenarios names the scenarios runLocal can run, in its order: those
+// on one node, then those on the three-node cluster. The connections
+// scenario, on a fresh node of its own, sits between them.
+func (o *options) localScenarios() (single, cluster []string) {
+	counts, _ := o.publisherCounts()
+	// The order is the order singleNodeSuite runs them in.
+	single = []string{"fanout-ws-1node", "fanout-sse-1node", "fanout-heavy-ws-1node"}
+	for _, k := range counts {
+		single = append(single, fmt.Sprintf("throughput-1node-%d", k))
+	}
+	single = append(single, "replay-ws-1node", "replay-sse-1node")
+	cluster = []string{"fanout-ws-3node", "fanout-sse-3node"}
+	for _, via := range []string{"leader", "follower"} {
+		for _, k := range counts {
+			cluster = append(cluster, fmt.Sprintf("throughput-3node-%s-%d", via, k))
+		}
+	}
+	cluster = append(cluster, "crossnode-ws-3node")
+	return single, cluster
 }
 
 func anyWanted(o *options, names []string) bool {

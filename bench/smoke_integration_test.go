@@ -19,15 +19,7 @@ import (
 // asserts a speed: this machine's figures belong in README.md, not in a
 // test.
 func TestBench_Smoke(t *testing.T) {
-	bin := os.Getenv("PUSHFLO_BIN")
-	if bin == "" {
-		bin = filepath.Join(t.TempDir(), "pushflo")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/pushflo")
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/pushflo: %v\n%s", err, out)
-		}
-	}
+	bin := serverBinary(t)
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -98,6 +90,98 @@ func TestBench_Smoke(t *testing.T) {
 	if len(rep.Targets) == 0 {
 		t.Error("no target rows in the report")
 	}
+}
+
+// TestBench_BaselineSmoke runs baseline mode with the same binary on both
+// sides, one round of one scenario of each kind with tiny counts, and
+// checks that every figure was measured on both sides and has a ratio. It
+// asserts no ratio: both sides are the same build, and this machine is
+// shared.
+func TestBench_BaselineSmoke(t *testing.T) {
+	bin := serverBinary(t)
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	scenarios := []string{"fanout-ws-1node", "throughput-1node-4", "replay-ws-1node", "connections-ws-1node", "fanout-ws-3node"}
+	args := []string{"--baseline", bin, "--binary", bin, "--rounds", "1", "--labels", "a,b", "--binary-flags", "--log-level error",
+		"--smoke", "--out", out, "--duration", "1s", "--throughput-duration", "500ms", "--connections", "100", "--replay", "1000",
+		"--scenarios", strings.Join(scenarios, ",")}
+	var stdout strings.Builder
+	dir, err := run(ctx, args, &stdout, testWriter{t})
+	if err != nil {
+		t.Fatalf("bench %s: %v", strings.Join(args, " "), err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Comparison struct {
+			Sides []side `json:"sides"`
+			Rows  []struct {
+				Scenario, Figure            string
+				Old, New                    []*float64
+				OldMedian, NewMedian, Ratio *float64
+			} `json:"rows"`
+			Runs []CompareRun `json:"runs"`
+		} `json:"comparison"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	cmp := rep.Comparison
+	if len(cmp.Sides) != 2 || cmp.Sides[0].Label != "a" || cmp.Sides[1].Label != "b" || strings.Join(cmp.Sides[1].Flags, " ") != "--log-level error" {
+		t.Errorf("sides: %+v", cmp.Sides)
+	}
+	if len(cmp.Runs) != 2*len(scenarios) {
+		t.Errorf("%d runs; want one per scenario and side, %d", len(cmp.Runs), 2*len(scenarios))
+	}
+	for _, run := range cmp.Runs {
+		if run.Error != "" {
+			t.Errorf("%s on %s: %s", run.Scenario, run.Side, run.Error)
+		}
+	}
+	want := map[string]string{
+		"fanout-ws-1node": "delivery p50 ms", "throughput-1node-4": "acked publishes/s", "replay-ws-1node": "replayed messages/s",
+		"connections-ws-1node": "RSS KB per connection", "fanout-ws-3node": "followers − leader p50 ms",
+	}
+	for _, r := range cmp.Rows {
+		if want[r.Scenario] != r.Figure {
+			continue
+		}
+		delete(want, r.Scenario)
+		if len(r.Old) != 1 || len(r.New) != 1 || r.Old[0] == nil || r.New[0] == nil || r.OldMedian == nil || r.NewMedian == nil {
+			t.Errorf("%s %s: not measured on both sides: %+v", r.Scenario, r.Figure, r)
+		}
+		if r.Figure != "followers − leader p50 ms" && (r.Ratio == nil || *r.Ratio <= 0) {
+			t.Errorf("%s %s: no ratio", r.Scenario, r.Figure)
+		}
+	}
+	for sc, fig := range want {
+		t.Errorf("%s: no row %q", sc, fig)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil || !strings.Contains(string(md), "| scenario | figure | better | a | b | b ÷ a |") {
+		t.Errorf("report.md has no comparison table: %v\n%s", err, md)
+	}
+	if !strings.Contains(stdout.String(), "| fanout-ws-1node | delivery p50 ms |") {
+		t.Errorf("the table was not printed:\n%s", stdout.String())
+	}
+}
+
+// serverBinary returns $PUSHFLO_BIN, or builds ./cmd/pushflo once per test.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("PUSHFLO_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(t.TempDir(), "pushflo")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/pushflo")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/pushflo: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // testWriter sends the progress output to the test log.

@@ -20,6 +20,7 @@ require (
 	github.com/pushflo/pushflo/client v0.0.0
 	github.com/valyala/fasthttp v1.78.0
 	go.etcd.io/bbolt v1.3.6
+	go.uber.org/goleak v1.3.0
 	golang.org/x/time v0.16.0
 	gonum.org/v1/plot v0.17.0
 )

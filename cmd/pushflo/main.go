@@ -10,6 +10,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +28,7 @@ func main() {
 	var err error
 	switch cmd {
 	case "serve":
-		err = runServe(args)
+		err = runServe(context.Background(), args, os.Stderr)
 	case "cluster":
 		err = runCluster(args)
 	case "publish":

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	_ "net/http/pprof"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/pushflo/pushflo/api"
 	"github.com/pushflo/pushflo/client"
+	"github.com/pushflo/pushflo/compaction"
 	"github.com/pushflo/pushflo/internal/certreload"
 	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
@@ -97,7 +99,11 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	return fs, f
 }
 
-func runServe(args []string) error {
+// runServe runs a node until ctx ends, SIGINT or SIGTERM, or a listener
+// fails. Whatever way it returns, it has first stopped everything it
+// started, newest first (see stops): a failure half-way through start
+// leaves no goroutine, listener or data dir lock behind.
+func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs, f := newServeFlags()
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -110,11 +116,15 @@ func runServe(args []string) error {
 	}
 
 	// Logging first, so everything after can report.
-	logger, err := newLogger(os.Stderr, f.logLevel, f.logFormat)
+	logger, err := newLogger(stderr, f.logLevel, f.logFormat)
 	if err != nil {
 		return err
 	}
 	logger = logger.With("node", f.nodeID)
+
+	// Everything started from here on registers how it stops.
+	stop := &stops{logger: logger}
+	defer stop.run()
 
 	// The data dir and everything created in it are private to this user.
 	restrictUmask()
@@ -145,9 +155,9 @@ func runServe(args []string) error {
 
 	if f.unsafeClockOffsetFile != "" {
 		logger.Warn("--unsafe-clock-offset-file is set: this node's clock follows a test file; for tests only", "path", f.unsafeClockOffsetFile)
-		clockCtx, stopClock := context.WithCancel(context.Background())
-		defer stopClock()
-		go clock.WatchOffsetFile(clockCtx, f.unsafeClockOffsetFile, 100*time.Millisecond, logger)
+		stop.goroutine("clock offset watcher", func(ctx context.Context) {
+			clock.WatchOffsetFile(ctx, f.unsafeClockOffsetFile, 100*time.Millisecond, logger)
+		})
 	}
 	if f.raft.UnsafeNoSync {
 		logger.Warn("--unsafe-raft-no-sync is on: the Raft log is not fsynced, so a power loss can lose acknowledged writes; for tests only")
@@ -180,7 +190,7 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	stop.add("log store", store.Close)
 
 	// The Raft node, the store's only writer.
 	rc := f.raft
@@ -191,7 +201,12 @@ func runServe(args []string) error {
 	if err != nil {
 		return err
 	}
-	defer node.Close()
+	stop.add("raft", node.Close)
+
+	// Retention: the leader proposes expiry.
+	reg := prometheus.NewRegistry()
+	compactor := compaction.Start(compaction.Config{Node: node, Store: store, Policy: policy, Registerer: reg, Logger: logger})
+	stop.add("compaction", func() error { compactor.Close(); return nil })
 
 	// The stream: fan-out of applied messages to subscribers.
 	sc := f.stream
@@ -201,10 +216,9 @@ func runServe(args []string) error {
 		return err
 	}
 	hub.Start()
-	defer hub.Close()
+	stop.add("stream", func() error { hub.Close(); return nil })
 
 	// The API: REST, WebSocket and SSE.
-	reg := prometheus.NewRegistry()
 	ac := f.api
 	ac.Keys, ac.Logger, ac.Version, ac.Commit, ac.Metrics = sec.Keys, logger, version, commit, reg
 	srv, err := api.New(ac, node, store, hub)
@@ -223,7 +237,21 @@ func runServe(args []string) error {
 		ln, scheme = tls.NewListener(ln, certs.TLSConfig()), "https"
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		serveErr <- srv.Serve(ln)
+	}()
+	// API connections close with a going-away frame: clients resume
+	// elsewhere.
+	stop.add("http server", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := srv.Shutdown(ctx)
+		ln.Close() // in case Serve had not yet taken it
+		<-served
+		return err
+	})
 
 	// Profiles, when asked for, on their own listener.
 	if f.debugAddr != "" {
@@ -231,13 +259,13 @@ func runServe(args []string) error {
 		if err != nil {
 			return fmt.Errorf("listen on debug address %s: %w", f.debugAddr, err)
 		}
-		go http.Serve(dln, http.DefaultServeMux)
+		debug := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
+		stop.goroutine("pprof server", func(ctx context.Context) {
+			go func() { <-ctx.Done(); debug.Close() }()
+			debug.Serve(dln)
+		})
 		logger.Info("pprof listening", "addr", dln.Addr().String())
 	}
-
-	// Retention: the leader proposes expiry.
-	stopCompaction := startCompaction(node, store, policy, reg, logger)
-	defer stopCompaction()
 
 	// Join an existing cluster through one of its members.
 	if f.join != "" {
@@ -245,7 +273,7 @@ func runServe(args []string) error {
 		if advertise == "" {
 			advertise = f.raft.RaftAddr
 		}
-		if err := joinCluster(context.Background(), f.join, sec.Keys.Mgmt, client.Member{ID: f.nodeID, RaftAddr: advertise, NonVoter: f.nonVoter}, logger); err != nil {
+		if err := joinCluster(ctx, f.join, sec.Keys.Mgmt, client.Member{ID: f.nodeID, RaftAddr: advertise, NonVoter: f.nonVoter}, logger); err != nil {
 			return err
 		}
 	}
@@ -257,22 +285,23 @@ func runServe(args []string) error {
 	if f.logFormat == "text" {
 		// A person at a terminal gets the keys to paste; a log collector
 		// (json) never sees them.
-		fmt.Fprintf(os.Stderr, "\npushflo %s node %s serving on %s (raft %s)\n", version, f.nodeID, url, f.raft.RaftAddr)
-		fmt.Fprintf(os.Stderr, "  publish key: %s\n  secret key:  %s\n  mgmt key:    %s\n", sec.Keys.Publish, sec.Keys.Secret, sec.Keys.Mgmt)
+		fmt.Fprintf(stderr, "\npushflo %s node %s serving on %s (raft %s)\n", version, f.nodeID, url, f.raft.RaftAddr)
+		fmt.Fprintf(stderr, "  publish key: %s\n  secret key:  %s\n  mgmt key:    %s\n", sec.Keys.Publish, sec.Keys.Secret, sec.Keys.Mgmt)
 		if generated {
-			fmt.Fprintf(os.Stderr, "  (keys generated and saved in %s)\n", filepath.Join(f.dataDir, "secrets.json"))
+			fmt.Fprintf(stderr, "  (keys generated and saved in %s)\n", filepath.Join(f.dataDir, "secrets.json"))
 		}
-		fmt.Fprintln(os.Stderr)
+		fmt.Fprintln(stderr)
 	} else {
 		logger.Info("serving", "url", url, "raft_addr", f.raft.RaftAddr, "keys_file", filepath.Join(f.dataDir, "secrets.json"), "keys_generated", generated)
 	}
 
-	// Run until a signal or a listener failure, then shut down in order:
-	// API and stream (connections resume elsewhere), compaction, Raft, store.
-	// SIGHUP rereads the TLS certificate.
+	// Run until ctx ends, a signal or a listener failure, then stop in
+	// the reverse order of start: pprof, API (connections resume
+	// elsewhere), stream, compaction, Raft, store. SIGHUP rereads the TLS
+	// certificate.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-wait:
+	defer signal.Stop(sigs)
 	for {
 		select {
 		case sig := <-sigs:
@@ -285,25 +314,16 @@ wait:
 				continue
 			}
 			logger.Info("shutting down", "signal", sig.String())
-			break wait
+		case <-ctx.Done():
+			logger.Info("shutting down", "reason", context.Cause(ctx).Error())
 		case err := <-serveErr:
 			if err != nil {
 				return fmt.Errorf("http server: %w", err)
 			}
-			break wait
 		}
+		break
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		logger.Warn("http shutdown", "err", err)
-	}
-	hub.Close()
-	stopCompaction()
-	if err := node.Close(); err != nil {
-		logger.Warn("raft shutdown", "err", err)
-	}
-	if err := store.Close(); err != nil {
+	if err := stop.run(); err != nil {
 		return err
 	}
 	logger.Info("stopped")

@@ -47,7 +47,8 @@ func (ts *testServer) publishConcurrently(channel string, n int, content func(i 
 
 // expireAll makes every message published so far older than retention,
 // by moving the server's clock forward (the leader stamps messages with
-// it, reads hide what it says has expired) instead of sleeping: under CPU
+// it, reads hide what it says has expired: the test's hub reads clock.Now
+// without the guard that would hold such a jump back) instead of sleeping: under CPU
 // load a sleep-based test saw its fresh messages expire too. The clock is
 // the process's: the offset is undone when the test (not a subtest: the
 // store's message times never go back) ends.
@@ -64,7 +65,10 @@ func resetClock(t *testing.T) { t.Cleanup(func() { clock.SetOffset(0) }) }
 // still names the gap (it once said complete:false with no gap).
 func TestServer_SinceGapWhenLimitExpired(t *testing.T) {
 	const retention = time.Hour
-	ts := startServer(t, func(_ *Config, h *stream.Config) { h.Retention = func(*log.Channel) time.Duration { return retention } })
+	ts := startServer(t, func(_ *Config, h *stream.Config) {
+		h.Retention = func(*log.Channel) time.Duration { return retention }
+		h.Now = clock.Now // unguarded: expireAll moves the clock forward
+	})
 	resetClock(t)
 	for _, limit := range []int{1, 2, 5} {
 		t.Run(fmt.Sprintf("limit=%d", limit), func(t *testing.T) {
@@ -90,7 +94,10 @@ func TestServer_SinceGapWhenLimitExpired(t *testing.T) {
 // has expired whole is told recovered:false and gets a gap frame.
 func TestWS_ResumeGapWhenReplayPageExpired(t *testing.T) {
 	const retention = time.Hour
-	ts := startServer(t, func(_ *Config, h *stream.Config) { h.Retention = func(*log.Channel) time.Duration { return retention } })
+	ts := startServer(t, func(_ *Config, h *stream.Config) {
+		h.Retention = func(*log.Channel) time.Duration { return retention }
+		h.Now = clock.Now // unguarded: expireAll moves the clock forward
+	})
 	resetClock(t)
 	ts.publishConcurrently("page", 512, nil) // one replay read (stream's replayPage)
 	expireAll(t, retention)

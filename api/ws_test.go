@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+	"github.com/pushflo/pushflo/internal/clock"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/stream"
 )
@@ -475,6 +476,7 @@ func TestWS_ConnectionsDoNotLeak(t *testing.T) {
 func TestWS_ResumePastRetention(t *testing.T) {
 	ts := startServer(t, func(_ *Config, h *stream.Config) {
 		h.Retention = func(*log.Channel) time.Duration { return time.Hour }
+		h.Now = clock.Now // unguarded: expireAll moves the clock forward
 	})
 	resetClock(t)
 	ids := ts.publishN("brief", 5)

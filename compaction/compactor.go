@@ -82,7 +82,10 @@ func (c *Compactor) loop(ctx context.Context) {
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()
 	backoff := time.Duration(0)
-	guard := clockGuard{tolerance: 5 * time.Second}
+	// The expiry time may not run ahead of elapsed time within one
+	// leadership (clock.Guard): a leader whose clock jumps forward would
+	// otherwise expire, on every replica, messages still within retention.
+	guard := clock.Guard{Tolerance: 5 * time.Second}
 	holding := false
 	for {
 		select {
@@ -91,10 +94,10 @@ func (c *Compactor) loop(ctx context.Context) {
 		case <-t.C:
 		}
 		if !c.cfg.Node.IsLeader() {
-			guard.reset()
+			guard.Reset()
 			continue
 		}
-		now, held := guard.now(clock.Now(), time.Now())
+		now, held := guard.Now()
 		if held && !holding { // once per episode, not every pass
 			c.logger.Warn("wall clock ran ahead of elapsed time; expiring as of the elapsed time instead", "wall", clock.Now().UTC().Format(time.RFC3339), "used", now.UTC().Format(time.RFC3339))
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pushflo/pushflo/internal/clock"
@@ -54,6 +55,11 @@ type Config struct {
 	// Retention gives a channel's retention: messages older are never
 	// replayed. Required (compaction.Policy.Retention in the binary).
 	Retention func(c *log.Channel) time.Duration
+	// Now is the clock reads measure expiry against. Nil means the node's
+	// wall clock (internal/clock) behind a clock.Guard with a 5 s
+	// tolerance: a clock that jumps forward hides nothing early. Tests that
+	// expire messages by moving the clock set clock.Now here.
+	Now func() time.Time
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -95,6 +101,12 @@ type Hub struct {
 	logger  *slog.Logger
 	metrics *metrics
 
+	// guard holds back the read clock when Config.Now is nil; holding
+	// tells whether it did so at the last reading (one log line per
+	// episode).
+	guard   clock.Guard
+	holding atomic.Bool
+
 	mu sync.RWMutex
 	// channels maps a channel to its subscriptions. Guarded by mu.
 	channels map[string]map[*subscription]struct{}
@@ -111,10 +123,13 @@ func New(cfg Config, l Log) (*Hub, error) {
 	if cfg.Retention == nil {
 		return nil, errors.New("stream config: Retention is required")
 	}
-	return &Hub{
+	h := &Hub{
 		cfg: cfg, log: l, logger: cfg.Logger.With("component", "stream"), metrics: newMetrics(),
+		guard:    clock.Guard{Tolerance: 5 * time.Second},
 		channels: map[string]map[*subscription]struct{}{}, conns: map[*Conn]struct{}{},
-	}, nil
+	}
+	h.guard.Now() // the reference: the clock as the hub starts
+	return h, nil
 }
 
 // Start launches the tailer and the pinger; Close stops them.
@@ -165,13 +180,28 @@ func (h *Hub) Retention(c *log.Channel) time.Duration { return h.cfg.Retention(c
 
 // Cutoff returns the oldest message time (Unix ms) a reader of the channel
 // may still see: older messages have expired even if compaction has not
-// dropped them yet.
+// dropped them yet. It is measured at Now, which by default may not run
+// ahead of elapsed time (see Config.Now): a node whose clock jumps forward
+// does not hide messages still within retention on the other nodes'
+// clocks.
 func (h *Hub) Cutoff(channel string) int64 {
 	c, ok := h.log.Channel(channel)
 	if !ok {
 		c = log.Channel{Slug: channel}
 	}
-	return clock.Now().Add(-h.cfg.Retention(&c)).UnixMilli()
+	return h.now().Add(-h.cfg.Retention(&c)).UnixMilli()
+}
+
+// now is the time reads measure expiry at.
+func (h *Hub) now() time.Time {
+	if h.cfg.Now != nil {
+		return h.cfg.Now()
+	}
+	now, held := h.guard.Now()
+	if h.holding.Swap(held) != held && held {
+		h.logger.Warn("wall clock ran ahead of elapsed time; reads hide expired messages as of the elapsed time instead", "wall", clock.Now().UTC().Format(time.RFC3339), "used", now.UTC().Format(time.RFC3339))
+	}
+	return now
 }
 
 // Since reads up to limit messages of a channel after a position as a

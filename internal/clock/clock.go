@@ -5,7 +5,9 @@
 //
 // The leader reads it to stamp messages and channel commands and to decide
 // what has expired; every node reads it to hide expired messages from
-// reads. Nothing else should call time.Now for those purposes.
+// reads. Nothing else should call time.Now for those purposes. The two
+// expiry decisions read it through a Guard, which holds back a jump
+// forward.
 package clock
 
 import (

@@ -149,6 +149,14 @@ func figures(r *Result) []figure {
 			add("Go stack KB per connection", c.StackBytesPerConn/1000, true)
 			add("connected", float64(c.Connected), false)
 		}
+	case "stalled":
+		if s := r.Stalled; s != nil && s.Connected > 0 {
+			add("peak RSS MiB", float64(s.RSSPeakBytes)/(1<<20), true)
+			add("RSS growth KB per subscriber", s.GrowthPerConnBytes/1000, true)
+			add("bound MiB", float64(s.BoundBytes)/(1<<20), true)
+			add("kernel TCP buffers MiB", float64(s.KernelTCPPeakBytes)/(1<<20), true)
+			add("cut off as slow", s.SlowConsumers, true)
+		}
 	case "replay":
 		if x := r.Replay; x != nil && x.PerSec > 0 {
 			add("replayed messages/s", x.PerSec, false)
@@ -181,7 +189,7 @@ func leaderFollowerP50(r *Result) (leader, follower float64, ok bool) {
 // WebSocket replay's backlog and so runs right after it on the same node.
 func (o *options) compareUnits() [][]string {
 	single, cluster := o.localScenarios()
-	all := append(append(single, "connections-ws-1node"), cluster...)
+	all := append(append(single, "connections-ws-1node", "stalled-resume-1node"), cluster...)
 	var units [][]string
 	for _, name := range all {
 		if !o.wants(name) {

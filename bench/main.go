@@ -71,6 +71,12 @@ type options struct {
 	connections   int
 	replay        int
 	payload       int
+
+	stalled             int
+	stalledMessages     int
+	stalledMessageBytes int
+	stalledQueueBytes   int
+	stalledWatch        time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -103,6 +109,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.publishers, "publishers", "16,64", "concurrent publishers of the throughput runs, comma-separated")
 	fs.IntVar(&o.connections, "connections", 10000, "idle WebSocket connections")
 	fs.IntVar(&o.replay, "replay", 100000, "messages to replay")
+	fs.IntVar(&o.stalled, "stalled", 1000, "subscribers that resume from the start of a large channel and never read (half WebSocket, half SSE)")
+	fs.IntVar(&o.stalledMessages, "stalled-messages", 2000, "messages in the stalled subscribers' channel")
+	fs.IntVar(&o.stalledMessageBytes, "stalled-message-bytes", 30000, "content bytes of each of those messages (at most 32768)")
+	fs.IntVar(&o.stalledQueueBytes, "stalled-queue-bytes", 256<<10, "the server's --max-conn-queue-bytes in the stalled scenario (the bound is computed from it)")
+	fs.DurationVar(&o.stalledWatch, "stalled-watch", 45*time.Second, "how long to watch the server's memory once the stalled subscribers start connecting")
 	fs.IntVar(&o.payload, "payload", 64, "padding bytes in each message's content (the content is {\"bt\":<send time>,\"pad\":\"…\"})")
 	if err := fs.Parse(args); err != nil {
 		return nil, &usageError{err.Error()}
@@ -128,6 +139,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		def("publishers", func() { o.publishers = "4" })
 		def("connections", func() { o.connections = 200 })
 		def("replay", func() { o.replay = 2000 })
+		def("stalled", func() { o.stalled = 20 })
+		def("stalled-messages", func() { o.stalledMessages = 100 })
+		def("stalled-watch", func() { o.stalledWatch = 2 * time.Second })
 	}
 	var problems []string
 	if o.target == "" && o.binary != "" {
@@ -161,8 +175,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.target != "" && (!set["publish-key"] || !set["secret-key"] || !set["mgmt-key"]) {
 		problems = append(problems, "--target needs --publish-key, --secret-key and --mgmt-key")
 	}
-	if o.rate <= 0 || o.subscribers <= 0 || o.channels <= 0 || o.heavyChannels <= 0 || o.crossRate <= 0 || o.connections <= 0 || o.replay <= 0 {
-		problems = append(problems, "--rate, --subscribers, --channels, --heavy-channels, --cross-rate, --connections and --replay must be positive")
+	if o.rate <= 0 || o.subscribers <= 0 || o.channels <= 0 || o.heavyChannels <= 0 || o.crossRate <= 0 || o.connections <= 0 || o.replay <= 0 ||
+		o.stalled <= 0 || o.stalledMessages <= 0 || o.stalledQueueBytes <= 0 {
+		problems = append(problems, "--rate, --subscribers, --channels, --heavy-channels, --cross-rate, --connections, --replay, --stalled, --stalled-messages and --stalled-queue-bytes must be positive")
+	}
+	if o.stalledMessageBytes < 64 || o.stalledMessageBytes > maxMessageBytes {
+		problems = append(problems, fmt.Sprintf("--stalled-message-bytes %d must be between 64 and %d", o.stalledMessageBytes, maxMessageBytes))
+	}
+	if o.stalledWatch <= 0 || o.stalledWatch > 10*time.Minute {
+		problems = append(problems, fmt.Sprintf("--stalled-watch %s must be between 0 and 10m", o.stalledWatch))
 	}
 	if o.duration <= 0 || o.duration > time.Hour || o.thrDuration <= 0 || o.thrDuration > time.Hour {
 		problems = append(problems, fmt.Sprintf("--duration %s and --throughput-duration %s must be between 0 and 1h", o.duration, o.thrDuration))
@@ -352,6 +373,17 @@ func (r *runner) runLocal(ctx context.Context, spec serverSpec) ([]Result, error
 		results = append(results, r.connections(ctx, t, o.connections))
 		t.stop()
 	}
+	if o.wants("stalled-resume-1node") && ctx.Err() == nil {
+		r.prog.logf("starting a fresh node for the stalled-resumers scenario…")
+		ss := spec
+		ss.Extra = append(slices.Clone(spec.Extra), "--max-conns-per-ip", strconv.Itoa(o.stalled+1000), "--max-conn-queue-bytes", strconv.Itoa(o.stalledQueueBytes))
+		t, err := startServers(ctx, ss, "stalled", 1)
+		if err != nil {
+			return results, err
+		}
+		results = append(results, r.stalled(ctx, t, o.stalled))
+		t.stop()
+	}
 	if anyWanted(o, clusterNames) && ctx.Err() == nil {
 		r.prog.logf("starting a three-node cluster…")
 		t, err := startServers(ctx, spec, "cluster", 3)
@@ -365,8 +397,9 @@ func (r *runner) runLocal(ctx context.Context, spec serverSpec) ([]Result, error
 }
 
 // localScenarios names the scenarios runLocal can run, in its order: those
-// on one node, then those on the three-node cluster. The connections
-// scenario, on a fresh node of its own, sits between them.
+// on one node, then those on the three-node cluster. The connections and
+// stalled-resume scenarios, each on a fresh node of its own, sit between
+// them.
 func (o *options) localScenarios() (single, cluster []string) {
 	counts, _ := o.publisherCounts()
 	// The order is the order singleNodeSuite runs them in.
@@ -426,6 +459,9 @@ func (r *runner) runTarget(ctx context.Context, o *options) ([]Result, error) {
 	results := r.singleNodeSuite(ctx, t, suffix)
 	if o.wants("connections") && ctx.Err() == nil {
 		results = append(results, r.connections(ctx, t, o.connections))
+	}
+	if o.wants("stalled-resume") && ctx.Err() == nil {
+		results = append(results, r.stalled(ctx, t, o.stalled))
 	}
 	if len(t.Nodes) > 1 {
 		results = append(results, r.clusterSuite(ctx, t, suffix)...)

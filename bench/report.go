@@ -87,6 +87,12 @@ var goals = []goal{
 		}
 		return r.Connections.BytesPerConn, true
 	}},
+	{"stalled-resume-1node", "1,000 stalled resumers of 2,000 × 30 KB: peak RSS within the stated bound", "MiB over the bound", 0, true, func(r *Result) (float64, bool) {
+		if r.Stalled == nil || r.Stalled.Connected == 0 {
+			return 0, false
+		}
+		return max(0, float64(r.Stalled.RSSPeakBytes-r.Stalled.BoundBytes)/(1<<20)), true
+	}},
 	{"replay-ws-1node", "replay from 100,000 back: ≥ 200,000 messages/s", "messages/s", 200000, false, func(r *Result) (float64, bool) {
 		if r.Replay == nil || r.Replay.PerSec == 0 {
 			return 0, false
@@ -209,7 +215,7 @@ func markdown(rep *Report, plots []string) string {
 	}
 	p("")
 
-	var fan, thr, conns, rep2 []Result
+	var fan, thr, conns, rep2, stall []Result
 	for _, r := range rep.Results {
 		switch r.Kind {
 		case "fanout", "crossnode":
@@ -220,6 +226,8 @@ func markdown(rep *Report, plots []string) string {
 			conns = append(conns, r)
 		case "replay":
 			rep2 = append(rep2, r)
+		case "stalled":
+			stall = append(stall, r)
 		}
 	}
 	if len(fan) > 0 {
@@ -281,6 +289,21 @@ func markdown(rep *Report, plots []string) string {
 			p("| %s | %d / %d | %.2f s | %s | %s → %s | %s | %s / %s | %.2f | %d | %s |", r.Name, c.Connected, c.Requested, c.ConnectSeconds, fmtNum(c.ConnectsPerSec),
 				mib(c.RSSBeforeBytes), mib(c.RSSAfterBytes), kb(c.BytesPerConn), kb(c.StackBytesPerConn), kb(c.HeapBytesPerConn), c.GoroutinesPerConn, c.Verified, cpuCell(r.CPU))
 		}
+		p("")
+	}
+	if len(stall) > 0 {
+		p("## Stalled resumers (resume from the start of a large channel, never read)")
+		p("")
+		p("| scenario | subscribers (WS + SSE) connected | channel | queue budget | server RSS before → peak (at) → end | growth per subscriber | bound | within | kernel TCP buffers, peak | cut off as slow | publish after / fresh subscriber got it |")
+		p("|---|---|---|---|---|---|---|---|---|---|---|")
+		for _, r := range stall {
+			s := r.Stalled
+			p("| %s | %d + %d: %d | %d × %d B | %s | %s → %s (%.1f s) → %s | %s | %s | %s | %s | %s | %.1f ms / %s |", r.Name, s.WS, s.SSE, s.Connected, s.Messages, s.MessageBytes,
+				kib(s.QueueBytes), mib(s.RSSBeforeBytes), mib(s.RSSPeakBytes), s.PeakAfterSeconds, mib(s.RSSEndBytes), kb(s.GrowthPerConnBytes), mib(s.BoundBytes), yes(s.Within), mib(s.KernelTCPPeakBytes),
+				fmtNum(s.SlowConsumers), s.PublishAfterMs, yes(s.LiveAfter))
+		}
+		p("")
+		p("Bound = RSS before + 2 × subscribers × (queue budget + one %d KiB write batch + 2 × the largest message, %d KiB); the factor 2 is Go's collector, which lets the heap reach twice the live data.", writeBatchBytes>>10, maxMessageBytes>>10)
 		p("")
 	}
 	if len(rep2) > 0 {
@@ -404,6 +427,8 @@ func ms(v float64) string {
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
+func kib(b int) string { return fmt.Sprintf("%d KiB", b>>10) }
+
 func kb(b float64) string { return fmt.Sprintf("%.2f KB", b/1000) }
 
 // fmtNum prints a number with thousands separators, no decimals above 100.
@@ -452,6 +477,10 @@ func oneLine(r *Result) string {
 	}
 	if c := r.Connections; c != nil {
 		parts = append(parts, fmt.Sprintf("%d/%d connected in %.2fs, %s per connection, %d alive", c.Connected, c.Requested, c.ConnectSeconds, kb(c.BytesPerConn), c.Verified))
+	}
+	if s := r.Stalled; s != nil {
+		parts = append(parts, fmt.Sprintf("%d/%d stalled subscribers, RSS %s → peak %s (bound %s), %s each, %.0f cut off, alive after: %v", s.Connected, s.Subscribers,
+			mib(s.RSSBeforeBytes), mib(s.RSSPeakBytes), mib(s.BoundBytes), kb(s.GrowthPerConnBytes), s.SlowConsumers, s.LiveAfter))
 	}
 	if x := r.Replay; x != nil {
 		parts = append(parts, fmt.Sprintf("replayed %d in %.3fs = %s msg/s, live after %.3fs, lost %d", x.Replayed, x.Seconds, fmtNum(x.PerSec), x.ReachedLiveSeconds, r.Lost))

@@ -4,7 +4,8 @@ package main
 type Result struct {
 	// Name identifies the scenario run, such as "fanout-ws-1node".
 	Name string `json:"name"`
-	// Kind is fanout, throughput, connections, replay or crossnode.
+	// Kind is fanout, throughput, connections, replay, stalled or
+	// crossnode.
 	Kind  string `json:"kind"`
 	Title string `json:"title"`
 	Nodes int    `json:"nodes"`
@@ -50,8 +51,9 @@ type Result struct {
 	// subscribe.
 	ConnectSeconds float64 `json:"connectSeconds,omitempty"`
 
-	Connections *ConnStats   `json:"connections,omitempty"`
-	Replay      *ReplayStats `json:"replay,omitempty"`
+	Connections *ConnStats    `json:"connections,omitempty"`
+	Replay      *ReplayStats  `json:"replay,omitempty"`
+	Stalled     *StalledStats `json:"stalled,omitempty"`
 
 	CPU      CPUUse          `json:"cpu"`
 	Timeline []TimelinePoint `json:"timeline,omitempty"`

@@ -45,7 +45,7 @@ func TestBench_Smoke(t *testing.T) {
 
 	want := []string{
 		"fanout-ws-1node", "fanout-sse-1node", "fanout-heavy-ws-1node", "throughput-1node-4", "replay-ws-1node", "replay-sse-1node",
-		"connections-ws-1node", "fanout-ws-3node", "fanout-sse-3node", "throughput-3node-leader-4", "throughput-3node-follower-4", "crossnode-ws-3node",
+		"connections-ws-1node", "stalled-resume-1node", "fanout-ws-3node", "fanout-sse-3node", "throughput-3node-leader-4", "throughput-3node-follower-4", "crossnode-ws-3node",
 	}
 	got := map[string]Result{}
 	for _, r := range rep.Results {
@@ -81,6 +81,11 @@ func TestBench_Smoke(t *testing.T) {
 			x := r.Replay
 			if x == nil || x.Backlog == 0 || x.Replayed != x.Backlog || x.PerSec <= 0 || x.LiveReceived < x.LiveAcked {
 				t.Errorf("%s: %+v", name, x)
+			}
+		case "stalled":
+			s := r.Stalled
+			if s == nil || s.Connected != s.Subscribers || s.Messages == 0 || s.RSSPeakBytes <= 0 || s.BoundBytes <= s.RSSBeforeBytes || !s.LiveAfter {
+				t.Errorf("%s: %+v", name, s)
 			}
 		}
 		if r.CPU.Cores == 0 {

@@ -85,7 +85,7 @@ jepsen: build ## the short Jepsen-style runs, about three minutes (part of `make
 	$(GO) test -tags integration -run 'TestJepsen_Short|TestJepsen_PowerLossCaught' -count=1 -v ./jepsen/
 
 jepsen-soak: build ## rounds of Jepsen-style runs with successive seeds: make jepsen-soak DURATION=30m
-	PUSHFLO_JEPSEN_DURATION=$(DURATION) $(GO) test -tags integration -run 'TestJepsen_Soak|TestJepsen_ClockJump|TestJepsen_Retention|TestJepsen_LeaderReads' -count=1 -timeout 0 -v ./jepsen/
+	PUSHFLO_JEPSEN_DURATION=$(DURATION) $(GO) test -tags integration -run 'TestJepsen_Soak|TestJepsen_ClockJump|TestJepsen_Retention|TestJepsen_LeaderReads|TestJepsen_DiskFaults' -count=1 -timeout 0 -v ./jepsen/
 
 bench: build ## the full benchmark suite; writes bench/results/
 	$(GO) run ./bench --binary $(BIN)

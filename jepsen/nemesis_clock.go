@@ -7,14 +7,19 @@ import (
 	"time"
 )
 
-// ClockNemesis makes the leader's wall clock jump (ClusterConfig.
+// ClockNemesis makes one node's wall clock jump (ClusterConfig.
 // ClockOffsets; the server's --unsafe-clock-offset-file): the leader stamps
-// messages and decides what has expired with its own clock, so a leader an
-// hour ahead may expire messages that are still within retention on every
-// other clock. Heal sets every node's offset back to zero.
+// messages and decides what has expired with its own clock, and every node
+// hides expired messages from its readers by its own clock, so a node an
+// hour ahead may expire (the leader) or hide (any node) messages that are
+// still within retention on every other clock. Heal sets every node's
+// offset back to zero.
 type ClockNemesis struct {
-	// Jump is the offset given to the leader. Default one hour ahead.
+	// Jump is the offset given to the node. Default one hour ahead.
 	Jump time.Duration
+	// LeaderRate is the chance the node is the leader (default 0.5, as
+	// pickNode; negative never); otherwise any running member.
+	LeaderRate float64
 }
 
 func (ClockNemesis) Name() string { return "clock" }
@@ -24,7 +29,7 @@ func (cn ClockNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (
 	if jump == 0 {
 		jump = time.Hour
 	}
-	n, why := pickNode(ctx, c, rng, 1, func(n *Node) bool { return n.Running() })
+	n, why := pickNode(ctx, c, rng, cn.LeaderRate, func(n *Node) bool { return n.Running() })
 	if n == nil {
 		return "clock: no node running", nil
 	}

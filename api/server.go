@@ -269,6 +269,8 @@ func (s *Server) routeAPI(ctx *fasthttp.RequestCtx, parts []string) {
 		s.only(ctx, "GET", s.handleClusterStatus)
 	case len(parts) == 2 && parts[0] == "cluster" && parts[1] == "members":
 		s.only(ctx, "POST", s.handleJoin)
+	case len(parts) == 2 && parts[0] == "cluster" && parts[1] == "backup":
+		s.only(ctx, "GET", s.handleBackup)
 	case len(parts) == 3 && parts[0] == "cluster" && parts[1] == "members":
 		id := parts[2]
 		s.only(ctx, "DELETE", func(c *fasthttp.RequestCtx) { s.handleRemove(c, id) })

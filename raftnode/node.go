@@ -45,6 +45,7 @@ type Node struct {
 	trans      *raft.NetworkTransport
 	stream     *streamLayer
 	stores     *raftStores
+	snaps      raft.SnapshotStore
 	disk       *failStop // Raft's view of stores; diskFailCh is closed when it fails
 	diskFailCh chan struct{}
 	store      *log.Store
@@ -89,6 +90,7 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot store: %w", err)
 	}
+	n.snaps = snaps
 	creds, err := cfg.linkCreds()
 	if err != nil {
 		return nil, err

@@ -5,6 +5,8 @@
 //	pushflo publish    publish a message over REST
 //	pushflo history    print a channel's history
 //	pushflo subscribe  print a channel's messages as they arrive
+//	pushflo backup     download a consistent backup from a running node
+//	pushflo restore    build a new node's data directory from a backup
 //	pushflo healthcheck  exit 0 when a node answers /ready (container HEALTHCHECK)
 //	pushflo version    print the version and commit
 package main
@@ -41,6 +43,10 @@ func main() {
 		err = runVersion(args)
 	case "healthcheck":
 		err = runHealthcheck(args)
+	case "backup":
+		err = runBackup(args)
+	case "restore":
+		err = runRestore(args)
 	case "help", "-h", "--help":
 		usage()
 	default:
@@ -74,6 +80,8 @@ commands:
   publish     pushflo publish CHANNEL '{"status":"shipped"}' [--event TYPE]
   history     pushflo history CHANNEL [--page N --page-size N]
   subscribe   pushflo subscribe CHANNEL [--from ID]
+  backup      pushflo backup -o FILE [--server URL]   consistent backup of a running cluster
+  restore     pushflo restore --data-dir DIR [--node-id ID --raft-addr ADDR] FILE   new node from a backup
   healthcheck pushflo healthcheck [--url http://127.0.0.1:8080/ready]  exit 0 when ready
   version     print the version and commit
 

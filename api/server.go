@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/pushflo/pushflo/stream"
 	"github.com/pushflo/pushflo/web"
 	"github.com/valyala/fasthttp"
+	"golang.org/x/time/rate"
 )
 
 // Node is what the frontend needs of the Raft node: writes, membership and
@@ -63,6 +65,25 @@ type Config struct {
 	// TokenTTL is the default connection-token lifetime; default 1h.
 	TokenTTL time.Duration
 
+	// RateAddr is the requests per second one client address may make
+	// (IPv6: one /64), with bursts of RateAddrBurst; defaults 1000 and
+	// 5000. Requests carrying the secret or management key count against
+	// that key instead: RateKey per second, bursts of RateKeyBurst;
+	// defaults 50000 and 100000, more than a node commits. /health and
+	// /ready are not limited. Past a limit: 429 RATE_LIMITED, Retry-After.
+	RateAddr      float64
+	RateAddrBurst int
+	RateKey       float64
+	RateKeyBurst  int
+	// RateAddrs is the most client addresses whose buckets are kept
+	// (about 300 bytes each); past it the least recently seen is
+	// forgotten. Default 65536.
+	RateAddrs int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (clientAddr); empty trusts none, so every request's address is its
+	// TCP peer's.
+	TrustedProxies []netip.Prefix
+
 	// Version and Commit identify the running build; GET /health reports
 	// them. Empty means unknown.
 	Version, Commit string
@@ -87,6 +108,11 @@ func DefaultConfig() Config {
 		SubscribeRate:  50,
 		SubscribeBurst: 100,
 		TokenTTL:       time.Hour,
+		RateAddr:       1000,
+		RateAddrBurst:  5000,
+		RateKey:        50000,
+		RateKeyBurst:   100000,
+		RateAddrs:      65536,
 	}
 }
 
@@ -117,6 +143,21 @@ func (c *Config) ensureDefaults() {
 	if c.TokenTTL <= 0 {
 		c.TokenTTL = d.TokenTTL
 	}
+	if c.RateAddr <= 0 {
+		c.RateAddr = d.RateAddr
+	}
+	if c.RateAddrBurst <= 0 {
+		c.RateAddrBurst = d.RateAddrBurst
+	}
+	if c.RateKey <= 0 {
+		c.RateKey = d.RateKey
+	}
+	if c.RateKeyBurst <= 0 {
+		c.RateKeyBurst = d.RateKeyBurst
+	}
+	if c.RateAddrs <= 0 {
+		c.RateAddrs = d.RateAddrs
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -133,6 +174,10 @@ type Server struct {
 	http     *fasthttp.Server
 	upgrader *websocket.FastHTTPUpgrader
 	ips      ipLimiter
+	// addrs and keyLimits are the request rate limits (ratelimit.go);
+	// keyLimits holds the secret key's bucket, then the management key's.
+	addrs     *addrLimiter
+	keyLimits [2]*rate.Limiter
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -153,6 +198,10 @@ func New(cfg Config, node Node, store *log.Store, hub *stream.Hub) (*Server, err
 	s.metrics = newMetrics()
 	s.upgrader = s.newUpgrader()
 	s.ips.m = make(map[string]int)
+	s.addrs = newAddrLimiter(cfg.RateAddr, cfg.RateAddrBurst, cfg.RateAddrs)
+	for i := range s.keyLimits {
+		s.keyLimits[i] = rate.NewLimiter(rate.Limit(cfg.RateKey), cfg.RateKeyBurst)
+	}
 	s.http = &fasthttp.Server{
 		Handler:               s.handle,
 		Name:                  "pushflo",
@@ -200,11 +249,14 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		defer s.logRequest(ctx, time.Now())
 	}
 	s.cors(ctx)
+	path := string(ctx.Path())
+	if !s.limitRequest(ctx, path) {
+		return
+	}
 	if ctx.IsOptions() {
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
 	}
-	path := string(ctx.Path())
 	switch {
 	case path == "/ws":
 		s.serveWS(ctx)
@@ -379,7 +431,8 @@ func (l *ipLimiter) release(ip string) {
 }
 
 // logRequest logs one request at debug level: method, path (at most 128
-// bytes), status, time and remote address. Never the query string or
+// bytes), status, time and client address (clientAddr), and the proxy's
+// when it came through a trusted one. Never the query string or
 // headers, which carry keys and tokens (?token=, Authorization), nor the
 // body. For WebSocket and SSE the time is until the stream was handed over.
 func (s *Server) logRequest(ctx *fasthttp.RequestCtx, start time.Time) {
@@ -387,6 +440,10 @@ func (s *Server) logRequest(ctx *fasthttp.RequestCtx, start time.Time) {
 	if len(path) > 128 {
 		path = path[:128]
 	}
-	s.logger.Debug("request", "method", string(ctx.Method()), "path", string(path), "status", ctx.Response.StatusCode(),
-		"duration", time.Since(start).String(), "remote", ctx.RemoteIP().String())
+	attrs := []any{"method", string(ctx.Method()), "path", string(path), "status", ctx.Response.StatusCode(),
+		"duration", time.Since(start).String(), "remote", s.clientAddr(ctx).String()}
+	if peer := peerAddr(ctx.RemoteAddr()); len(s.cfg.TrustedProxies) > 0 && s.trusted(peer) {
+		attrs = append(attrs, "proxy", peer.String())
+	}
+	s.logger.Debug("request", attrs...)
 }

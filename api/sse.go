@@ -63,7 +63,7 @@ func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, bad)
 		return
 	}
-	ip := ctx.RemoteIP().String()
+	ip := s.clientAddr(ctx).String()
 	if !s.ips.acquire(ip, s.cfg.MaxConnsPerIP) {
 		s.writeError(ctx, errorf(CodeRateLimited, "too many connections from this address; at most %d are allowed", s.cfg.MaxConnsPerIP))
 		return

@@ -87,7 +87,7 @@ func (s *Server) newUpgrader() *websocket.FastHTTPUpgrader {
 func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 	p := s.authenticate(string(ctx.QueryArgs().Peek("token")))
 	clientID := string(ctx.QueryArgs().Peek("clientId"))
-	ip := ctx.RemoteIP().String()
+	ip := s.clientAddr(ctx).String()
 	// The server keeps hijacked connections (KeepHijackedConns), so the
 	// upgrade callback can hand the socket to a goroutine of ours and
 	// return at once: fasthttp then frees the request context and its

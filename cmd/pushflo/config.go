@@ -164,9 +164,10 @@ func tomlValueString(v any) (string, error) {
 }
 
 // isSecretFlag reports whether a flag's value must not be shown: keys,
-// secrets, tokens and passwords. A TLS key flag names a file, not a secret.
+// secrets, tokens and passwords. A TLS key flag names a file, not a secret;
+// a rate-limit flag is a number.
 func isSecretFlag(name string) bool {
-	if strings.Contains(name, "tls") || strings.HasSuffix(name, "-file") {
+	if strings.Contains(name, "tls") || strings.HasSuffix(name, "-file") || strings.HasPrefix(name, "rate-limit-") {
 		return false
 	}
 	for _, w := range strings.Split(name, "-") {

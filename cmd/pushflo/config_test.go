@@ -105,7 +105,7 @@ func TestIsSecretFlag(t *testing.T) {
 	for name, want := range map[string]bool{
 		"publish-key": true, "secret-key": true, "mgmt-key": true, "cluster-secret": true,
 		"tls-key": false, "tls-cert": false, "raft-tls-key": false, "http-addr": false, "keys-file": false,
-		"max-batch": false, "token-ttl": true,
+		"max-batch": false, "token-ttl": true, "rate-limit-key": false, "rate-limit-key-burst": false,
 	} {
 		if got := isSecretFlag(name); got != want {
 			t.Errorf("isSecretFlag(%q) = %v, want %v", name, got, want)

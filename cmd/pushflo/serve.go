@@ -47,6 +47,7 @@ type serveFlags struct {
 	configFile                          string
 	printConfig                         bool
 	unsafeClockOffsetFile               string
+	trustedProxies                      string
 }
 
 // newServeFlags registers serve's flags. Every flag is also a key of the
@@ -80,6 +81,12 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.Uint64Var(&f.raft.TrailingLogs, "trailing-logs", f.raft.TrailingLogs, "Raft entries kept after a snapshot, for followers to catch up without one")
 	fs.IntVar(&f.stream.MaxSubscriptionsPerConn, "max-subscriptions-per-conn", f.stream.MaxSubscriptionsPerConn, "subscriptions one connection may hold")
 	fs.IntVar(&f.api.MaxConnsPerIP, "max-conns-per-ip", f.api.MaxConnsPerIP, "WebSocket and SSE connections one address may hold")
+	fs.Float64Var(&f.api.RateAddr, "rate-limit-addr", f.api.RateAddr, "HTTP requests per second one client address may make (IPv6: one /64), WebSocket and SSE handshakes included, /health and /ready not; past it 429 RATE_LIMITED with Retry-After")
+	fs.IntVar(&f.api.RateAddrBurst, "rate-limit-addr-burst", f.api.RateAddrBurst, "requests one client address may make at once before --rate-limit-addr applies")
+	fs.Float64Var(&f.api.RateKey, "rate-limit-key", f.api.RateKey, "requests per second (publishes and other REST calls) the secret key, and apart from it the management key, may make, from any address; these requests do not count against their address")
+	fs.IntVar(&f.api.RateKeyBurst, "rate-limit-key-burst", f.api.RateKeyBurst, "requests a key may make at once before --rate-limit-key applies")
+	fs.IntVar(&f.api.RateAddrs, "rate-limit-addrs", f.api.RateAddrs, "client addresses whose rate-limit buckets are kept (about 300 bytes each); past it the least recently seen is forgotten")
+	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "CIDR prefixes of reverse proxies and load balancers whose X-Forwarded-For is believed, e.g. '10.0.0.0/8,192.0.2.1'; the client is the right-most address that is not one of them; empty: the TCP peer is the client")
 	fs.IntVar(&f.api.MaxHeaderBytes, "max-header-bytes", f.api.MaxHeaderBytes, "largest request headers read; also the read buffer each idle WebSocket keeps (2048 saves memory if clients send no big cookies)")
 	fs.IntVar(&f.stream.QueueFrames, "queue-frames", f.stream.QueueFrames, "frames queued per connection before it is cut off as a slow consumer")
 	fs.IntVar(&f.stream.QueueBytes, "max-conn-queue-bytes", f.stream.QueueBytes, "bytes queued per connection (a message counts twice: stored and rendered) before it is cut off as a slow consumer; a resume is read from the log as the socket drains within half of it; default 256 KiB")
@@ -148,6 +155,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	policy, err := parseRetentionRules(f.retentionRules, f.retention)
 	if err != nil {
 		return usageError{fmt.Sprintf("--retention-rules: %v", err)}
+	}
+	proxies, err := api.ParseTrustedProxies(f.trustedProxies)
+	if err != nil {
+		return usageError{fmt.Sprintf("--trusted-proxies: %v", err)}
 	}
 	logger.Info("starting pushflo", "version", version, "go", runtime.Version(), "platform", runtime.GOOS+"/"+runtime.GOARCH,
 		"http_addr", f.httpAddr, "raft_addr", f.raft.RaftAddr, "data_dir", f.dataDir, "peers", len(peers), "join", f.join, "retention", f.retention.String(),
@@ -221,6 +232,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	// The API: REST, WebSocket and SSE.
 	ac := f.api
 	ac.Keys, ac.Logger, ac.Version, ac.Commit, ac.Metrics = sec.Keys, logger, version, commit, reg
+	ac.TrustedProxies = proxies
 	srv, err := api.New(ac, node, store, hub)
 	if err != nil {
 		return err

@@ -61,7 +61,9 @@ func (s *Server) handleBackup(ctx *fasthttp.RequestCtx) {
 	logger := s.logger
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer bk.Close()
-		n, err := bk.WriteTo(&deadlineWriter{w: w, conn: conn})
+		dw := &deadlineWriter{w: w, conn: conn}
+		err := bk.Write(dw)
+		n := dw.n
 		if err == nil {
 			err = w.Flush()
 		}
@@ -75,12 +77,16 @@ func (s *Server) handleBackup(ctx *fasthttp.RequestCtx) {
 
 // deadlineWriter extends the connection's write deadline before each
 // write, so a backup of any size streams as long as the client reads.
+// It counts the bytes written, for the log.
 type deadlineWriter struct {
 	w    *bufio.Writer
 	conn net.Conn
+	n    int64
 }
 
 func (d *deadlineWriter) Write(p []byte) (int, error) {
 	_ = d.conn.SetWriteDeadline(time.Now().Add(backupWriteIdle))
-	return d.w.Write(p)
+	n, err := d.w.Write(p)
+	d.n += int64(n)
+	return n, err
 }

@@ -73,46 +73,34 @@ func (n *Node) OpenBackup(ctx context.Context) (*Backup, error) {
 	return &Backup{rc: rc, Info: BackupInfo{Format: backupFormat, NodeID: n.cfg.NodeID, Index: meta.Index, Term: meta.Term, Size: meta.Size, CreatedAt: time.Now().UTC()}}, nil
 }
 
-// WriteTo writes the backup to w as a tar stream; call it once. The caller
+// Write writes the backup to w as a tar stream; call it once. The caller
 // owns w's deadlines. A stream cut short is refused by RestoreBackup.
-func (b *Backup) WriteTo(w io.Writer) (int64, error) {
+func (b *Backup) Write(w io.Writer) error {
 	hdr, err := json.MarshalIndent(b.Info, "", "  ")
 	if err != nil {
-		return 0, fmt.Errorf("backup: encode info: %w", err)
+		return fmt.Errorf("backup: encode info: %w", err)
 	}
-	cw := &countWriter{w: w}
-	tw := tar.NewWriter(cw)
+	tw := tar.NewWriter(w)
 	if err := tw.WriteHeader(&tar.Header{Name: backupInfoName, Mode: 0o600, Size: int64(len(hdr)), ModTime: b.Info.CreatedAt}); err != nil {
-		return cw.n, fmt.Errorf("backup: write: %w", err)
+		return fmt.Errorf("backup: write: %w", err)
 	}
 	if _, err := tw.Write(hdr); err != nil {
-		return cw.n, fmt.Errorf("backup: write: %w", err)
+		return fmt.Errorf("backup: write: %w", err)
 	}
 	if err := tw.WriteHeader(&tar.Header{Name: backupDataName, Mode: 0o600, Size: b.Info.Size, ModTime: b.Info.CreatedAt}); err != nil {
-		return cw.n, fmt.Errorf("backup: write: %w", err)
+		return fmt.Errorf("backup: write: %w", err)
 	}
 	if _, err := io.Copy(tw, b.rc); err != nil {
-		return cw.n, fmt.Errorf("backup: write snapshot: %w", err)
+		return fmt.Errorf("backup: write snapshot: %w", err)
 	}
 	if err := tw.Close(); err != nil {
-		return cw.n, fmt.Errorf("backup: write: %w", err)
+		return fmt.Errorf("backup: write: %w", err)
 	}
-	return cw.n, nil
+	return nil
 }
 
 // Close releases the snapshot.
 func (b *Backup) Close() error { return b.rc.Close() }
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
 
 // openSnapshotForBackup takes a snapshot now, or opens the newest one when
 // Raft has nothing new to snapshot (every applied entry is in it already).

@@ -129,7 +129,7 @@ func takeBackup(t *testing.T, n *testNode) (*bytes.Buffer, BackupInfo) {
 	}
 	defer b.Close()
 	var buf bytes.Buffer
-	if _, err := b.WriteTo(&buf); err != nil {
+	if err := b.Write(&buf); err != nil {
 		t.Fatal(err)
 	}
 	return &buf, b.Info

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -63,6 +64,11 @@ type Config struct {
 	RaftAddr string
 	// AdvertiseAddr is the Raft address other nodes dial; default RaftAddr.
 	AdvertiseAddr string
+	// RaftListener, when set, is a listener already bound for Raft (a
+	// socket the service manager handed over, see docs/operations.md):
+	// the node serves on it instead of listening on RaftAddr, and closes
+	// it on Close. Its address is then the default AdvertiseAddr.
+	RaftListener net.Listener
 	// HTTPAddr is this node's client-facing HTTP address, reported in
 	// cluster status.
 	HTTPAddr string

@@ -95,7 +95,11 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.stream, err = newStreamLayer(cfg.RaftAddr, cfg.AdvertiseAddr, creds, logger)
+	if cfg.RaftListener != nil {
+		n.stream, err = newStreamLayerOn(cfg.RaftListener, cfg.AdvertiseAddr, creds, logger)
+	} else {
+		n.stream, err = newStreamLayer(cfg.RaftAddr, cfg.AdvertiseAddr, creds, logger)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,12 @@ func newStreamLayer(bind, advertise string, creds *linkCreds, logger *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("listen on raft address %s: %w", bind, err)
 	}
+	return newStreamLayerOn(ln, advertise, creds, logger)
+}
+
+// newStreamLayerOn serves on ln, a listener already bound, and closes it on
+// Close (or here, on an error).
+func newStreamLayerOn(ln net.Listener, advertise string, creds *linkCreds, logger *slog.Logger) (*streamLayer, error) {
 	var adv net.Addr = ln.Addr()
 	if advertise != "" {
 		a, err := net.ResolveTCPAddr("tcp", advertise)

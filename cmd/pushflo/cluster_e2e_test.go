@@ -3,11 +3,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushflo/pushflo/internal/testproc"
 )
 
 // startCluster starts n real processes bootstrapped as one cluster.
@@ -18,12 +21,12 @@ func startCluster(t *testing.T, n int, extra ...string) []*proc {
 	for i := 1; i <= n; i++ {
 		nodes = append(nodes, newProc(t, fmt.Sprintf("n%d", i), fmt.Sprintf("%s/n%d", base, i)))
 	}
-	var peers []string
+	var all []*testproc.Node
 	for _, p := range nodes {
-		peers = append(peers, p.id+"="+p.raftAddr)
+		all = append(all, p.Node)
 	}
 	for _, p := range nodes {
-		p.args = append(p.args, append([]string{"--bootstrap-peers", strings.Join(peers, ",")}, extra...)...)
+		p.args = append(p.args, append(testproc.BootstrapPeers(all), extra...)...)
 		p.start()
 	}
 	for _, p := range nodes {
@@ -52,35 +55,32 @@ func status(t *testing.T, p *proc) (clusterState, error) {
 	return r.Data, err
 }
 
+// leaderOf returns the leader among the alive nodes, as one of them
+// reports it, and the other alive nodes.
 func leaderOf(t *testing.T, nodes []*proc, alive func(*proc) bool) (*proc, []*proc) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		for _, p := range nodes {
-			if !alive(p) {
-				continue
-			}
-			s, err := status(t, p)
-			if err != nil || s.Leader == "" {
-				continue
-			}
-			var leader *proc
-			var followers []*proc
-			for _, q := range nodes {
-				if q.id == s.Leader {
-					leader = q
-				} else if alive(q) {
-					followers = append(followers, q)
-				}
-			}
-			if leader != nil && alive(leader) {
-				return leader, followers
-			}
+	var live []*testproc.Node
+	for _, p := range nodes {
+		if alive(p) {
+			live = append(live, p.Node)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("no leader within 30s")
-	return nil, nil
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	l, err := testproc.Leader(ctx, live, mgmtKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leader *proc
+	var followers []*proc
+	for _, p := range nodes {
+		if p.Node == l {
+			leader = p
+		} else if alive(p) {
+			followers = append(followers, p)
+		}
+	}
+	return leader, followers
 }
 
 // history returns a node's full listing of a channel as raw JSON items.
@@ -210,9 +210,7 @@ func TestCluster_SnapshotInstallAndMembership(t *testing.T) {
 		t.Fatalf("rejoined node lists %d messages, others %d", len(hd), len(hv))
 	}
 	checkAcked(t, hd, acked)
-	down.logMu.Lock()
-	installed := strings.Contains(down.logs.String(), "restored snapshot")
-	down.logMu.Unlock()
+	installed := strings.Contains(down.logText(), "restored snapshot")
 	if !installed {
 		t.Log("note: the rejoined node caught up from the log, not a snapshot")
 	}

@@ -21,18 +21,20 @@ import (
 // refuses an unknown key by name, and serves on the address the file gives.
 func TestServe_ConfigFile(t *testing.T) {
 	dir := t.TempDir()
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	// The file names the reserved ports the harness hands over.
+	p := newProc(t, "from-file", filepath.Join(dir, "data"))
+	httpAddr := p.httpAddr
 	file := filepath.Join(dir, "pushflo.toml")
 	os.WriteFile(file, []byte(fmt.Sprintf(`
 http-addr = %q
-raft-addr = "127.0.0.1:%d"
+raft-addr = %q
 data-dir = %q
 node-id = "from-file"
 mgmt-key = "mgmt_fromthefile0123456789"
 publish-key = %q
 secret-key = %q
 retention = "36h"
-`, httpAddr, freePort(t), filepath.Join(dir, "data"), pubKey, secKey)), 0o600)
+`, httpAddr, p.raftAddr, filepath.Join(dir, "data"), pubKey, secKey)), 0o600)
 
 	cmd := exec.Command(binPath, "serve", "--config", file, "--print-config", "--max-batch", "33")
 	cmd.Env = append(os.Environ(), "PUSHFLO_NODE_ID=from-env")
@@ -59,8 +61,7 @@ retention = "36h"
 	}
 	t.Logf("an unknown key, as a user sees it: %s", strings.TrimSpace(stderr.String()))
 
-	p := &proc{t: t, id: "from-file", httpAddr: httpAddr, logs: &bytes.Buffer{}, args: []string{"serve", "--config", file}}
-	t.Cleanup(p.kill)
+	p.args = []string{"serve", "--config", file}
 	p.start()
 	p.waitReady()
 	if code, _, err := publish("http://"+httpAddr, "cfg:a", `{"n":1}`); err != nil || code != 201 {

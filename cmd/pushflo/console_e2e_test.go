@@ -327,7 +327,7 @@ func TestConsole_SingleNode(t *testing.T) {
 // show the new one.
 func TestConsole_Cluster(t *testing.T) {
 	nodes := startCluster(t, 3)
-	alive := func(p *proc) bool { return p.cmd.ProcessState == nil }
+	alive := func(p *proc) bool { return p.Running() }
 	leader, followers := leaderOf(t, nodes, alive)
 	b := newBrowser(t)
 	b.signIn(t, "http://"+followers[0].httpAddr, mgmtKey)

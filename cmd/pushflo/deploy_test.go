@@ -8,7 +8,8 @@ import (
 	"testing"
 )
 
-// TestSystemdUnit_Verifies: deploy/systemd/pushflo.service passes
+// TestSystemdUnit_Verifies: deploy/systemd/pushflo.service and its socket
+// units pass
 // systemd-analyze verify without a warning (an unknown or misspelt
 // directive is a warning), and keeps its hardening.
 func TestSystemdUnit_Verifies(t *testing.T) {
@@ -36,7 +37,22 @@ func TestSystemdUnit_Verifies(t *testing.T) {
 	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(unit), "/usr/local/bin/pushflo", self)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(analyze, "verify", path).CombinedOutput()
+	// The socket units are verified with the service they activate.
+	units := []string{path}
+	for _, kind := range []string{"http", "raft"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "systemd", "pushflo-"+kind+".socket"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "FileDescriptorName="+kind) || !strings.Contains(string(b), "Service=pushflo.service") {
+			t.Errorf("pushflo-%s.socket does not name its socket %s for pushflo.service", kind, kind)
+		}
+		units = append(units, filepath.Join(filepath.Dir(path), "pushflo-"+kind+".socket"))
+		if err := os.WriteFile(units[len(units)-1], b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command(analyze, append([]string{"verify"}, units...)...).CombinedOutput()
 	if err != nil || len(strings.TrimSpace(string(out))) > 0 {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}

@@ -4,23 +4,21 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/pushflo/pushflo/client/sse"
+	"github.com/pushflo/pushflo/internal/testproc"
 )
 
 // These tests build the real binary and talk to it over HTTP only.
@@ -28,25 +26,14 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
-	if p := os.Getenv("PUSHFLO_BIN"); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			binPath = p
-		}
+	var err error
+	if binPath, err = testproc.Binary(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	if binPath == "" {
-		dir, err := os.MkdirTemp("", "pushflo-e2e")
-		if err != nil {
-			panic(err)
-		}
-		defer os.RemoveAll(dir)
-		binPath = filepath.Join(dir, "pushflo")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-			os.Exit(1)
-		}
-	}
-	os.Exit(m.Run())
+	code := m.Run()
+	testproc.Cleanup()
+	os.Exit(code)
 }
 
 const (
@@ -55,44 +42,29 @@ const (
 	mgmtKey = "mgmt_e2etestkey1"
 )
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// proc is one pushflo process.
+// proc is one pushflo process on ports reserved for the test's life
+// (internal/testproc); args may be changed before each start.
 type proc struct {
+	*testproc.Node
 	t        *testing.T
 	id       string
 	args     []string
 	httpAddr string
 	raftAddr string
-	cmd      *exec.Cmd
-	logs     *bytes.Buffer
-	logMu    sync.Mutex
-}
-
-func (p *proc) Write(b []byte) (int, error) {
-	p.logMu.Lock()
-	defer p.logMu.Unlock()
-	return p.logs.Write(b)
 }
 
 func newProc(t *testing.T, id, dataDir string, extra ...string) *proc {
-	p := &proc{t: t, id: id, httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), raftAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), logs: &bytes.Buffer{}}
-	p.args = append([]string{"serve", "--node-id", id, "--http-addr", p.httpAddr, "--raft-addr", p.raftAddr, "--data-dir", dataDir,
-		"--publish-key", pubKey, "--secret-key", secKey, "--mgmt-key", mgmtKey, "--cluster-secret", "e2e-cluster-secret"}, extra...)
+	t.Helper()
+	n, err := testproc.NewNode(testproc.NodeConfig{Bin: binPath, ID: id, DataDir: dataDir, LogPath: filepath.Join(t.TempDir(), id+".log"),
+		Keys: testproc.Keys{Publish: pubKey, Secret: secKey, Mgmt: mgmtKey}, ClusterSecret: "e2e-cluster-secret", Args: extra})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{Node: n, t: t, id: id, args: n.CurrentArgs(), httpAddr: n.HTTP.Addr, raftAddr: n.Raft.Addr}
 	t.Cleanup(func() {
-		p.kill()
+		n.Close()
 		if t.Failed() {
-			p.logMu.Lock()
-			t.Logf("logs of %s:\n%s", id, p.logs.String())
-			p.logMu.Unlock()
+			t.Logf("logs of %s:\n%s", id, p.logText())
 		}
 	})
 	return p
@@ -100,49 +72,45 @@ func newProc(t *testing.T, id, dataDir string, extra ...string) *proc {
 
 func (p *proc) start() {
 	p.t.Helper()
-	p.cmd = exec.Command(binPath, p.args...)
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
+	p.SetArgs(p.args)
+	if err := p.Start(); err != nil {
 		p.t.Fatal(err)
 	}
 }
 
 func (p *proc) waitReady() {
 	p.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + p.httpAddr + "/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := testproc.WaitReady(ctx, p.Proc, p.URL()); err != nil {
+		p.t.Fatal(err)
 	}
-	p.t.Fatalf("%s not ready within 30s", p.id)
 }
 
 func (p *proc) kill() {
-	if p.cmd != nil && p.cmd.Process != nil && p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
+	if err := p.Kill(); err != nil {
+		p.t.Error(err)
 	}
 }
 
 func (p *proc) stop() {
 	p.t.Helper()
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			p.t.Fatalf("%s exited with %v after SIGTERM", p.id, err)
-		}
-	case <-time.After(20 * time.Second):
-		p.t.Fatalf("%s did not stop within 20s of SIGTERM", p.id)
+	if err := p.Stop(20 * time.Second); err != nil {
+		p.t.Fatal(err)
 	}
+}
+
+// logText is the process's output over all its starts, without the
+// harness's header line before each.
+func (p *proc) logText() string {
+	b, _ := os.ReadFile(p.LogPath)
+	var out strings.Builder
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if !strings.HasPrefix(line, testproc.StartHeader) {
+			out.WriteString(line)
+		}
+	}
+	return out.String()
 }
 
 var httpClient = &http.Client{Timeout: 15 * time.Second}

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +26,7 @@ func TestServe_ClusterNeedsSharedSecret(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			args := append([]string{"serve", "--node-id", "n1", "--data-dir", dir,
-				"--http-addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--raft-addr", "127.0.0.1:1"}, tc.args...)
+				"--http-addr", "127.0.0.1:0", "--raft-addr", "127.0.0.1:0"}, tc.args...)
 			out, err := exec.Command(binPath, args...).CombinedOutput()
 			if err == nil {
 				t.Fatalf("started without a cluster secret:\n%s", out)

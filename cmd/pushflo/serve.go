@@ -133,6 +133,25 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	stop := &stops{logger: logger}
 	defer stop.run()
 
+	// Sockets a service manager bound for us (socket activation), used
+	// instead of the addresses in the flags.
+	inherited, err := inheritedListeners()
+	if err != nil {
+		return err
+	}
+	for name, ln := range inherited {
+		stop.add(name+" socket", func() error { ln.Close(); return nil })
+		switch name {
+		case "http":
+			f.httpAddr = ln.Addr().String()
+		case "raft":
+			f.raft.RaftAddr = ln.Addr().String()
+		case "debug":
+			f.debugAddr = ln.Addr().String()
+		}
+		logger.Info("serving on a socket passed by the service manager", "socket", name, "addr", ln.Addr().String())
+	}
+
 	// The data dir and everything created in it are private to this user.
 	restrictUmask()
 	if err := restrictDataDir(f.dataDir); err != nil {
@@ -207,7 +226,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	rc := f.raft
 	rc.NodeID, rc.Dir, rc.HTTPAddr, rc.Logger = f.nodeID, filepath.Join(f.dataDir, "raft"), f.httpAddr, logger
 	rc.Secret, rc.BootstrapPeers, rc.Join, rc.Store = sec.ClusterSecret, peers, f.join != "", store
-	rc.OnFatal = stopOn("the Raft log")
+	rc.OnFatal, rc.RaftListener = stopOn("the Raft log"), inherited["raft"]
 	node, err := raftnode.Open(rc)
 	if err != nil {
 		return err
@@ -240,9 +259,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	// Metrics: the binary owns the registry; each package brings its own.
 	registerMetrics(reg, srv.Collectors(), hub.Collectors(), node.Collectors(), store.Collectors())
-	ln, err := net.Listen("tcp", f.httpAddr)
-	if err != nil {
-		return fmt.Errorf("listen on http address %s: %w", f.httpAddr, err)
+	ln := inherited["http"]
+	if ln == nil {
+		if ln, err = net.Listen("tcp", f.httpAddr); err != nil {
+			return fmt.Errorf("listen on http address %s: %w", f.httpAddr, err)
+		}
 	}
 	scheme := "http"
 	if certs != nil {
@@ -267,9 +288,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 
 	// Profiles, when asked for, on their own listener.
 	if f.debugAddr != "" {
-		dln, err := net.Listen("tcp", f.debugAddr)
-		if err != nil {
-			return fmt.Errorf("listen on debug address %s: %w", f.debugAddr, err)
+		dln := inherited["debug"]
+		if dln == nil {
+			if dln, err = net.Listen("tcp", f.debugAddr); err != nil {
+				return fmt.Errorf("listen on debug address %s: %w", f.debugAddr, err)
+			}
 		}
 		debug := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
 		stop.goroutine("pprof server", func(ctx context.Context) {

@@ -134,7 +134,7 @@ func TestTLS_CertReload(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if err := n.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := n.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	deadline = time.Now().Add(20 * time.Second)
@@ -204,10 +204,4 @@ func TestTLS_NodeSDKAndChromium(t *testing.T) {
 			t.Errorf("no %q in the script's output", w)
 		}
 	}
-}
-
-func (p *proc) logText() string {
-	p.logMu.Lock()
-	defer p.logMu.Unlock()
-	return p.logs.String()
 }

@@ -6,6 +6,17 @@
 //
 // The binary is PUSHFLO_BIN when set (make test builds it first), else it is
 // built once per test binary from the repository the client sits in.
+//
+// Ports follow the server's shared harness, internal/testproc (see its
+// package doc for why): each port is reserved for the node's life by a
+// socket bound with SO_REUSEPORT that never listens, and every start binds
+// a listening socket beside it and hands it to the node by systemd socket
+// activation (LISTEN_FDS, LISTEN_FDNAMES http and raft, LISTEN_PID set by
+// `sh -c 'LISTEN_PID=$$ exec …'`). No port is ever released and re-taken,
+// so no other process can take it in between, and a killed node's port
+// refuses connections until it restarts on the same address. This module
+// must not depend on the server module, so the few lines are repeated
+// here instead of imported.
 package testnode
 
 import (
@@ -13,7 +24,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -104,6 +114,7 @@ type Node struct {
 	RaftAddr string
 	args     []string
 	logPath  string
+	ports    []*port // http, raft, and for a leaderless node the dead join target
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -158,17 +169,19 @@ func StartIn(dir string, size int) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(2 * size)
-	if err != nil {
-		return nil, err
-	}
 	c := &Cluster{}
 	var peers []string
 	for i := 0; i < size; i++ {
+		ports, err := reservePorts(2)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
 		n := &Node{
 			ID:       fmt.Sprintf("n%d", i+1),
-			HTTPAddr: fmt.Sprintf("127.0.0.1:%d", ports[2*i]),
-			RaftAddr: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]),
+			HTTPAddr: ports[0].addr,
+			RaftAddr: ports[1].addr,
+			ports:    ports,
 		}
 		n.logPath = filepath.Join(dir, n.ID+".log")
 		peers = append(peers, n.ID+"="+n.RaftAddr)
@@ -205,22 +218,23 @@ func StartLeaderless(t testing.TB) *Node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ports, err := freePorts(3)
+	ports, err := reservePorts(3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	n := &Node{ID: "lone", HTTPAddr: fmt.Sprintf("127.0.0.1:%d", ports[0]), RaftAddr: fmt.Sprintf("127.0.0.1:%d", ports[1])}
+	n := &Node{ID: "lone", HTTPAddr: ports[0].addr, RaftAddr: ports[1].addr, ports: ports}
 	n.logPath = filepath.Join(dir, n.ID+".log")
 	n.args = []string{bin, "serve", "--node-id", n.ID, "--http-addr", n.HTTPAddr, "--raft-addr", n.RaftAddr,
 		"--data-dir", filepath.Join(dir, n.ID), "--publish-key", PublishKey, "--secret-key", SecretKey,
 		"--mgmt-key", MgmtKey, "--cluster-secret", "clienttest-cluster-secret",
-		"--join", fmt.Sprintf("http://127.0.0.1:%d", ports[2])}
+		"--join", "http://" + ports[2].addr}
 	if err := n.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		n.Kill()
+		n.releasePorts()
 		if t.Failed() {
 			b, _ := os.ReadFile(n.logPath)
 			t.Logf("--- log of %s\n%s", n.ID, b)
@@ -241,10 +255,17 @@ func StartLeaderless(t testing.TB) *Node {
 	}
 }
 
-// Close kills every node.
+// Close kills every node and gives its ports back.
 func (c *Cluster) Close() {
 	for _, n := range c.Nodes {
 		n.Kill()
+		n.releasePorts()
+	}
+}
+
+func (n *Node) releasePorts() {
+	for _, p := range n.ports {
+		p.close()
 	}
 }
 
@@ -320,7 +341,25 @@ func (n *Node) Start() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(n.args[0], n.args[1:]...)
+	// The http and raft sockets, handed over by socket activation;
+	// LISTEN_PID must be the node's own ID, which sh knows as $$.
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	for _, p := range n.ports[:2] {
+		f, err := p.listen()
+		if err != nil {
+			logf.Close()
+			return fmt.Errorf("start %s: %w", n.ID, err)
+		}
+		files = append(files, f)
+	}
+	cmd := exec.Command("/bin/sh", append([]string{"-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"`}, n.args...)...)
+	cmd.Env = append(os.Environ(), "LISTEN_FDS=2", "LISTEN_FDNAMES=http:raft")
+	cmd.ExtraFiles = files
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -368,26 +407,4 @@ func (n *Node) Kill() error {
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("%s (pid %d) did not exit within 30s of SIGKILL", n.ID, cmd.Process.Pid)
 	}
-}
-
-// freePorts returns n distinct free loopback ports. Another process may
-// take one before the node binds it; the node then fails to start and the
-// test with it.
-func freePorts(n int) ([]int, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	var ports []int
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }

@@ -30,6 +30,12 @@ const (
 	// have been applied: retry only with the same Idempotency-Key.
 	CodeOutcomeUnknown = "OUTCOME_UNKNOWN"
 	CodeServerError    = "SERVER_ERROR"
+	// CodeNoQuorum (409) refuses a membership change after which fewer
+	// voters than a majority would answer the leader; nothing was applied.
+	CodeNoQuorum = "NO_QUORUM"
+	// CodeNotCaughtUp (409) refuses to make a non-voter a voter before it
+	// has caught up with the leader; nothing was applied.
+	CodeNotCaughtUp = "NOT_CAUGHT_UP"
 	// CodeSlowConsumer is sent only in an error frame before close 4008.
 	CodeSlowConsumer = "SLOW_CONSUMER"
 	// CodeTokenExpired is sent in an error frame when the connection
@@ -51,6 +57,8 @@ var statusOf = map[string]int{
 	CodeUnavailable:     fasthttp.StatusServiceUnavailable,
 	CodeOutcomeUnknown:  fasthttp.StatusServiceUnavailable,
 	CodeServerError:     fasthttp.StatusInternalServerError,
+	CodeNoQuorum:        fasthttp.StatusConflict,
+	CodeNotCaughtUp:     fasthttp.StatusConflict,
 }
 
 // WebSocket close codes.

@@ -25,10 +25,12 @@ func (f *fakeNode) ChannelCommand(context.Context, raftnode.ChannelOp, string, l
 func (f *fakeNode) ReadBarrier(context.Context, raftnode.ReadLevel) error { return nil }
 func (f *fakeNode) Ready(context.Context) error                           { return f.err }
 func (f *fakeNode) Status(context.Context) ([]raftnode.NodeStatus, error) { return nil, nil }
-func (f *fakeNode) AddMember(context.Context, string, string, bool) error { return f.err }
-func (f *fakeNode) RemoveMember(context.Context, string) error            { return f.err }
-func (f *fakeNode) IsLeader() bool                                        { return true }
-func (f *fakeNode) Leader() (string, string)                              { return "n1", "" }
+func (f *fakeNode) AddMember(context.Context, string, string, bool) (string, error) {
+	return "", f.err
+}
+func (f *fakeNode) RemoveMember(context.Context, string) error { return f.err }
+func (f *fakeNode) IsLeader() bool                             { return true }
+func (f *fakeNode) Leader() (string, string)                   { return "n1", "" }
 
 // TestServer_WriteOutcomes is the error-to-wire table for failed writes,
 // through the real HTTP handler: "not applied" and "maybe applied" get

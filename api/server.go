@@ -31,7 +31,7 @@ type Node interface {
 	ReadBarrier(ctx context.Context, level raftnode.ReadLevel) error
 	Ready(ctx context.Context) error
 	Status(ctx context.Context) ([]raftnode.NodeStatus, error)
-	AddMember(ctx context.Context, id, addr string, nonVoter bool) error
+	AddMember(ctx context.Context, id, addr string, nonVoter bool) (role string, err error)
 	RemoveMember(ctx context.Context, id string) error
 	IsLeader() bool
 	Leader() (id, addr string)

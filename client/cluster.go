@@ -18,11 +18,14 @@ type ClusterStatus struct {
 // MemberStatus is one member of the cluster. Error says why the fields
 // the answering node could not learn from that member are zero.
 type MemberStatus struct {
-	ID          string `json:"id"`
-	RaftAddr    string `json:"raftAddr"`
-	HTTPAddr    string `json:"httpAddr"`
-	State       string `json:"state"`
-	Suffrage    string `json:"suffrage"`
+	ID       string `json:"id"`
+	RaftAddr string `json:"raftAddr"`
+	HTTPAddr string `json:"httpAddr"`
+	State    string `json:"state"`
+	Suffrage string `json:"suffrage"`
+	// Role is "voter", "learner" (a non-voter the leader promotes once it
+	// has caught up) or "nonvoter" (a non-voter for good).
+	Role        string `json:"role"`
 	Leader      string `json:"leader"`
 	Term        uint64 `json:"term"`
 	LastIndex   uint64 `json:"lastIndex"`
@@ -40,7 +43,10 @@ type Member struct {
 	// RaftAddr is the Raft address the other nodes dial.
 	RaftAddr string `json:"raftAddr"`
 	// NonVoter adds the node as a member that replicates and serves
-	// subscribers but does not vote.
+	// subscribers but never votes. Without it a new member joins as a
+	// learner and the leader makes it a voter once it has caught up; a
+	// non-voter added again without it is made a voter now if it has
+	// caught up (else 409 NOT_CAUGHT_UP).
 	NonVoter bool `json:"nonvoter"`
 }
 

@@ -305,6 +305,24 @@ func (b *Batch) dropIdemThrough(channel string, through uint64) {
 	}
 }
 
+// SetRecord stores value under name, replacing what was there (nil
+// deletes it), and records index as applied. Records are small pieces of
+// replicated state that belong to the layer above (raftnode keeps the
+// members it will promote there): they travel in snapshots and are written
+// atomically with the applied index, like everything else in the batch.
+// Store.Record reads them once the batch is committed.
+func (b *Batch) SetRecord(index uint64, name string, value []byte) {
+	b.setApplied(index)
+	if b.err != nil {
+		return
+	}
+	if value == nil {
+		b.err = b.b.Delete(recordKey(name), nil)
+		return
+	}
+	b.put(recordKey(name), append([]byte(nil), value...))
+}
+
 // SetApplied records index as applied; for Raft entries that carry no
 // command for the store (configuration changes, no-ops).
 func (b *Batch) SetApplied(index uint64) { b.setApplied(index) }

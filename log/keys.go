@@ -8,6 +8,7 @@ const (
 	prefixIdem    = 'i'
 	prefixTime    = 't'
 	prefixState   = 's'
+	prefixRecord  = 'r'
 )
 
 var (
@@ -31,6 +32,11 @@ func messageKey(channel string, pos uint64) []byte {
 // positionOf returns the position at the end of a message key.
 func positionOf(key []byte) uint64 {
 	return binary.BigEndian.Uint64(key[len(key)-8:])
+}
+
+// recordKey returns 'r' name: a record of the layer above (Batch.SetRecord).
+func recordKey(name string) []byte {
+	return append([]byte{prefixRecord}, name...)
 }
 
 func channelKey(channel string) []byte {

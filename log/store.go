@@ -254,6 +254,25 @@ func (s *Store) Applied() uint64 {
 	return s.applied
 }
 
+// Record returns a copy of the record stored under name by
+// Batch.SetRecord; ok is false when there is none.
+func (s *Store) Record(name string) (value []byte, ok bool, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.usableLocked(); err != nil {
+		return nil, false, fmt.Errorf("read record: %w", err)
+	}
+	v, closer, err := s.db.Get(recordKey(name))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read record: %w", err)
+	}
+	defer closer.Close()
+	return append([]byte(nil), v...), true, nil
+}
+
 // Channel returns a copy of the channel's record. ok is false when the store
 // holds no record of it.
 func (s *Store) Channel(slug string) (c Channel, ok bool) {

@@ -91,16 +91,23 @@ func (n *Node) Expire(ctx context.Context, spans []log.Span, timeIndexBefore int
 
 // NodeStatus is one node's view of itself.
 type NodeStatus struct {
-	ID          string `json:"id"`
-	RaftAddr    string `json:"raftAddr"`
-	HTTPAddr    string `json:"httpAddr"`
-	State       string `json:"state"`
-	Suffrage    string `json:"suffrage,omitempty"`
+	ID       string `json:"id"`
+	RaftAddr string `json:"raftAddr"`
+	HTTPAddr string `json:"httpAddr"`
+	State    string `json:"state"`
+	Suffrage string `json:"suffrage,omitempty"`
+	// Role is RoleVoter, RoleLearner (a non-voter the leader promotes
+	// once it has caught up) or RoleNonvoter (a non-voter for good); set
+	// in cluster status.
+	Role        string `json:"role,omitempty"`
 	Leader      string `json:"leader"`
 	Term        uint64 `json:"term"`
 	LastIndex   uint64 `json:"lastIndex"`
 	CommitIndex uint64 `json:"commitIndex"`
 	Applied     uint64 `json:"applied"`
+	// LastContactMillis is how long ago this node last heard from the
+	// leader, in milliseconds: 0 on the leader, -1 when it never has.
+	LastContactMillis int64 `json:"lastContactMs"`
 	// Lag is how many Raft entries this node's store trails the leader's
 	// store; set in cluster status.
 	Lag   uint64 `json:"lag"`
@@ -112,10 +119,17 @@ func (n *Node) localStatus() NodeStatus {
 	stats := n.raft.Stats()
 	var term uint64
 	fmt.Sscan(stats["term"], &term)
+	contact := int64(-1)
+	if n.IsLeader() {
+		contact = 0
+	} else if lc := n.raft.LastContact(); !lc.IsZero() {
+		contact = time.Since(lc).Milliseconds()
+	}
 	return NodeStatus{
 		ID: n.cfg.NodeID, RaftAddr: string(n.trans.LocalAddr()), HTTPAddr: n.cfg.HTTPAddr,
 		State: n.raft.State().String(), Leader: id, Term: term,
 		LastIndex: n.raft.LastIndex(), CommitIndex: n.raft.CommitIndex(), Applied: n.store.Applied(),
+		LastContactMillis: contact,
 	}
 }
 
@@ -143,6 +157,7 @@ func (n *Node) Status(ctx context.Context) ([]NodeStatus, error) {
 				}
 			}
 			out[i].Suffrage = s.Suffrage.String()
+			out[i].Role = n.roleOf(s)
 		}()
 	}
 	wg.Wait()
@@ -161,61 +176,6 @@ func (n *Node) Status(ctx context.Context) ([]NodeStatus, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
-}
-
-// AddMember adds a voter (or, with nonVoter, a member that replicates and
-// serves reads but does not vote), through the leader.
-func (n *Node) AddMember(ctx context.Context, id, addr string, nonVoter bool) error {
-	args := &MemberArgs{ID: id, Addr: addr, NonVoter: nonVoter}
-	return n.onLeader(ctx, "Node.AddMember", args, func() error { return n.addMemberLocal(args) })
-}
-
-// RemoveMember removes a member, through the leader.
-func (n *Node) RemoveMember(ctx context.Context, id string) error {
-	args := &MemberArgs{ID: id}
-	return n.onLeader(ctx, "Node.RemoveMember", args, func() error { return n.removeMemberLocal(id) })
-}
-
-// onLeader runs local on this node if it leads, else calls method on the
-// leader with args.
-func (n *Node) onLeader(ctx context.Context, method string, args *MemberArgs, local func() error) error {
-	leader, addr, err := n.waitLeader(ctx)
-	if err != nil {
-		return err
-	}
-	if leader == n.cfg.NodeID {
-		return local()
-	}
-	_, err = n.fwd.call(ctx, addr, method, args, &struct{}{}, true)
-	return err
-}
-
-func (n *Node) addMemberLocal(a *MemberArgs) error {
-	if !n.IsLeader() {
-		return ErrNotLeaderForAdmin
-	}
-	var f raft.IndexFuture
-	if a.NonVoter {
-		f = n.raft.AddNonvoter(raft.ServerID(a.ID), raft.ServerAddress(a.Addr), 0, 10*time.Second)
-	} else {
-		f = n.raft.AddVoter(raft.ServerID(a.ID), raft.ServerAddress(a.Addr), 0, 10*time.Second)
-	}
-	if err := f.Error(); err != nil {
-		return fmt.Errorf("add member %s: %w", a.ID, err)
-	}
-	n.logger.Info("member added", "member", a.ID, "addr", a.Addr, "nonvoter", a.NonVoter)
-	return nil
-}
-
-func (n *Node) removeMemberLocal(id string) error {
-	if !n.IsLeader() {
-		return ErrNotLeaderForAdmin
-	}
-	if err := n.raft.RemoveServer(raft.ServerID(id), 0, 10*time.Second).Error(); err != nil {
-		return fmt.Errorf("remove member %s: %w", id, err)
-	}
-	n.logger.Info("member removed", "member", id)
-	return nil
 }
 
 // Snapshot asks Raft to take a snapshot now.

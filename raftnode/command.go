@@ -14,6 +14,7 @@ const (
 	kindPublish byte = 'P' // a batch of messages, binary-encoded
 	kindChannel byte = 'C' // a channel create/update/delete, JSON
 	kindExpire  byte = 'E' // retention: drop messages before cutoffs, JSON
+	kindMember  byte = 'M' // a member becomes, or stops being, a learner, JSON
 )
 
 // publishCommand is a batch of messages accepted by the leader at Time.

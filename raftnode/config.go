@@ -132,6 +132,18 @@ type Config struct {
 	SnapshotInterval  time.Duration
 	TrailingLogs      uint64
 
+	// PromoteStable is how long a learner must stay caught up (answering
+	// the leader, its log within PromoteMaxLag entries of the commit index)
+	// before the leader promotes it to voter; default 3s.
+	PromoteStable time.Duration
+	// PromoteMaxLag is how many entries a member's Raft log may trail the
+	// leader's commit index and still count as caught up; default 256.
+	PromoteMaxLag uint64
+	// PromoteWait is how long a request to make a non-voter a voter waits
+	// for it to catch up before it is refused with ErrNotCaughtUp;
+	// default 10s.
+	PromoteWait time.Duration
+
 	// OnFatal, when set, is called once when a write to the Raft log or
 	// stable store fails (a failed write or fsync of raft.db), on Raft's
 	// goroutine, before Raft learns of the error. It should not return: the
@@ -170,6 +182,9 @@ func DefaultConfig() Config {
 		SnapshotThreshold:  8192,
 		SnapshotInterval:   30 * time.Second,
 		TrailingLogs:       10240,
+		PromoteStable:      3 * time.Second,
+		PromoteMaxLag:      256,
+		PromoteWait:        10 * time.Second,
 	}
 }
 
@@ -214,6 +229,15 @@ func (c *Config) ensureDefaults() {
 	}
 	if c.TrailingLogs == 0 {
 		c.TrailingLogs = d.TrailingLogs
+	}
+	if c.PromoteStable <= 0 {
+		c.PromoteStable = d.PromoteStable
+	}
+	if c.PromoteMaxLag == 0 {
+		c.PromoteMaxLag = d.PromoteMaxLag
+	}
+	if c.PromoteWait <= 0 {
+		c.PromoteWait = d.PromoteWait
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

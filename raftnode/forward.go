@@ -143,13 +143,18 @@ func (s *rpcService) Status(_ *struct{}, reply *NodeStatus) error {
 }
 
 // AddMember adds a member; only on the leader.
-func (s *rpcService) AddMember(args *MemberArgs, _ *struct{}) error {
-	return s.n.addMemberLocal(args)
+func (s *rpcService) AddMember(args *MemberArgs, reply *MemberReply) error {
+	ctx, cancel := context.WithTimeout(s.n.ctx, s.n.cfg.PromoteWait+s.n.cfg.ApplyTimeout)
+	defer cancel()
+	role, err := s.n.addMemberLocal(ctx, args)
+	return toReply(role, err, reply)
 }
 
 // RemoveMember removes a member; only on the leader.
-func (s *rpcService) RemoveMember(args *MemberArgs, _ *struct{}) error {
-	return s.n.removeMemberLocal(args.ID)
+func (s *rpcService) RemoveMember(args *MemberArgs, reply *MemberReply) error {
+	ctx, cancel := context.WithTimeout(s.n.ctx, s.n.cfg.ApplyTimeout)
+	defer cancel()
+	return toReply("", s.n.removeMemberLocal(ctx, args.ID), reply)
 }
 
 // forwarder sends requests to other nodes over authenticated forward

@@ -16,6 +16,8 @@ import (
 type fsm struct {
 	store  *log.Store
 	logger *slog.Logger
+	// learners mirrors the store's learners record (membership.go).
+	learners learners
 }
 
 var _ raft.BatchingFSM = (*fsm)(nil)
@@ -87,6 +89,15 @@ func (f *fsm) apply(b *log.Batch, l *raft.Log) any {
 			r.Err = fmt.Errorf("unknown channel op %q", c.Op)
 		}
 		return r
+	case kindMember:
+		var c memberCommand
+		if err := json.Unmarshal(l.Data[1:], &c); err != nil {
+			b.SetApplied(l.Index)
+			return err
+		}
+		ids, _ := json.Marshal(f.learners.set(c.ID, c.Learner))
+		b.SetRecord(l.Index, learnersRecord, ids)
+		return nil
 	case kindExpire:
 		var c expireCommand
 		if err := json.Unmarshal(l.Data[1:], &c); err != nil {
@@ -121,7 +132,10 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 // it (the usual case on restart, when the local store is ahead).
 func (f *fsm) Restore(r io.ReadCloser) error {
 	defer r.Close()
-	return f.store.Restore(r)
+	if err := f.store.Restore(r); err != nil {
+		return err
+	}
+	return f.loadLearners()
 }
 
 type fsmSnapshot struct{ sn *log.Snapshot }

@@ -364,7 +364,7 @@ func TestLink_CertificatesFromFiles(t *testing.T) {
 	cert, key = issue("n2")
 	n2 := startNode(t, "n2", base+"/n2", func(c *Config) { withFiles(caFile, cert, key)(c); c.Join = true })
 	ctx := context.Background()
-	if err := n1.AddMember(ctx, "n2", string(n2.trans.LocalAddr()), false); err != nil {
+	if _, err := n1.AddMember(ctx, "n2", string(n2.trans.LocalAddr()), false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := n2.Publish(ctx, entry("f", 1)); err != nil {

@@ -50,6 +50,8 @@ type Node struct {
 	diskFailCh chan struct{}
 	store      *log.Store
 	batch      *batcher[*proposal]
+	fsm        *fsm
+	heartbeats heartbeatWatch
 	fwd        *forwarder
 	rpcSrv     *rpc.Server
 	readIdx    readIndexCache
@@ -72,6 +74,7 @@ func Open(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("open raft dir: %w", err)
 	}
 	n := &Node{cfg: cfg, logger: logger, store: cfg.Store, diskFailCh: make(chan struct{})}
+	n.heartbeats.failed = make(map[raft.ServerID]time.Time)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var err error
 	ok := false
@@ -126,6 +129,10 @@ func Open(cfg Config) (*Node, error) {
 	rc.MaxAppendEntries = 256
 
 	f := &fsm{store: cfg.Store, logger: logger}
+	if err := f.loadLearners(); err != nil {
+		return nil, err
+	}
+	n.fsm = f
 	has, err := raft.HasExistingState(n.stores.log, n.stores.stable, snaps)
 	if err != nil {
 		return nil, fmt.Errorf("read raft state: %w", err)
@@ -172,6 +179,16 @@ func Open(cfg Config) (*Node, error) {
 	go func() {
 		defer n.wg.Done()
 		n.watchDisk()
+	}()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.promoteLoop()
+	}()
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.watchHeartbeats()
 	}()
 	ok = true
 	logger.Info("raft node started", "raft_addr", string(n.trans.LocalAddr()), "existing_state", has, "log_store", n.stores.kind)

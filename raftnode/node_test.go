@@ -34,7 +34,8 @@ func startNode(t *testing.T, id, dir string, mod func(*Config)) *testNode {
 		t.Fatal(err)
 	}
 	tn := &testNode{store: st}
-	cfg := Config{NodeID: id, Dir: dir + "/raft", RaftAddr: "127.0.0.1:0", Store: st, Secret: "s3cret", Logger: testLogger(t).With("node", id)}
+	cfg := Config{NodeID: id, Dir: dir + "/raft", RaftAddr: "127.0.0.1:0", Store: st, Secret: "s3cret", Logger: testLogger(t).With("node", id),
+		PromoteStable: 200 * time.Millisecond}
 	cfg.hooks = testHooks{
 		stream: func(s raft.StreamLayer) raft.StreamLayer { tn.net = newFaultyStream(s); return tn.net },
 		fsm:    func(f raft.BatchingFSM) raft.BatchingFSM { tn.fsm = newGatedFSM(f); return tn.fsm },

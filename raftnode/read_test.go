@@ -12,14 +12,32 @@ import (
 
 // addMember adds n as a voter through whichever of nodes leads, retrying
 // while leadership moves (a busy machine can make a leader step down).
+// addMember adds n through the leader of nodes and waits until the leader
+// has promoted it to voter.
 func addMember(t *testing.T, nodes []*testNode, n *testNode) {
 	t.Helper()
-	var err error
 	waitFor(t, "adding "+n.ID(), func() bool {
 		leader, _ := leaderOf(t, nodes)
-		err = leader.AddMember(context.Background(), n.ID(), n.addr(), false)
+		_, err := leader.AddMember(context.Background(), n.ID(), n.addr(), false)
 		return err == nil
 	})
+	waitFor(t, n.ID()+" promoted to voter", func() bool {
+		leader, _ := leaderOf(t, nodes)
+		return roleIn(t, leader, n.ID()) == RoleVoter
+	})
+}
+
+// roleIn returns id's role in n's latest configuration, "" if absent.
+func roleIn(t *testing.T, n *testNode, id string) string {
+	t.Helper()
+	conf, _, err := n.configuration()
+	if err != nil {
+		return ""
+	}
+	if s, ok := findServer(conf, id); ok {
+		return n.roleOf(s)
+	}
+	return ""
 }
 
 func leaderOf(t *testing.T, nodes []*testNode) (leader *testNode, followers []*testNode) {

@@ -260,7 +260,9 @@ func clusterClient(server, key string) (*client.Client, error) {
 // joinCluster asks the member at url to add this node (or the node m
 // names), retrying while the cluster has no leader for up to a minute.
 // Both `pushflo serve --join` and `pushflo cluster join` use it.
-func joinCluster(ctx context.Context, url, mgmtKey string, m client.Member, logger *slog.Logger) error {
+// At a node's start (atStart), a refusal to make it a voter before it has
+// caught up leaves it serving as the non-voter it is.
+func joinCluster(ctx context.Context, url, mgmtKey string, m client.Member, logger *slog.Logger, atStart bool) error {
 	cl, err := clusterClient(url, mgmtKey)
 	if err != nil {
 		return err
@@ -274,6 +276,12 @@ func joinCluster(ctx context.Context, url, mgmtKey string, m client.Member, logg
 			return nil
 		}
 		var ae *client.APIError
+		if errors.As(err, &ae) && ae.Code == "NOT_CAUGHT_UP" && atStart {
+			// This node is a non-voter that asked to vote before catching
+			// up: it serves as a non-voter; ask again later.
+			logger.Warn("joined as a non-voter: the leader refused to make this node a voter before it catches up; run pushflo cluster join again once cluster status shows it caught up", "via", url, "node", m.ID)
+			return nil
+		}
 		if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 {
 			if ae.Status == 401 || ae.Status == 403 {
 				return fmt.Errorf("join via %s: %w (every node needs the same --mgmt-key)", url, err)

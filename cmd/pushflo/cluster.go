@@ -138,9 +138,13 @@ func clusterStatus(args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "leader: %s\n\nID\tSTATE\tSUFFRAGE\tRAFT\tHTTP\tAPPLIED\tLAG\n", st.Leader)
+	fmt.Fprintf(tw, "leader: %s\n\nID\tSTATE\tROLE\tRAFT\tHTTP\tAPPLIED\tLAG\n", st.Leader)
 	for _, m := range st.Members {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", m.ID, m.State, m.Suffrage, m.RaftAddr, m.HTTPAddr, m.Applied, m.Lag, m.Error)
+		role := m.Role
+		if role == "" {
+			role = strings.ToLower(m.Suffrage) // a node of an older version answered
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", m.ID, m.State, role, m.RaftAddr, m.HTTPAddr, m.Applied, m.Lag, m.Error)
 	}
 	return tw.Flush()
 }
@@ -150,7 +154,7 @@ func clusterJoin(args []string) error {
 	leader := fs.String("leader", "", "HTTP URL of a member, e.g. http://10.0.0.1:8080")
 	id := fs.String("node-id", "", "ID of the node to add")
 	raftAddr := fs.String("raft-addr", "", "Raft address of the node to add")
-	nonVoter := fs.Bool("nonvoter", false, "add as a non-voting member")
+	nonVoter := fs.Bool("nonvoter", false, "add as a member that never votes; without it the node joins as a learner and becomes a voter once caught up (a non-voter named again without it is made a voter)")
 	key := fs.String("key", "", "management key (default: ./data/secrets.json)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -161,10 +165,14 @@ func clusterJoin(args []string) error {
 	ctx, stop := commandContext()
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := joinCluster(ctx, *leader, *key, client.Member{ID: *id, RaftAddr: *raftAddr, NonVoter: *nonVoter}, logger); err != nil {
+	if err := joinCluster(ctx, *leader, *key, client.Member{ID: *id, RaftAddr: *raftAddr, NonVoter: *nonVoter}, logger, false); err != nil {
 		return err
 	}
-	fmt.Printf("added %s (%s)\n", *id, *raftAddr)
+	if *nonVoter {
+		fmt.Printf("added %s (%s) as a non-voter\n", *id, *raftAddr)
+	} else {
+		fmt.Printf("added %s (%s): it votes once it has caught up (pushflo cluster status shows its role)\n", *id, *raftAddr)
+	}
 	return nil
 }
 

@@ -308,7 +308,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		if advertise == "" {
 			advertise = f.raft.RaftAddr
 		}
-		if err := joinCluster(ctx, f.join, sec.Keys.Mgmt, client.Member{ID: f.nodeID, RaftAddr: advertise, NonVoter: f.nonVoter}, logger); err != nil {
+		if err := joinCluster(ctx, f.join, sec.Keys.Mgmt, client.Member{ID: f.nodeID, RaftAddr: advertise, NonVoter: f.nonVoter}, logger, true); err != nil {
 			return err
 		}
 	}

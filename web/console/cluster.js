@@ -24,7 +24,7 @@ export function render(main) {
         return h('tr', {},
           h('th', { scope: 'row' }, m.id + (m.id === d.leader ? ' (leader)' : '')),
           h('td', {}, m.raftAddr || '—'), h('td', {}, m.httpAddr || '—'),
-          h('td', {}, m.error ? 'unreachable' : `${(m.state || '').toLowerCase()}${m.suffrage ? ', ' + m.suffrage.toLowerCase() : ''}`),
+          h('td', {}, `${m.error ? 'unreachable' : (m.state || '').toLowerCase()}${m.role ? ', ' + m.role : m.suffrage ? ', ' + m.suffrage.toLowerCase() : ''}`),
           h('td', {}, m.error ? '—' : `${m.applied} (lag ${m.lag})`),
           h('td', {}, rm, rowErr));
       }));

@@ -63,7 +63,7 @@ export function render(main) {
       err.show(null);
       const leader = cl.data.leader;
       nodesBody.replaceChildren(...cl.data.members.map((m) => {
-        const roleName = m.id === leader ? 'leader' : m.suffrage === 'Nonvoter' || m.suffrage === 'non-voter' ? 'non-voter' : (m.state || 'unknown').toLowerCase();
+        const roleName = m.id === leader ? 'leader' : m.role === 'learner' ? 'learner' : m.suffrage === 'Nonvoter' || m.suffrage === 'non-voter' ? 'non-voter' : (m.state || 'unknown').toLowerCase();
         const isReady = !m.error && (m.id === leader || m.lag === 0 || m.lag <= 1);
         return h('tr', { 'data-node': m.id, 'data-role': roleName },
           h('th', { scope: 'row' }, m.id),

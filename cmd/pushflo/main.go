@@ -8,6 +8,7 @@
 //	pushflo backup     download a consistent backup from a running node
 //	pushflo restore    build a new node's data directory from a backup
 //	pushflo healthcheck  exit 0 when a node answers /ready (container HEALTHCHECK)
+//	pushflo recover    rewrite a stopped node's cluster after a lost quorum
 //	pushflo version    print the version and commit
 package main
 
@@ -47,6 +48,8 @@ func main() {
 		err = runBackup(args)
 	case "restore":
 		err = runRestore(args)
+	case "recover":
+		err = runRecover(args, os.Stdout)
 	case "help", "-h", "--help":
 		usage()
 	default:
@@ -83,6 +86,9 @@ commands:
   backup      pushflo backup -o FILE [--server URL]   consistent backup of a running cluster
   restore     pushflo restore --data-dir DIR [--node-id ID --raft-addr ADDR] FILE   new node from a backup
   healthcheck pushflo healthcheck [--url http://127.0.0.1:8080/ready]  exit 0 when ready
+  recover     pushflo recover --data-dir DIR --node-id ID [--peers id=host:port,…] [--dry-run]
+              offline: make a stopped node of a cluster that lost its quorum
+              for good start in a cluster of --peers (default: itself alone)
   version     print the version and commit
 
 Every flag may also be set as an environment variable PUSHFLO_<FLAG>, e.g.

@@ -115,12 +115,14 @@ func (s *Server) authenticate(cred string) *principal {
 	return nil
 }
 
-// requireRole authenticates a REST request's bearer key.
+// requireRole authenticates a REST request's bearer key. REST takes keys
+// only in the Authorization header: a URL's ?token= ends up in proxy and
+// server logs and in browser history.
 func (s *Server) requireRole(ctx *fasthttp.RequestCtx, min Role) (*principal, *apiError) {
 	h := string(ctx.Request.Header.Peek("Authorization"))
 	cred, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok {
-		cred = string(ctx.QueryArgs().Peek("token"))
+	if !ok && ctx.QueryArgs().Has("token") {
+		return nil, errorf(CodeUnauthorized, "REST takes the key only in the Authorization header (Authorization: Bearer <key>); ?token= is for WebSocket and SSE")
 	}
 	if cred == "" {
 		return nil, errorf(CodeUnauthorized, "missing API key: send Authorization: Bearer <key>")
@@ -131,6 +133,29 @@ func (s *Server) requireRole(ctx *fasthttp.RequestCtx, min Role) (*principal, *a
 	}
 	if p.role < min {
 		return nil, errorf(CodeForbidden, "this needs a %s key; the key sent is a %s key", min, p.role)
+	}
+	return p, nil
+}
+
+// streamPrincipal authenticates a WebSocket or SSE request. A key or token
+// in an Authorization: Bearer header (clients that can set headers) may be
+// any; ?token= (browsers cannot set headers there) takes only the publish
+// key and connection tokens, since URLs are kept in logs and histories: a
+// secret or management key there is refused, never used.
+func (s *Server) streamPrincipal(ctx *fasthttp.RequestCtx) (*principal, *apiError) {
+	if h, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer "); ok {
+		if p := s.authenticate(strings.TrimSpace(h)); p != nil {
+			return p, nil
+		}
+		return nil, errorf(CodeUnauthorized, "unknown key or expired token in the Authorization header")
+	}
+	cred := string(ctx.QueryArgs().Peek("token"))
+	p := s.authenticate(cred)
+	switch {
+	case p == nil:
+		return nil, errorf(CodeUnauthorized, "missing or invalid token: connect with ?token=<publish key or connection token>")
+	case p.role > RolePublish:
+		return nil, errorf(CodeUnauthorized, "a %s key is not accepted in ?token= (URLs end up in logs): send it in an Authorization: Bearer header, or connect with the publish key or a connection token from POST /api/v1/auth/token", p.role)
 	}
 	return p, nil
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"bufio"
 	"net"
-	"strings"
 	"time"
 
 	"github.com/pushflo/pushflo/stream"
@@ -19,14 +18,9 @@ func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	args := ctx.QueryArgs()
-	p := s.authenticate(string(args.Peek("token")))
-	if p == nil {
-		if h, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer "); ok {
-			p = s.authenticate(strings.TrimSpace(h))
-		}
-	}
-	if p == nil {
-		s.writeError(ctx, errorf(CodeUnauthorized, "missing or invalid token: connect with ?token=<publish key or connection token>"))
+	p, bad := s.streamPrincipal(ctx)
+	if bad != nil {
+		s.writeError(ctx, bad)
 		return
 	}
 	var channels []string

@@ -83,9 +83,10 @@ func (s *Server) newUpgrader() *websocket.FastHTTPUpgrader {
 	}
 }
 
-// serveWS: GET /ws?token=…, the PushFlo WebSocket protocol.
+// serveWS: GET /ws?token=…, the PushFlo WebSocket protocol (streamPrincipal
+// says which credentials it takes where).
 func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
-	p := s.authenticate(string(ctx.QueryArgs().Peek("token")))
+	p, bad := s.streamPrincipal(ctx)
 	clientID := string(ctx.QueryArgs().Peek("clientId"))
 	ip := s.clientAddr(ctx).String()
 	// The server keeps hijacked connections (KeepHijackedConns), so the
@@ -96,7 +97,7 @@ func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 		s.conns.Add(1)
 		// Set up on fasthttp's goroutine; read on a fresh one, whose stack
 		// then holds only the read loop for the connection's idle life.
-		read := s.openWS(ws, p, clientID, ip)
+		read := s.openWS(ws, p, bad, clientID, ip)
 		go func() {
 			defer s.conns.Done()
 			defer ws.NetConn().Close()
@@ -110,15 +111,15 @@ func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 // openWS sets a WebSocket up: authentication, limits, the connection and
 // its writer, the "connected" frame. It returns the read loop, which owns
 // the connection from then on and tears it down when the client goes, or
-// nil when the connection was refused.
-func (s *Server) openWS(ws *websocket.Conn, p *principal, clientID, ip string) (read func()) {
+// nil when the connection was refused (bad says why when p is nil).
+func (s *Server) openWS(ws *websocket.Conn, p *principal, bad *apiError, clientID, ip string) (read func()) {
 	refuse := func(code string, closeCode int, msg, reason string) {
 		ws.WriteMessage(websocket.TextMessage, mustJSON(errorFrame{Type: "error", Code: code, Error: msg}))
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, reason), time.Now().Add(time.Second))
 		s.metrics.errors.WithLabelValues(code).Inc()
 	}
 	if p == nil {
-		refuse(CodeUnauthorized, closeUnauthorized, "missing or invalid token: connect with ?token=<publish key or connection token>", "unauthorized")
+		refuse(bad.Code, closeUnauthorized, bad.Message, "unauthorized")
 		return nil
 	}
 	if !s.ips.acquire(ip, s.cfg.MaxConnsPerIP) {

@@ -21,7 +21,7 @@ const maxSSELine = 1 << 20
 func (s *Subscription) runSSE(ctx context.Context, base *url.URL) (delivered bool, err error) {
 	c := s.c
 	last := s.LastID()
-	q := url.Values{"channel": {s.channel}, "token": {s.key()}}
+	q := url.Values{"channel": {s.channel}}
 	if last != "" {
 		q.Set("lastEventId", last)
 	}
@@ -41,6 +41,7 @@ func (s *Subscription) runSSE(ctx context.Context, base *url.URL) (delivered boo
 	if err != nil {
 		return false, fmt.Errorf("build sse request: %w", err)
 	}
+	req.Header.Set("Authorization", "Bearer "+s.key()) // never in the URL (see runWS)
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
 	if last != "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -34,10 +35,12 @@ func (s *Subscription) runWS(ctx context.Context, base *url.URL) (delivered bool
 		u.Scheme = "ws"
 	}
 	u.Path = base.Path + "/ws"
-	u.RawQuery = url.Values{"token": {s.key()}}.Encode()
+	// The key goes in a header, never the URL: the server refuses secret
+	// and management keys in ?token= (URLs end up in logs).
+	hdr := http.Header{"Authorization": {"Bearer " + s.key()}}
 
 	dialCtx, cancelDial := context.WithTimeout(ctx, c.cfg.RequestTimeout)
-	conn, resp, err := websocket.Dial(dialCtx, u.String(), &websocket.DialOptions{HTTPClient: c.http})
+	conn, resp, err := websocket.Dial(dialCtx, u.String(), &websocket.DialOptions{HTTPClient: c.http, HTTPHeader: hdr})
 	cancelDial()
 	if err != nil {
 		if resp != nil && resp.StatusCode >= 400 {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pushflo/pushflo/internal/testproc"
 )
 
 func main() {
@@ -596,20 +597,18 @@ func machine(fileLimit uint64) Machine {
 	return m
 }
 
-// moduleRoot finds the directory of go.mod above the working directory.
+// moduleRoot finds the server module's directory above the working
+// directory.
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s; pass --out", dir)
-		}
+	root, err := testproc.ModuleDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("%w; pass --out", err)
 	}
+	return root, nil
 }
 
 // buildBinary builds ./cmd/pushflo of this module into dir.
@@ -618,11 +617,5 @@ func buildBinary(ctx context.Context, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "pushflo")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/pushflo")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/pushflo: %w\n%s", err, out)
-	}
-	return bin, nil
+	return testproc.Build(ctx, root, dir)
 }

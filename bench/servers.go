@@ -7,14 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
+	"sync"
 	"time"
+
+	"github.com/pushflo/pushflo/internal/testproc"
 )
 
 // Keys are the API keys a target accepts.
@@ -29,10 +29,8 @@ type node struct {
 	URL string
 	PID int
 
-	// cmd and logPath are set for a node this process started.
-	cmd     *exec.Cmd
-	logPath string
-	exited  chan struct{}
+	// proc is set for a node this process started.
+	proc *testproc.Node
 }
 
 // target is the deployment a scenario runs against: one node or a cluster.
@@ -82,40 +80,13 @@ type serverSpec struct {
 	Extra []string
 }
 
-// freePorts reserves n loopback ports by listening on :0, then releases
-// them for the servers to bind.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("reserve a port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
 // startServers starts size nodes (1: a single node; more: a cluster that
-// bootstraps together) under spec.Dir/name and waits until every node
-// answers /ready and a publish succeeds.
+// bootstraps together) under spec.Dir/name through internal/testproc
+// (ports reserved for the run and handed over as sockets) and waits until
+// every node answers /ready.
 func startServers(ctx context.Context, spec serverSpec, name string, size int) (*target, error) {
-	ports, err := freePorts(2 * size)
-	if err != nil {
-		return nil, err
-	}
 	t := &target{Keys: spec.Keys, started: true}
-	var peers []string
-	for i := range size {
-		peers = append(peers, fmt.Sprintf("n%d=127.0.0.1:%d", i+1, ports[2*i+1]))
-	}
+	var procs []*testproc.Node
 	for i := range size {
 		id := fmt.Sprintf("n%d", i+1)
 		dir := filepath.Join(spec.Dir, name, id)
@@ -123,46 +94,29 @@ func startServers(ctx context.Context, spec serverSpec, name string, size int) (
 			t.stop()
 			return nil, fmt.Errorf("start %s: %w", name, err)
 		}
-		args := []string{"serve",
-			"--http-addr", fmt.Sprintf("127.0.0.1:%d", ports[2*i]),
-			"--raft-addr", fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]),
-			"--data-dir", filepath.Join(dir, "data"),
-			"--node-id", id,
-			"--publish-key", spec.Keys.Publish,
-			"--secret-key", spec.Keys.Secret,
-			"--mgmt-key", spec.Keys.Mgmt,
-			"--log-level", "warn",
-		}
+		cfg := testproc.NodeConfig{Bin: spec.Binary, ID: id, DataDir: filepath.Join(dir, "data"), LogPath: filepath.Join(dir, "pushflo.log"),
+			Keys: testproc.Keys{Publish: spec.Keys.Publish, Secret: spec.Keys.Secret, Mgmt: spec.Keys.Mgmt}, Args: append([]string{"--log-level", "warn"}, spec.Extra...)}
 		if size > 1 {
-			args = append(args, "--bootstrap-peers", strings.Join(peers, ","), "--cluster-secret", "bench-cluster-secret")
+			cfg.ClusterSecret = "bench-cluster-secret"
 		}
-		args = append(args, spec.Extra...)
-		n := &node{ID: id, URL: fmt.Sprintf("http://127.0.0.1:%d", ports[2*i]), logPath: filepath.Join(dir, "pushflo.log"), exited: make(chan struct{})}
-		logf, err := os.Create(n.logPath)
+		p, err := testproc.NewNode(cfg)
 		if err != nil {
 			t.stop()
 			return nil, fmt.Errorf("start %s: %w", name, err)
 		}
-		n.cmd = exec.Command(spec.Binary, args...)
-		n.cmd.Stdout, n.cmd.Stderr = logf, logf
-		// Every bench client dials from loopback, one address: a burst as
-		// big as any scenario's dials keeps the per-address rate limit out
-		// of the figures. A variable, not a flag, so binaries older than
-		// the limit (baseline runs) ignore it.
-		n.cmd.Env = append(os.Environ(), "PUSHFLO_RATE_LIMIT_ADDR_BURST=1000000")
-		n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		if err := n.cmd.Start(); err != nil {
-			logf.Close()
-			t.stop()
-			return nil, fmt.Errorf("start %s node %s: %w", name, id, err)
+		p.KillWithParent = true
+		procs = append(procs, p)
+		t.Nodes = append(t.Nodes, &node{ID: id, URL: p.URL(), proc: p})
+	}
+	for _, n := range t.Nodes {
+		if size > 1 {
+			n.proc.SetArgs(append(n.proc.CurrentArgs(), testproc.BootstrapPeers(procs)...))
 		}
-		n.PID = n.cmd.Process.Pid
-		go func() {
-			_ = n.cmd.Wait()
-			logf.Close()
-			close(n.exited)
-		}()
-		t.Nodes = append(t.Nodes, n)
+		if err := n.proc.Start(); err != nil {
+			t.stop()
+			return nil, fmt.Errorf("start %s node %s: %w", name, n.ID, err)
+		}
+		n.PID = n.proc.PID()
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -173,50 +127,18 @@ func startServers(ctx context.Context, spec serverSpec, name string, size int) (
 	return t, nil
 }
 
-// waitReady polls /ready on every node. A fresh cluster reports itself
-// catching up until its first write is applied, so after a few seconds a
-// warm-up message is published through any node.
+// waitReady waits until every node answers /ready. A fresh cluster
+// reports itself catching up until its first write is applied, so after
+// a few seconds a warm-up message is published through any node.
 func (t *target) waitReady(ctx context.Context) error {
-	hc := &http.Client{Timeout: 2 * time.Second}
-	warmed := false
-	start := time.Now()
-	for {
-		notReady := ""
-		for _, n := range t.Nodes {
-			if n.exited != nil {
-				select {
-				case <-n.exited:
-					return fmt.Errorf("node %s exited during start; see %s: %s", n.ID, n.logPath, tailFile(n.logPath, 800))
-				default:
-				}
-			}
-			resp, err := hc.Get(n.URL + "/ready")
-			if err == nil {
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-			if err != nil || resp.StatusCode != http.StatusOK {
-				notReady = n.ID
-				break
-			}
-		}
-		if notReady == "" {
-			return nil
-		}
-		if !warmed && time.Since(start) > 2*time.Second {
-			for _, n := range t.Nodes {
-				if _, err := postMessage(ctx, hc, n.URL, t.Keys.Secret, "bench-warmup", []byte(`{"content":{"warmup":true}}`)); err == nil {
-					warmed = true
-					break
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("node %s not ready: %w", notReady, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
+	targets := make([]testproc.Target, len(t.Nodes))
+	for i, n := range t.Nodes {
+		targets[i] = testproc.Target{URL: n.URL}
+		if n.proc != nil {
+			targets[i].Proc = n.proc.Proc
 		}
 	}
+	return testproc.WaitAllReady(ctx, targets, testproc.Warmup{Channel: "bench-warmup", SecretKey: t.Keys.Secret, Every: 2 * time.Second})
 }
 
 // postMessage publishes body to channel through base with net/http and
@@ -329,58 +251,33 @@ func (t *target) stop() {
 	if t == nil || !t.started {
 		return
 	}
+	var wg sync.WaitGroup
 	for _, n := range t.Nodes {
-		if n.cmd != nil && n.cmd.Process != nil {
-			_ = n.cmd.Process.Signal(syscall.SIGTERM)
-		}
-	}
-	for _, n := range t.Nodes {
-		if n.cmd == nil || n.cmd.Process == nil {
+		if n.proc == nil {
 			continue
 		}
-		select {
-		case <-n.exited:
-		case <-time.After(5 * time.Second):
-			_ = n.cmd.Process.Kill()
-			<-n.exited
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = n.proc.Stop(5 * time.Second)
+			n.proc.Close()
+		}()
 	}
+	wg.Wait()
 }
 
 // checkAlive returns an error naming any started node that has exited.
 func (t *target) checkAlive() error {
 	var dead []string
 	for _, n := range t.Nodes {
-		if n.exited == nil {
-			continue
-		}
-		select {
-		case <-n.exited:
-			dead = append(dead, fmt.Sprintf("%s (log %s: %s)", n.ID, n.logPath, tailFile(n.logPath, 400)))
-		default:
+		if n.proc != nil && !n.proc.Running() {
+			dead = append(dead, fmt.Sprintf("%s (log %s: %s)", n.ID, n.proc.LogPath, n.proc.LogTail(400)))
 		}
 	}
 	if len(dead) > 0 {
 		return errors.New("server exited: " + strings.Join(dead, "; "))
 	}
 	return nil
-}
-
-// tailFile returns the last n bytes of a file, for error messages.
-func tailFile(path string, n int64) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return ""
-	}
-	off := max(0, st.Size()-n)
-	b := make([]byte, st.Size()-off)
-	_, _ = f.ReadAt(b, off)
-	return strings.TrimSpace(string(b))
 }
 
 func truncate(b []byte, n int) string {

@@ -7,11 +7,12 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushflo/pushflo/internal/testproc"
 )
 
 // TestBench_Smoke runs every scenario with tiny counts against servers it
@@ -180,11 +181,13 @@ func serverBinary(t *testing.T) string {
 	if bin := os.Getenv("PUSHFLO_BIN"); bin != "" {
 		return bin
 	}
-	bin := filepath.Join(t.TempDir(), "pushflo")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/pushflo")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/pushflo: %v\n%s", err, out)
+	root, err := testproc.ModuleDir("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := testproc.Build(context.Background(), root, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

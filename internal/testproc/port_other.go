@@ -1,4 +1,4 @@
-//go:build !(linux || darwin || freebsd)
+//go:build !linux
 
 package testproc
 
@@ -8,7 +8,7 @@ import (
 )
 
 func reserve(host string) (*os.File, string, error) {
-	return nil, "", errors.New("reserving ports needs SO_REUSEPORT (Linux, macOS or FreeBSD)")
+	return nil, "", errors.New("reserving ports needs Linux (SO_REUSEPORT reservation)")
 }
 
 func setReusePort(fd uintptr) error { return errors.New("no SO_REUSEPORT on this system") }

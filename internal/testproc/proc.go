@@ -42,6 +42,11 @@ type Proc struct {
 	// StartFunc starts cmd; default cmd.Start. Jepsen forks from inside a
 	// network namespace with it.
 	StartFunc func(cmd *exec.Cmd) error
+	// KillWithParent has Linux kill the process when the thread that
+	// started it ends (PR_SET_PDEATHSIG), so a harness that dies leaves no
+	// server behind. Not with a StartFunc that forks from a thread it
+	// then ends.
+	KillWithParent bool
 
 	mu     sync.Mutex // guards the fields below
 	cmd    *exec.Cmd
@@ -109,6 +114,9 @@ func (p *Proc) Start() error {
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if p.KillWithParent {
+		killWithParent(cmd.SysProcAttr)
+	}
 	start := cmd.Start
 	if p.StartFunc != nil {
 		start = func() error { return p.StartFunc(cmd) }

@@ -65,45 +65,58 @@ type Warmup struct {
 	Every time.Duration
 }
 
-// WaitAllReady waits until every running node answers /ready; a node that
-// exits fails the wait. Nodes not running are skipped.
-func WaitAllReady(ctx context.Context, nodes []*Node, w Warmup) error {
+// Target is a server WaitAllReady waits for: its base URL and, when the
+// harness runs it, its process.
+type Target struct {
+	URL  string
+	Proc *Proc
+}
+
+// Targets returns the nodes as targets.
+func Targets(nodes []*Node) []Target {
+	out := make([]Target, len(nodes))
+	for i, n := range nodes {
+		out[i] = Target{URL: n.URL(), Proc: n.Proc}
+	}
+	return out
+}
+
+// WaitAllReady waits until every target answers /ready. A target whose
+// process is not running is skipped; one that exits fails the wait.
+func WaitAllReady(ctx context.Context, targets []Target, w Warmup) error {
 	if w.Every <= 0 {
 		w.Every = 3 * time.Second
 	}
+	running := func(t Target) bool { return t.Proc == nil || t.Proc.Running() }
 	for {
-		var notReady []*Node
-		for _, n := range nodes {
-			if !n.Running() {
+		var notReady []string
+		for _, t := range targets {
+			if !running(t) {
 				continue
 			}
-			short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-			err := WaitReady(short, n.Proc, n.URL())
+			short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			err := WaitReady(short, t.Proc, t.URL)
 			cancel()
 			if err != nil {
-				if !n.Running() {
+				if !running(t) {
 					return err
 				}
-				notReady = append(notReady, n)
+				notReady = append(notReady, t.URL)
 			}
 		}
 		if len(notReady) == 0 {
 			return nil
 		}
 		if w.Channel != "" {
-			for _, n := range nodes {
-				if n.Running() && Publish(ctx, n.URL(), w.SecretKey, w.Channel, `{"warmup":true}`) == nil {
+			for _, t := range targets {
+				if running(t) && Publish(ctx, t.URL, w.SecretKey, w.Channel, `{"warmup":true}`) == nil {
 					break
 				}
 			}
 		}
 		select {
 		case <-ctx.Done():
-			var ids []string
-			for _, n := range notReady {
-				ids = append(ids, n.ID)
-			}
-			return fmt.Errorf("nodes %s not ready: %w", strings.Join(ids, ", "), ctx.Err())
+			return fmt.Errorf("%s not ready: %w", strings.Join(notReady, ", "), ctx.Err())
 		case <-time.After(w.Every):
 		}
 	}

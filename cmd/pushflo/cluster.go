@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/pushflo/pushflo/api"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -47,9 +48,16 @@ func clusterLocal(args []string) error {
 	if *n < 1 || *n > 9 {
 		return usageError{fmt.Sprintf("--nodes is %d; 1 to 9 are allowed", *n)}
 	}
-	sec, _, err := loadSecrets(*dir, secrets{})
+	sec, fresh, err := loadSecrets(*dir, secrets{})
 	if err != nil {
 		return err
+	}
+	keysFile := filepath.Join(*dir, "secrets.json")
+	if fresh.Keys != (api.Keys{}) {
+		fmt.Fprintf(os.Stderr, "keys generated and saved in %s; shown this once:\n  publish key: %s\n  secret key:  %s\n  mgmt key:    %s\n",
+			keysFile, sec.Keys.Publish, sec.Keys.Secret, sec.Keys.Mgmt)
+	} else {
+		fmt.Fprintf(os.Stderr, "API keys: kept in %s\n", keysFile)
 	}
 	var peers []string
 	for i := 1; i <= *n; i++ {
@@ -67,9 +75,10 @@ func clusterLocal(args []string) error {
 			"--raft-addr", fmt.Sprintf("127.0.0.1:%d", *raftBase+i-1),
 			"--data-dir", filepath.Join(*dir, fmt.Sprintf("n%d", i)),
 			"--bootstrap-peers", strings.Join(peers, ","),
-			"--cluster-secret", sec.ClusterSecret,
-			"--publish-key", sec.Keys.Publish, "--secret-key", sec.Keys.Secret, "--mgmt-key", sec.Keys.Mgmt,
 		)
+		// Secrets in the environment, not the command line ps shows.
+		cmd.Env = append(os.Environ(), envName("cluster-secret")+"="+sec.ClusterSecret, envName("publish-key")+"="+sec.Keys.Publish,
+			envName("secret-key")+"="+sec.Keys.Secret, envName("mgmt-key")+"="+sec.Keys.Mgmt)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Start(); err != nil {
 			stopAll(cmds)

@@ -34,14 +34,15 @@ func TestLoadSecrets_SurvivesPowerCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fs.Close() })
-	first, generated, err := loadSecrets(data, secrets{})
-	if err != nil || !generated {
+	first, fresh, err := loadSecrets(data, secrets{})
+	if generated := fresh != (secrets{}); err != nil || !generated {
 		t.Fatalf("first start: generated=%v, err=%v", generated, err)
 	}
 	if _, err := fs.PowerCut(); err != nil {
 		t.Fatal(err)
 	}
-	again, generated, err := loadSecrets(data, secrets{})
+	again, fresh, err := loadSecrets(data, secrets{})
+	generated := fresh != (secrets{})
 	if err != nil {
 		t.Fatalf("start after a power cut: %v", err)
 	}

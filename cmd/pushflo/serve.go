@@ -167,7 +167,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := needSharedSecret(f, peers); err != nil {
 		return err
 	}
-	sec, generated, err := loadSecrets(f.dataDir, secrets{Keys: f.api.Keys, ClusterSecret: f.clusterSecret})
+	sec, fresh, err := loadSecrets(f.dataDir, secrets{Keys: f.api.Keys, ClusterSecret: f.clusterSecret})
 	if err != nil {
 		return err
 	}
@@ -317,17 +317,23 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if sec.Keys.Weak() {
 		logger.Warn("API keys shorter than 16 characters after their prefix are easy to guess; use them for tests only")
 	}
+	keysFile := filepath.Join(f.dataDir, "secrets.json")
 	if f.logFormat == "text" {
-		// A person at a terminal gets the keys to paste; a log collector
-		// (json) never sees them.
+		// A person at a terminal gets the keys to paste, once: when they
+		// were generated. Afterwards only where they are kept. A log
+		// collector (json) never sees them.
 		fmt.Fprintf(stderr, "\npushflo %s node %s serving on %s (raft %s)\n", version, f.nodeID, url, f.raft.RaftAddr)
-		fmt.Fprintf(stderr, "  publish key: %s\n  secret key:  %s\n  mgmt key:    %s\n", sec.Keys.Publish, sec.Keys.Secret, sec.Keys.Mgmt)
-		if generated {
-			fmt.Fprintf(stderr, "  (keys generated and saved in %s)\n", filepath.Join(f.dataDir, "secrets.json"))
+		if fk := fresh.Keys; fk != (api.Keys{}) {
+			fmt.Fprintf(stderr, "  keys generated and saved in %s; shown this once:\n", keysFile)
+			for _, k := range []struct{ name, v string }{{"publish key", fk.Publish}, {"secret key ", fk.Secret}, {"mgmt key   ", fk.Mgmt}} {
+				if k.v != "" {
+					fmt.Fprintf(stderr, "    %s %s\n", k.name+":", k.v)
+				}
+			}
 		}
-		fmt.Fprintln(stderr)
+		fmt.Fprintf(stderr, "  %s\n\n", keysWhere(f.api.Keys, keysFile))
 	} else {
-		logger.Info("serving", "url", url, "raft_addr", f.raft.RaftAddr, "keys_file", filepath.Join(f.dataDir, "secrets.json"), "keys_generated", generated)
+		logger.Info("serving", "url", url, "raft_addr", f.raft.RaftAddr, "keys", keysWhere(f.api.Keys, keysFile), "keys_generated", fresh.Keys != (api.Keys{}))
 	}
 
 	// Run until ctx ends, a signal or a listener failure, then stop in
@@ -363,6 +369,18 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// keysWhere says where the API keys come from, never what they are: the
+// flags, environment or config file (given) and the data dir's file.
+func keysWhere(given api.Keys, keysFile string) string {
+	switch {
+	case given.Publish != "" && given.Secret != "" && given.Mgmt != "":
+		return "API keys: from the flags, environment or config file"
+	case given == (api.Keys{}):
+		return "API keys: kept in " + keysFile
+	}
+	return "API keys: from the flags, environment or config file, the others kept in " + keysFile
 }
 
 // needSharedSecret refuses to start a node that is meant to meet other

@@ -87,7 +87,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.IntVar(&f.api.RateKeyBurst, "rate-limit-key-burst", f.api.RateKeyBurst, "requests a key may make at once before --rate-limit-key applies")
 	fs.IntVar(&f.api.RateAddrs, "rate-limit-addrs", f.api.RateAddrs, "client addresses whose rate-limit buckets are kept (about 300 bytes each); past it the least recently seen is forgotten")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "CIDR prefixes of reverse proxies and load balancers whose X-Forwarded-For is believed, e.g. '10.0.0.0/8,192.0.2.1'; the client is the right-most address that is not one of them; empty: the TCP peer is the client")
-	fs.IntVar(&f.api.MaxHeaderBytes, "max-header-bytes", f.api.MaxHeaderBytes, "largest request headers read; also the read buffer each idle WebSocket keeps (2048 saves memory if clients send no big cookies)")
+	fs.IntVar(&f.api.MaxHeaderBytes, "max-header-bytes", f.api.MaxHeaderBytes, "largest request line and headers read, in bytes (also the read buffer a connection holds while a request is read)")
 	fs.IntVar(&f.stream.QueueFrames, "queue-frames", f.stream.QueueFrames, "frames queued per connection before it is cut off as a slow consumer")
 	fs.IntVar(&f.stream.QueueBytes, "max-conn-queue-bytes", f.stream.QueueBytes, "bytes queued per connection (a message counts twice: stored and rendered) before it is cut off as a slow consumer; a resume is read from the log as the socket drains within half of it; default 256 KiB")
 	fs.DurationVar(&f.stream.PingInterval, "ping-interval", f.stream.PingInterval, "how often idle connections are pinged")

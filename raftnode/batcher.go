@@ -63,6 +63,15 @@ func (b *batcher[T]) run(ctx context.Context) {
 			held = append(held, first)
 			return
 		case b.inflight <- struct{}{}:
+			// The slot may have freed just as ctx ended; select picks at
+			// random between ready cases, and a stopping batcher must not
+			// flush (TestBatcher_AnswersEveryItemWhenStopped failed so
+			// under load).
+			if ctx.Err() != nil {
+				<-b.inflight
+				held = append(held, first)
+				return
+			}
 		}
 		batch := []T{first}
 	drain:

@@ -82,7 +82,22 @@ func startCluster(t *testing.T, base string, mods map[string]func(*Config)) []*t
 	n3 := startNode(t, "n3", base+"/n3", mod("n3", true))
 	addMember(t, []*testNode{n1}, n2)
 	addMember(t, []*testNode{n1, n2}, n3)
-	return []*testNode{n1, n2, n3}
+	nodes := []*testNode{n1, n2, n3}
+	// Every node must know the whole configuration before a test cuts one
+	// off: a follower that has not yet heard of n3 refuses n3's votes, and
+	// with the leader cut off no election can then succeed (seen in
+	// TestNode_ReadBarrier_CutOffLeader at load average 20).
+	waitFor(t, "every node to hold the three-voter configuration", func() bool {
+		for _, n := range nodes {
+			for _, m := range nodes {
+				if roleIn(t, n, m.ID()) != RoleVoter {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	return nodes
 }
 
 // publishN publishes count messages through n, each under its own

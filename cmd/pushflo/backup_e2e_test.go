@@ -37,9 +37,7 @@ func TestBackup_RestoreNodeFromCopy(t *testing.T) {
 	pub := func(from, to int) {
 		t.Helper()
 		for i := from; i < to; i++ {
-			if code, _, err := publish(base, "backup:a", fmt.Sprintf(`{"n":%d}`, i)); err != nil || code != 201 {
-				t.Fatalf("publish %d: %d %v", i, code, err)
-			}
+			publishRetried(t, base, "backup:a", fmt.Sprintf(`{"n":%d}`, i))
 		}
 	}
 	pub(0, 30)

@@ -194,11 +194,7 @@ func TestCluster_SnapshotInstallAndMembership(t *testing.T) {
 	acked := map[string]string{}
 	for i := 0; i < 400; i++ {
 		v := fmt.Sprintf("s-%d", i)
-		st, id, err := publish("http://"+via.httpAddr, "snap", `{"v":"`+v+`"}`)
-		if err != nil || st != 201 {
-			t.Fatalf("publish %d: %d %s %v", i, st, id, err)
-		}
-		acked[v] = id
+		acked[v] = publishRetried(t, "http://"+via.httpAddr, "snap", `{"v":"`+v+`"}`)
 	}
 	// Snapshots run on an interval; wait until the leader has taken one
 	// past the dead node's log.

@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -144,6 +145,31 @@ func publish(base, channel, content string) (int, string, error) {
 		return status, "", err
 	}
 	return status, r.Data.ID, nil
+}
+
+// publishRetried publishes under an idempotency key derived from content
+// and repeats it after a 503 (no leader, or the leader changed mid-write)
+// for up to 30 s: on a loaded machine a two-node majority can change
+// leader while a test writes, and the key makes the repeat safe. It
+// returns the message ID.
+func publishRetried(t *testing.T, base, channel, content string) string {
+	t.Helper()
+	key := fmt.Sprintf("%x", sha256.Sum256([]byte(channel+"\x00"+content)))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, b, err := call("POST", base+"/api/v1/channels/"+channel+"/messages", secKey, `{"content":`+content+`}`, "Idempotency-Key", key)
+		if err == nil && status == 201 {
+			var r struct{ Data struct{ ID string } }
+			if err := json.Unmarshal(b, &r); err != nil {
+				t.Fatalf("publish %s: %v", content, err)
+			}
+			return r.Data.ID
+		}
+		if (err == nil && status != 503) || time.Now().After(deadline) {
+			t.Fatalf("publish %s: %d %s %v", content, status, b, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 type message struct {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -79,6 +80,12 @@ type Config struct {
 	// (about 300 bytes each); past it the least recently seen is
 	// forgotten. Default 65536.
 	RateAddrs int
+	// PublicURL is the URL clients reach this node at (http:// or
+	// https://, host, optional path prefix); the token endpoint's
+	// "endpoint" is its ws:// or wss:// form plus /ws. Request headers
+	// (Host, X-Forwarded-Proto) never change it. Empty: http:// and the
+	// listener's address, set by Serve.
+	PublicURL string
 	// TrustedProxies are the peers whose X-Forwarded-For is believed
 	// (clientAddr); empty trusts none, so every request's address is its
 	// TCP peer's.
@@ -174,6 +181,9 @@ type Server struct {
 	http     *fasthttp.Server
 	upgrader *websocket.FastHTTPUpgrader
 	ips      ipLimiter
+	// wsEndpoint is what token responses name as "endpoint": PublicURL as
+	// ws(s)://…/ws; nil until Serve when PublicURL is empty.
+	wsEndpoint atomic.Pointer[string]
 	// addrs and keyLimits are the request rate limits (ratelimit.go);
 	// keyLimits holds the secret key's bucket, then the management key's.
 	addrs     *addrLimiter
@@ -198,6 +208,9 @@ func New(cfg Config, node Node, store *log.Store, hub *stream.Hub) (*Server, err
 	s.metrics = newMetrics()
 	s.upgrader = s.newUpgrader()
 	s.ips.m = make(map[string]int)
+	if cfg.PublicURL != "" {
+		s.wsEndpoint.Store(ptr(wsEndpoint(cfg.PublicURL)))
+	}
 	s.addrs = newAddrLimiter(cfg.RateAddr, cfg.RateAddrBurst, cfg.RateAddrs)
 	for i := range s.keyLimits {
 		s.keyLimits[i] = rate.NewLimiter(rate.Limit(cfg.RateKey), cfg.RateKeyBurst)
@@ -227,6 +240,7 @@ func New(cfg Config, node Node, store *log.Store, hub *stream.Hub) (*Server, err
 
 // Serve serves HTTP on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	s.wsEndpoint.CompareAndSwap(nil, ptr(wsEndpoint("http://"+ln.Addr().String())))
 	err := s.http.Serve(ln)
 	if errors.Is(err, net.ErrClosed) {
 		return nil
@@ -248,6 +262,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	return err
 }
+
+// wsEndpoint turns a public http(s) URL into the WebSocket URL clients
+// connect to.
+func wsEndpoint(public string) string {
+	public = strings.TrimSuffix(public, "/")
+	if rest, ok := strings.CutPrefix(public, "https://"); ok {
+		return "wss://" + rest + "/ws"
+	}
+	return "ws://" + strings.TrimPrefix(public, "http://") + "/ws"
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // handle routes a request.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {

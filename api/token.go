@@ -81,12 +81,12 @@ func (s *Server) handleToken(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	scheme := "ws"
-	if ctx.IsTLS() || string(ctx.Request.Header.Peek("X-Forwarded-Proto")) == "https" {
-		scheme = "wss"
+	endpoint := ""
+	if e := s.wsEndpoint.Load(); e != nil {
+		endpoint = *e
 	}
 	writeOK(ctx, fasthttp.StatusOK, tokenResponse{
 		Token: tok, ExpiresAt: exp.UTC().Format(time.RFC3339), ClientID: clientID,
-		Endpoint: scheme + "://" + string(ctx.Host()) + "/ws",
+		Endpoint: endpoint, // from configuration (PublicURL), never from request headers
 	})
 }

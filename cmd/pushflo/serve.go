@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	_ "net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -48,6 +49,7 @@ type serveFlags struct {
 	printConfig                         bool
 	unsafeClockOffsetFile               string
 	trustedProxies                      string
+	publicURL                           string
 }
 
 // newServeFlags registers serve's flags. Every flag is also a key of the
@@ -86,6 +88,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.Float64Var(&f.api.RateKey, "rate-limit-key", f.api.RateKey, "requests per second (publishes and other REST calls) the secret key, and apart from it the management key, may make, from any address; these requests do not count against their address")
 	fs.IntVar(&f.api.RateKeyBurst, "rate-limit-key-burst", f.api.RateKeyBurst, "requests a key may make at once before --rate-limit-key applies")
 	fs.IntVar(&f.api.RateAddrs, "rate-limit-addrs", f.api.RateAddrs, "client addresses whose rate-limit buckets are kept (about 300 bytes each); past it the least recently seen is forgotten")
+	fs.StringVar(&f.publicURL, "public-url", "", "URL clients reach this node at, e.g. https://push.example.com (a path prefix is kept); the token endpoint's \"endpoint\" is built from it, never from request headers (default: http:// or, with --tls-cert, https:// and the --http-addr address, an unspecified host replaced by this machine's host name)")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "CIDR prefixes of reverse proxies and load balancers whose X-Forwarded-For is believed, e.g. '10.0.0.0/8,192.0.2.1'; the client is the right-most address that is not one of them; empty: the TCP peer is the client")
 	fs.IntVar(&f.api.MaxHeaderBytes, "max-header-bytes", f.api.MaxHeaderBytes, "largest request line and headers read, in bytes (also the read buffer a connection holds while a request is read)")
 	fs.IntVar(&f.stream.QueueFrames, "queue-frames", f.stream.QueueFrames, "frames queued per connection before it is cut off as a slow consumer")
@@ -248,17 +251,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	hub.Start()
 	stop.add("stream", func() error { hub.Close(); return nil })
 
-	// The API: REST, WebSocket and SSE.
-	ac := f.api
-	ac.Keys, ac.Logger, ac.Version, ac.Commit, ac.Metrics = sec.Keys, logger, version, commit, reg
-	ac.TrustedProxies = proxies
-	srv, err := api.New(ac, node, store, hub)
-	if err != nil {
-		return err
-	}
-
-	// Metrics: the binary owns the registry; each package brings its own.
-	registerMetrics(reg, srv.Collectors(), hub.Collectors(), node.Collectors(), store.Collectors())
+	// The HTTP listener, before the API: the public URL defaults to its
+	// address.
 	ln := inherited["http"]
 	if ln == nil {
 		if ln, err = net.Listen("tcp", f.httpAddr); err != nil {
@@ -269,6 +263,22 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if certs != nil {
 		ln, scheme = tls.NewListener(ln, certs.TLSConfig()), "https"
 	}
+
+	// The API: REST, WebSocket and SSE.
+	ac := f.api
+	ac.Keys, ac.Logger, ac.Version, ac.Commit, ac.Metrics = sec.Keys, logger, version, commit, reg
+	if ac.PublicURL, err = publicURL(f.publicURL, scheme, ln.Addr()); err != nil {
+		ln.Close()
+		return usageError{fmt.Sprintf("--public-url: %v", err)}
+	}
+	ac.TrustedProxies = proxies
+	srv, err := api.New(ac, node, store, hub)
+	if err != nil {
+		return err
+	}
+
+	// Metrics: the binary owns the registry; each package brings its own.
+	registerMetrics(reg, srv.Collectors(), hub.Collectors(), node.Collectors(), store.Collectors())
 	serveErr := make(chan error, 1)
 	served := make(chan struct{})
 	go func() {
@@ -313,7 +323,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}
 
-	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	listening := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	if sec.Keys.Weak() {
 		logger.Warn("API keys shorter than 16 characters after their prefix are easy to guess; use them for tests only")
 	}
@@ -322,7 +332,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		// A person at a terminal gets the keys to paste, once: when they
 		// were generated. Afterwards only where they are kept. A log
 		// collector (json) never sees them.
-		fmt.Fprintf(stderr, "\npushflo %s node %s serving on %s (raft %s)\n", version, f.nodeID, url, f.raft.RaftAddr)
+		fmt.Fprintf(stderr, "\npushflo %s node %s serving on %s (raft %s)\n", version, f.nodeID, listening, f.raft.RaftAddr)
+		if ac.PublicURL != listening {
+			fmt.Fprintf(stderr, "  public URL: %s\n", ac.PublicURL)
+		}
 		if fk := fresh.Keys; fk != (api.Keys{}) {
 			fmt.Fprintf(stderr, "  keys generated and saved in %s; shown this once:\n", keysFile)
 			for _, k := range []struct{ name, v string }{{"publish key", fk.Publish}, {"secret key ", fk.Secret}, {"mgmt key   ", fk.Mgmt}} {
@@ -333,7 +346,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "  %s\n\n", keysWhere(f.api.Keys, keysFile))
 	} else {
-		logger.Info("serving", "url", url, "raft_addr", f.raft.RaftAddr, "keys", keysWhere(f.api.Keys, keysFile), "keys_generated", fresh.Keys != (api.Keys{}))
+		logger.Info("serving", "url", listening, "public_url", ac.PublicURL, "raft_addr", f.raft.RaftAddr, "keys", keysWhere(f.api.Keys, keysFile), "keys_generated", fresh.Keys != (api.Keys{}))
 	}
 
 	// Run until ctx ends, a signal or a listener failure, then stop in
@@ -369,6 +382,32 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// publicURL is --public-url checked, or when it is empty the URL derived
+// from the listener: scheme by TLS, the bound address, and for an
+// unspecified host (0.0.0.0, ::) the machine's host name.
+func publicURL(given, scheme string, addr net.Addr) (string, error) {
+	if given != "" {
+		u, err := url.Parse(given)
+		switch {
+		case err != nil:
+			return "", fmt.Errorf("%q is not a URL: %w", given, err)
+		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			return "", fmt.Errorf("%q must be http:// or https:// with a host and no query, fragment or user, e.g. https://push.example.com", given)
+		}
+		return strings.TrimSuffix(u.String(), "/"), nil
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "", fmt.Errorf("listener address %s: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if host, err = os.Hostname(); err != nil || host == "" {
+			host = "localhost"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port), nil
 }
 
 // keysWhere says where the API keys come from, never what they are: the

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fasthttp/websocket"
+	"github.com/pushflo/pushflo/stream"
 )
 
 // TestServer_RESTRefusesQueryToken: REST takes keys only in the
@@ -98,4 +99,26 @@ func sseStatus(t *testing.T, u, bearer string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestMetrics_PrivateNeedsKey: with a metrics key, GET /metrics answers
+// only the metrics, secret or management key; without one it stays open.
+func TestMetrics_PrivateNeedsKey(t *testing.T) {
+	ts := startServer(t, func(c *Config, _ *stream.Config) { c.MetricsKey = "metrics_scrape" })
+	for _, tc := range []struct {
+		key    string
+		status int
+	}{{"", 401}, {testKeys.Publish, 401}, {"metrics_wrong", 401}, {"metrics_scrape", 200}, {testKeys.Secret, 200}, {testKeys.Mgmt, 200}} {
+		r := ts.do("GET", "/metrics", tc.key, nil)
+		if r.status != tc.status {
+			t.Errorf("/metrics with %q: %d, want %d", tc.key, r.status, tc.status)
+		}
+		if tc.status == 200 && !strings.Contains(string(r.body), "pushflo_frontend_publishes_total") {
+			t.Errorf("/metrics with %q: no pushflo series", tc.key)
+		}
+	}
+	open := startServer(t, nil)
+	if r := open.do("GET", "/metrics", "", nil); r.status != 200 {
+		t.Fatalf("default /metrics without a key: %d", r.status)
+	}
 }

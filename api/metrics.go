@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -32,11 +33,25 @@ func (s *Server) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.publishes, m.publishSeconds, m.historyReads, m.errors}
 }
 
-// handleMetrics: GET /metrics, Prometheus text format.
+// handleMetrics: GET /metrics, Prometheus text format; with
+// MetricsPrivate or a MetricsKey, only for the metrics, secret or
+// management key in the Authorization header.
 func (s *Server) handleMetrics(ctx *fasthttp.RequestCtx) {
 	if s.cfg.Metrics == nil {
 		s.writeError(ctx, errorf(CodeNotFound, "metrics are not served by this server"))
 		return
+	}
+	if s.cfg.MetricsPrivate || s.cfg.MetricsKey != "" {
+		cred, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer ")
+		cred = strings.TrimSpace(cred)
+		if !ok || cred == "" {
+			s.writeError(ctx, errorf(CodeUnauthorized, "/metrics needs a key here: send Authorization: Bearer <metrics, secret or management key>"))
+			return
+		}
+		if !(s.cfg.MetricsKey != "" && eq(cred, s.cfg.MetricsKey)) && !eq(cred, s.cfg.Keys.Secret) && !eq(cred, s.cfg.Keys.Mgmt) {
+			s.writeError(ctx, errorf(CodeUnauthorized, "/metrics takes the metrics, secret or management key; the key sent is none of them"))
+			return
+		}
 	}
 	mfs, err := s.cfg.Metrics.Gather()
 	if err != nil {

@@ -86,6 +86,12 @@ type Config struct {
 	// (Host, X-Forwarded-Proto) never change it. Empty: http:// and the
 	// listener's address, set by Serve.
 	PublicURL string
+	// AllowedOrigins are the browser origins whose pages may call the API
+	// (CORS) and open WebSocket and SSE streams (Origin checked at the
+	// handshake): "scheme://host[:port]", the host optionally "*.domain";
+	// the server's own origin is always allowed. Empty or "*": any origin
+	// (the default, as the hosted service).
+	AllowedOrigins []string
 	// TrustedProxies are the peers whose X-Forwarded-For is believed
 	// (clientAddr); empty trusts none, so every request's address is its
 	// TCP peer's.
@@ -98,6 +104,13 @@ type Config struct {
 	// Metrics is what GET /metrics serves; nil serves none. The binary
 	// owns the registry and registers each package's Collectors in it.
 	Metrics prometheus.Gatherer
+	// MetricsPrivate makes GET /metrics need a key in the Authorization
+	// header: MetricsKey when set, or the secret or management key (the
+	// console sends the key it signed in with). A non-empty MetricsKey
+	// implies it. Default false: /metrics is open, as the hosted service's
+	// clients and a plain Prometheus scrape expect.
+	MetricsPrivate bool
+	MetricsKey     string
 
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
@@ -386,11 +399,21 @@ func (s *Server) methods(ctx *fasthttp.RequestCtx, hs map[string]fasthttp.Reques
 	s.metrics.errors.WithLabelValues(CodeValidation).Inc()
 }
 
-// cors lets browsers call the API from any origin: credentials are API keys
-// in headers, never cookies.
+// cors lets browsers call the API from the allowed origins (any, by
+// default): credentials are API keys in headers, never cookies. With an
+// allow-list, an allowed Origin is echoed (with Vary: Origin) and any other
+// gets no Access-Control-Allow-Origin, so its page cannot read the answer.
 func (s *Server) cors(ctx *fasthttp.RequestCtx) {
 	h := &ctx.Response.Header
-	h.Set("Access-Control-Allow-Origin", "*")
+	switch {
+	case s.anyOrigin():
+		h.Set("Access-Control-Allow-Origin", "*")
+	default:
+		h.Set("Vary", "Origin")
+		if o := ctx.Request.Header.Peek("Origin"); len(o) > 0 && s.originAllowed(ctx) {
+			h.SetBytesV("Access-Control-Allow-Origin", o)
+		}
+	}
 	h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, PUT, DELETE, OPTIONS")
 	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, Last-Event-ID")
 	h.Set("Access-Control-Max-Age", "600")

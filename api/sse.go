@@ -18,6 +18,10 @@ func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	args := ctx.QueryArgs()
+	if !s.originAllowed(ctx) {
+		s.writeError(ctx, errOriginRefused)
+		return
+	}
 	p, bad := s.streamPrincipal(ctx)
 	if bad != nil {
 		s.writeError(ctx, bad)

@@ -76,7 +76,7 @@ func (s *Server) newUpgrader() *websocket.FastHTTPUpgrader {
 		ReadBufferSize:  256, // client frames are small; larger ones are read in pieces
 		WriteBufferSize: 2048,
 		WriteBufferPool: &wsBufferPool,
-		CheckOrigin:     func(*fasthttp.RequestCtx) bool { return true },
+		CheckOrigin:     func(*fasthttp.RequestCtx) bool { return true }, // serveWS checks it (originAllowed)
 		Error: func(ctx *fasthttp.RequestCtx, status int, reason error) {
 			s.writeError(ctx, errorf(CodeValidation, "websocket handshake failed: %v", reason))
 		},
@@ -86,6 +86,10 @@ func (s *Server) newUpgrader() *websocket.FastHTTPUpgrader {
 // serveWS: GET /ws?token=…, the PushFlo WebSocket protocol (streamPrincipal
 // says which credentials it takes where).
 func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
+	if !s.originAllowed(ctx) {
+		s.writeError(ctx, errOriginRefused)
+		return
+	}
 	p, bad := s.streamPrincipal(ctx)
 	clientID := string(ctx.QueryArgs().Peek("clientId"))
 	ip := s.clientAddr(ctx).String()

@@ -169,7 +169,9 @@ func (b *browser) signIn(t *testing.T, base, key string) {
 // reload and after leaving the page while a message was published, pages
 // through history, and checks the page fits 375 px and logged no errors.
 func TestConsole_SingleNode(t *testing.T) {
-	p := newProc(t, "n1", t.TempDir())
+	// /metrics needs a key, as on a node exposed to the internet: the
+	// console sends the key it signed in with.
+	p := newProc(t, "n1", t.TempDir(), "--metrics-key", "metrics_e2escrape")
 	p.start()
 	p.waitReady()
 	base := "http://" + p.httpAddr

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/pushflo/pushflo/api"
 	"github.com/pushflo/pushflo/client"
 	"github.com/pushflo/pushflo/compaction"
@@ -50,6 +51,8 @@ type serveFlags struct {
 	unsafeClockOffsetFile               string
 	trustedProxies                      string
 	publicURL                           string
+	metricsAddr                         string
+	allowedOrigins                      string
 }
 
 // newServeFlags registers serve's flags. Every flag is also a key of the
@@ -89,6 +92,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.IntVar(&f.api.RateKeyBurst, "rate-limit-key-burst", f.api.RateKeyBurst, "requests a key may make at once before --rate-limit-key applies")
 	fs.IntVar(&f.api.RateAddrs, "rate-limit-addrs", f.api.RateAddrs, "client addresses whose rate-limit buckets are kept (about 300 bytes each); past it the least recently seen is forgotten")
 	fs.StringVar(&f.publicURL, "public-url", "", "URL clients reach this node at, e.g. https://push.example.com (a path prefix is kept); the token endpoint's \"endpoint\" is built from it, never from request headers (default: http:// or, with --tls-cert, https:// and the --http-addr address, an unspecified host replaced by this machine's host name)")
+	fs.StringVar(&f.allowedOrigins, "allowed-origins", "*", "browser origins whose pages may call the API (CORS) and open WebSocket and SSE streams, e.g. 'https://app.example.com,https://*.example.com'; the server's own origin always may; * allows any (the default, as the hosted service)")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "CIDR prefixes of reverse proxies and load balancers whose X-Forwarded-For is believed, e.g. '10.0.0.0/8,192.0.2.1'; the client is the right-most address that is not one of them; empty: the TCP peer is the client")
 	fs.IntVar(&f.api.MaxHeaderBytes, "max-header-bytes", f.api.MaxHeaderBytes, "largest request line and headers read, in bytes (also the read buffer a connection holds while a request is read)")
 	fs.IntVar(&f.stream.QueueFrames, "queue-frames", f.stream.QueueFrames, "frames queued per connection before it is cut off as a slow consumer")
@@ -105,6 +109,8 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.IntVar(&f.raft.WALSegmentBytes, "raft-wal-segment-bytes", 0, "size in bytes of each raft-wal segment file (0: raft-wal's default, 64 MiB); after a snapshot the log is trimmed a whole segment at a time")
 	fs.BoolVar(&f.raft.UnsafeNoSync, "unsafe-raft-no-sync", false, "UNSAFE, for tests only: the Raft log skips fsync (raft-boltdb NoSync; raft-wal through a file system whose sync does nothing), so a power loss can lose acknowledged writes; the jepsen power-cut runs use it to prove they catch that")
 	fs.StringVar(&f.unsafeClockOffsetFile, "unsafe-clock-offset-file", "", "UNSAFE, for tests only: a file holding a Go duration (\"1h\") added to this node's wall clock, re-read every 100ms, so a fault harness can make the clock jump; off when empty")
+	fs.StringVar(&f.api.MetricsKey, "metrics-key", "", "key a Prometheus scrape sends as Authorization: Bearer for /metrics on --http-addr; when set, /metrics there needs it or the secret or management key (default: /metrics there is open)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "also serve /metrics, with no key, on this address (keep it private, e.g. 127.0.0.1:9090); /metrics on --http-addr then needs a key (--metrics-key, secret or management); off when empty")
 	fs.StringVar(&f.debugAddr, "debug-addr", "", "address for Go's pprof profiles (/debug/pprof/); off when empty; keep it private")
 	return fs, f
 }
@@ -181,6 +187,10 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	proxies, err := api.ParseTrustedProxies(f.trustedProxies)
 	if err != nil {
 		return usageError{fmt.Sprintf("--trusted-proxies: %v", err)}
+	}
+	origins, err := api.ParseAllowedOrigins(f.allowedOrigins)
+	if err != nil {
+		return usageError{fmt.Sprintf("--allowed-origins: %v", err)}
 	}
 	logger.Info("starting pushflo", "version", version, "go", runtime.Version(), "platform", runtime.GOOS+"/"+runtime.GOARCH,
 		"http_addr", f.httpAddr, "raft_addr", f.raft.RaftAddr, "data_dir", f.dataDir, "peers", len(peers), "join", f.join, "retention", f.retention.String(),
@@ -271,7 +281,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		ln.Close()
 		return usageError{fmt.Sprintf("--public-url: %v", err)}
 	}
-	ac.TrustedProxies = proxies
+	ac.TrustedProxies, ac.AllowedOrigins = proxies, origins
+	ac.MetricsPrivate = f.metricsAddr != ""
 	srv, err := api.New(ac, node, store, hub)
 	if err != nil {
 		return err
@@ -295,6 +306,22 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		<-served
 		return err
 	})
+
+	// Metrics, when asked for, on their own listener, with no key.
+	if f.metricsAddr != "" {
+		mln, err := net.Listen("tcp", f.metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on metrics address %s: %w", f.metricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		stop.goroutine("metrics server", func(ctx context.Context) {
+			go func() { <-ctx.Done(); msrv.Close() }()
+			msrv.Serve(mln)
+		})
+		logger.Info("metrics listening", "addr", mln.Addr().String())
+	}
 
 	// Profiles, when asked for, on their own listener.
 	if f.debugAddr != "" {

@@ -1,0 +1,78 @@
+package api
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+)
+
+// ParseAllowedOrigins parses --allowed-origins: "*" (any origin, the
+// default), or a comma-separated list of origins, scheme://host[:port],
+// where the host may start with "*." for any subdomain
+// (https://*.example.com). It reports every entry that is not one.
+func ParseAllowedOrigins(list string) ([]string, error) {
+	var out, bad []string
+	for _, o := range strings.Split(list, ",") {
+		o = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(o), "/"))
+		switch {
+		case o == "":
+			continue
+		case o == "*":
+			out = append(out, o)
+			continue
+		}
+		u, err := url.Parse(strings.Replace(o, "*.", "wildcard.", 1))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			bad = append(bad, fmt.Sprintf("%q", truncateString(o, 64)))
+			continue
+		}
+		out = append(out, o)
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%s: not an origin; write scheme://host[:port] (https://app.example.com, https://*.example.com) or *", strings.Join(bad, ", "))
+	}
+	return out, nil
+}
+
+// anyOrigin reports whether every origin is allowed (AllowedOrigins empty
+// or holding "*").
+func (s *Server) anyOrigin() bool {
+	for _, o := range s.cfg.AllowedOrigins {
+		if o == "*" {
+			return true
+		}
+	}
+	return len(s.cfg.AllowedOrigins) == 0
+}
+
+// originAllowed reports whether a browser page of the request's Origin may
+// use this server: any when every origin is allowed; else one listed, or
+// the server's own (the Origin's host is the request's Host, as for the
+// console at /console). A request without Origin is not from a browser
+// page's script, and is allowed: Origin protects browser users, and any
+// other client can send whatever Origin it likes.
+func (s *Server) originAllowed(ctx *fasthttp.RequestCtx) bool {
+	origin := string(ctx.Request.Header.Peek("Origin"))
+	if origin == "" || s.anyOrigin() {
+		return true
+	}
+	origin = strings.ToLower(origin)
+	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, string(ctx.Host())) {
+		return true
+	}
+	for _, o := range s.cfg.AllowedOrigins {
+		if o == origin {
+			return true
+		}
+		if pre, suf, ok := strings.Cut(o, "://*."); ok && strings.HasPrefix(origin, pre+"://") && strings.HasSuffix(origin, "."+suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// errOriginRefused answers a WebSocket or SSE handshake from a page whose
+// origin is not allowed; the origin is not echoed.
+var errOriginRefused = errorf(CodeForbidden, "the page's origin may not open streams on this server; its --allowed-origins does not list it")

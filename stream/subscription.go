@@ -181,11 +181,22 @@ func (sub *subscription) resync() {
 // read returns the next messages after the cursor across the
 // subscription's channels, merged in position order, and the catch-up
 // state of each channel read.
+//
+// The channels are read one after the other, so a later read may return
+// messages applied after an earlier channel was read; passing them would
+// move the cursor over that channel's messages applied in between, which
+// the tailer then drops as already sent. So every channel's messages are
+// cut at the head as it was before the first read: up to there each read
+// saw all, and what comes after reaches the subscription through the
+// tailer (pending) or the next read.
 func (sub *subscription) read(after uint64) ([]log.Message, []log.Catchup, bool, error) {
 	var all []log.Message
 	var cus []log.Catchup
 	full := false
 	bound := ^uint64(0)
+	if len(sub.channels) > 1 {
+		bound, _ = sub.c.hub.log.Head()
+	}
 	limit := sub.replayLimit()
 	for _, ch := range sub.channels {
 		cu, err := sub.c.hub.Since(ch, after, limit)

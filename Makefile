@@ -5,6 +5,10 @@ DATA      ?= ./data
 HTTP_ADDR ?= 127.0.0.1:8080
 RAFT_ADDR ?= 127.0.0.1:7000
 DURATION  ?= 30m
+# make fuzz-smoke: how long each fuzz target runs; the targets that drive
+# a real node (an HTTP request or a WebSocket session per input) get longer.
+FUZZTIME      ?= 3s
+FUZZTIME_NODE ?= 7s
 # make cluster: NODES nodes, HTTP ports from CLUSTER_HTTP_PORT, Raft ports
 # from CLUSTER_RAFT_PORT, data under CLUSTER_DATA.
 NODES             ?= 3
@@ -24,7 +28,7 @@ BENCH_ARGS ?=
 export PUSHFLO_BIN := $(abspath $(BIN))
 comma := ,
 
-.PHONY: help build run cluster image docker-test test test-go test-sdk sdk-deps sdk-pack sdk-bundle chromium console-screenshots lint jepsen jepsen-soak bench bench-smoke bench-compare clean
+.PHONY: help build run cluster image docker-test test test-go test-sdk fuzz-smoke sdk-deps sdk-pack sdk-bundle chromium console-screenshots lint jepsen jepsen-soak bench bench-smoke bench-compare clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,7 +83,17 @@ sdk-pack: sdk-deps ## build the TypeScript SDK's npm tarball into bin/ (npm, pnp
 sdk-bundle: sdk-deps ## rebuild web/sdk/pushflo.js, the browser ES module the server serves at /sdk/pushflo.js (commit it)
 	cd sdk/js && node scripts/bundle.mjs $(CURDIR)/web/sdk/pushflo.js
 
-test: lint test-go test-sdk ## everything CI proves (the README's test command)
+test: lint test-go test-sdk fuzz-smoke ## everything CI proves (the README's test command)
+
+# Go runs one fuzz target per invocation; the api targets share one
+# instrumented build. Seeds: testdata/fuzz/<target>/ plus f.Add in the code.
+fuzz-smoke: ## every fuzz target of the server module, 3 s each (7 s for the two that drive a real node); part of make test
+	$(GO) test -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME) ./api/
+	$(GO) test -run '^$$' -fuzz '^FuzzTokenRequest$$' -fuzztime $(FUZZTIME_NODE) ./api/
+	$(GO) test -run '^$$' -fuzz '^FuzzWebSocket_PrivateChannel$$' -fuzztime $(FUZZTIME_NODE) ./api/
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePublish$$' -fuzztime $(FUZZTIME) ./api/
+	$(GO) test -run '^$$' -fuzz '^FuzzPublish_FramesAreUTF8$$' -fuzztime $(FUZZTIME) ./api/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseID$$' -fuzztime $(FUZZTIME) ./log/
 
 jepsen: build ## the short Jepsen-style runs, about three minutes (part of `make test`)
 	$(GO) test -tags integration -run 'TestJepsen_Short|TestJepsen_PowerLossCaught' -count=1 -v ./jepsen/

@@ -49,8 +49,8 @@ func (s *Server) anyOrigin() bool {
 
 // originAllowed reports whether a browser page of the request's Origin may
 // use this server: any when every origin is allowed; else one listed, or
-// the server's own (the Origin's host is the request's Host, as for the
-// console at /console). A request without Origin is not from a browser
+// the server's own (the Origin's host is the request's Host, or the
+// Origin is PublicURL's, as for the console at /console). A request without Origin is not from a browser
 // page's script, and is allowed: Origin protects browser users, and any
 // other client can send whatever Origin it likes.
 func (s *Server) originAllowed(ctx *fasthttp.RequestCtx) bool {
@@ -61,6 +61,9 @@ func (s *Server) originAllowed(ctx *fasthttp.RequestCtx) bool {
 	origin = strings.ToLower(origin)
 	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, string(ctx.Host())) {
 		return true
+	}
+	if pu, err := url.Parse(s.cfg.PublicURL); err == nil && pu.Host != "" && origin == strings.ToLower(pu.Scheme+"://"+pu.Host) {
+		return true // behind a proxy that rewrites Host, the public URL is the server's own origin
 	}
 	for _, o := range s.cfg.AllowedOrigins {
 		if o == origin {

@@ -17,6 +17,7 @@ import (
 func TestOrigins_AllowList(t *testing.T) {
 	ts := startServer(t, func(c *Config, _ *stream.Config) {
 		c.AllowedOrigins = []string{"https://app.example.com", "https://*.example.org"}
+		c.PublicURL = "https://Push.example.net/rt"
 	})
 	host := strings.TrimPrefix(ts.url, "http://")
 	acao := func(origin string) string {
@@ -28,6 +29,7 @@ func TestOrigins_AllowList(t *testing.T) {
 		"https://evil.example":     "",
 		"https://example.org.evil": "",
 		"http://app.example.com":   "",
+		"https://push.example.net": "https://push.example.net",
 	} {
 		if got := acao(origin); got != want {
 			t.Errorf("CORS for %s: Access-Control-Allow-Origin %q, want %q", origin, got, want)

@@ -244,8 +244,8 @@ func (c *Config) ensureDefaults() {
 	}
 }
 
-// Validate reports every problem with the configuration at once.
-func (c *Config) Validate() error {
+// requiredMissing reports which of NodeID, Dir and Store are unset.
+func (c *Config) requiredMissing() []error {
 	var errs []error
 	if c.NodeID == "" {
 		errs = append(errs, errors.New("NodeID is empty; every node needs a unique ID"))
@@ -256,6 +256,12 @@ func (c *Config) Validate() error {
 	if c.Store == nil {
 		errs = append(errs, errors.New("Store is nil"))
 	}
+	return errs
+}
+
+// Validate reports every problem with the configuration at once.
+func (c *Config) Validate() error {
+	errs := c.requiredMissing()
 	if c.MaxBatch > log.MaxEntriesPerIndex {
 		errs = append(errs, fmt.Errorf("MaxBatch is %d; at most %d", c.MaxBatch, log.MaxEntriesPerIndex))
 	}

@@ -524,31 +524,23 @@ func (h *heartbeatWatch) failing(id raft.ServerID, window time.Duration) bool {
 // watchHeartbeats records heartbeat failures and recoveries for the
 // node's life.
 func (n *Node) watchHeartbeats() {
-	obs := make(chan raft.Observation, 64)
-	o := raft.NewObserver(obs, false, func(o *raft.Observation) bool {
-		switch o.Data.(type) {
+	keep := func(d any) bool {
+		switch d.(type) {
 		case raft.FailedHeartbeatObservation, raft.ResumedHeartbeatObservation:
 			return true
 		}
 		return false
-	})
-	n.raft.RegisterObserver(o)
-	defer n.raft.DeregisterObserver(o)
-	for {
-		select {
-		case <-n.ctx.Done():
-			return
-		case ob := <-obs:
-			n.heartbeats.mu.Lock()
-			switch d := ob.Data.(type) {
-			case raft.FailedHeartbeatObservation:
-				n.heartbeats.failed[d.PeerID] = time.Now()
-			case raft.ResumedHeartbeatObservation:
-				delete(n.heartbeats.failed, d.PeerID)
-			}
-			n.heartbeats.mu.Unlock()
-		}
 	}
+	n.observe(64, keep, func(d any) {
+		n.heartbeats.mu.Lock()
+		defer n.heartbeats.mu.Unlock()
+		switch d := d.(type) {
+		case raft.FailedHeartbeatObservation:
+			n.heartbeats.failed[d.PeerID] = time.Now()
+		case raft.ResumedHeartbeatObservation:
+			delete(n.heartbeats.failed, d.PeerID)
+		}
+	})
 }
 
 // promoteLoop runs for the node's life: while it leads, every

@@ -198,11 +198,18 @@ func Open(cfg Config) (*Node, error) {
 // watchLeader logs leadership changes. Its observer may drop events when
 // the log is slow; nothing but the log depends on it.
 func (n *Node) watchLeader() {
-	obs := make(chan raft.Observation, 16)
-	o := raft.NewObserver(obs, false, func(o *raft.Observation) bool {
-		_, ok := o.Data.(raft.LeaderObservation)
-		return ok
+	n.observe(16, func(d any) bool { _, ok := d.(raft.LeaderObservation); return ok }, func(d any) {
+		lo := d.(raft.LeaderObservation)
+		n.logger.Info("leader changed", "leader", string(lo.LeaderID), "leader_addr", string(lo.LeaderAddr))
 	})
+}
+
+// observe hands the Raft observations whose data keep accepts to handle,
+// one at a time, until the node closes. Raft drops observations when the
+// buffer of size is full, so nothing may depend on seeing every one.
+func (n *Node) observe(size int, keep func(any) bool, handle func(any)) {
+	obs := make(chan raft.Observation, size)
+	o := raft.NewObserver(obs, false, func(o *raft.Observation) bool { return keep(o.Data) })
 	n.raft.RegisterObserver(o)
 	defer n.raft.DeregisterObserver(o)
 	for {
@@ -210,8 +217,7 @@ func (n *Node) watchLeader() {
 		case <-n.ctx.Done():
 			return
 		case ob := <-obs:
-			lo := ob.Data.(raft.LeaderObservation)
-			n.logger.Info("leader changed", "leader", string(lo.LeaderID), "leader_addr", string(lo.LeaderAddr))
+			handle(ob.Data)
 		}
 	}
 }

@@ -110,17 +110,7 @@ func Recover(cfg Config, peers []Peer) error {
 // them.
 func withOfflineRaft(cfg Config, fn func(*raft.Config, *fsm, *raftStores, raft.SnapshotStore, raft.Transport) error) error {
 	cfg.ensureDefaults()
-	var errs []error
-	if cfg.NodeID == "" {
-		errs = append(errs, errors.New("NodeID is empty"))
-	}
-	if cfg.Dir == "" {
-		errs = append(errs, errors.New("Dir is empty"))
-	}
-	if cfg.Store == nil {
-		errs = append(errs, errors.New("Store is nil"))
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(cfg.requiredMissing()...); err != nil {
 		return fmt.Errorf("raftnode config: %w", err)
 	}
 	if have, err := detectLogStore(cfg.Dir); err != nil {

@@ -10,11 +10,10 @@ import (
 	"github.com/pushflo/pushflo/stream"
 )
 
-// wsMessageFrame is a delivery. The flat fields are the protocol's; the
-// nested Message repeats them in the shape the hosted service's own SDK
-// (@pushflodev/sdk, PushFloClient) reads — message.id, message.content —
-// so that SDK works unmodified.
-type wsMessageFrame struct {
+// wsLeanMessageFrame is a delivery with the protocol's flat fields only,
+// for clients that connect with ?frames=lean: the content once instead of
+// twice.
+type wsLeanMessageFrame struct {
 	Type      string          `json:"type"`
 	Channel   string          `json:"channel"`
 	MessageID string          `json:"messageId"`
@@ -22,17 +21,36 @@ type wsMessageFrame struct {
 	ClientID  string          `json:"clientId"`
 	Data      json.RawMessage `json:"data"`
 	Timestamp int64           `json:"timestamp"`
-	Message   messageJSON     `json:"message"`
+}
+
+// wsMessageFrame is a delivery in the full shape (the default). The flat
+// fields are the protocol's; the nested Message repeats them in the shape
+// the hosted service's own SDK up to 1.0.4 (@pushflodev/sdk,
+// PushFloClient) reads — message.id, message.content — so that SDK works
+// unmodified.
+type wsMessageFrame struct {
+	wsLeanMessageFrame
+	Message messageJSON `json:"message"`
 }
 
 // wsFormat renders a message as a complete WebSocket text frame, header
-// included, written as is to every connection.
+// included, written as is to every connection: the full shape, flat
+// fields and the nested message.
 var wsFormat = stream.NewFormat(func(m *log.Message) []byte {
-	b, _ := json.Marshal(wsMessageFrame{Type: "message", Channel: m.Channel, MessageID: m.ID(),
-		EventType: m.EventType, ClientID: m.ClientID, Data: validUTF8Content(m.Content), Timestamp: m.Time,
-		Message: toJSON(m)})
+	b, _ := json.Marshal(wsMessageFrame{leanFrame(m), toJSON(m)})
 	return appendWSFrame(nil, opText, b)
 })
+
+// wsLeanFormat renders the lean shape (?frames=lean) as a complete frame.
+var wsLeanFormat = stream.NewFormat(func(m *log.Message) []byte {
+	b, _ := json.Marshal(leanFrame(m))
+	return appendWSFrame(nil, opText, b)
+})
+
+func leanFrame(m *log.Message) wsLeanMessageFrame {
+	return wsLeanMessageFrame{Type: "message", Channel: m.Channel, MessageID: m.ID(),
+		EventType: m.EventType, ClientID: m.ClientID, Data: validUTF8Content(m.Content), Timestamp: m.Time}
+}
 
 // sseFormat renders a message as an SSE event: id, event, data (the
 // message as history shows it).

@@ -47,7 +47,8 @@ func TestRender_StoredInvalidUTF8Sanitized(t *testing.T) {
 	if ws[1] == 126 {
 		payload = ws[4:]
 	}
-	for name, b := range map[string][]byte{"ws": payload, "sse": renderAs(sseFormat, m)} {
+	lean := renderAs(wsLeanFormat, m)[2:]
+	for name, b := range map[string][]byte{"ws": payload, "ws lean": lean, "sse": renderAs(sseFormat, m)} {
 		if !utf8.Valid(b) {
 			t.Errorf("%s rendering is not UTF-8: %q", name, b)
 		}
@@ -75,18 +76,20 @@ func FuzzPublish_FramesAreUTF8(f *testing.F) {
 			return
 		}
 		m := &log.Message{Channel: e.Channel, EventType: e.EventType, ClientID: e.ClientID, Content: e.Content, Time: 1}
-		frame := renderAs(wsFormat, m)
-		var payload []byte
-		switch frame[1] {
-		case 126:
-			payload = frame[4:]
-		case 127:
-			payload = frame[10:]
-		default:
-			payload = frame[2:]
-		}
-		if !utf8.Valid(payload) || !json.Valid(payload) {
-			t.Fatalf("accepted publish %q renders a WebSocket frame that is not UTF-8 JSON: %q", body, payload)
+		for _, format := range []*stream.Format{wsFormat, wsLeanFormat} {
+			frame := renderAs(format, m)
+			var payload []byte
+			switch frame[1] {
+			case 126:
+				payload = frame[4:]
+			case 127:
+				payload = frame[10:]
+			default:
+				payload = frame[2:]
+			}
+			if !utf8.Valid(payload) || !json.Valid(payload) {
+				t.Fatalf("accepted publish %q renders a WebSocket frame that is not UTF-8 JSON: %q", body, payload)
+			}
 		}
 		if s := renderAs(sseFormat, m); !utf8.Valid(s) {
 			t.Fatalf("accepted publish %q renders an SSE event that is not UTF-8: %q", body, s)

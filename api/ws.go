@@ -83,11 +83,20 @@ func (s *Server) newUpgrader() *websocket.FastHTTPUpgrader {
 	}
 }
 
-// serveWS: GET /ws?token=…, the PushFlo WebSocket protocol (streamPrincipal
-// says which credentials it takes where).
+// serveWS: GET /ws?token=…[&frames=lean], the PushFlo WebSocket protocol
+// (streamPrincipal says which credentials it takes where).
 func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 	if !s.originAllowed(ctx) {
 		s.writeError(ctx, errOriginRefused)
+		return
+	}
+	format := wsFormat
+	switch string(ctx.QueryArgs().Peek("frames")) {
+	case "", "full":
+	case "lean":
+		format = wsLeanFormat
+	default:
+		s.writeError(ctx, errorf(CodeValidation, "the frames parameter must be \"full\" (the default: flat fields and the nested message) or \"lean\" (flat fields only)"))
 		return
 	}
 	p, bad := s.streamPrincipal(ctx)
@@ -101,7 +110,7 @@ func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 		s.conns.Add(1)
 		// Set up on fasthttp's goroutine; read on a fresh one, whose stack
 		// then holds only the read loop for the connection's idle life.
-		read := s.openWS(ws, p, bad, clientID, ip)
+		read := s.openWS(ws, p, bad, clientID, ip, format)
 		go func() {
 			defer s.conns.Done()
 			defer ws.NetConn().Close()
@@ -116,7 +125,7 @@ func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 // its writer, the "connected" frame. It returns the read loop, which owns
 // the connection from then on and tears it down when the client goes, or
 // nil when the connection was refused (bad says why when p is nil).
-func (s *Server) openWS(ws *websocket.Conn, p *principal, bad *apiError, clientID, ip string) (read func()) {
+func (s *Server) openWS(ws *websocket.Conn, p *principal, bad *apiError, clientID, ip string, format *stream.Format) (read func()) {
 	refuse := func(code string, closeCode int, msg, reason string) {
 		ws.WriteMessage(websocket.TextMessage, mustJSON(errorFrame{Type: "error", Code: code, Error: msg}))
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, reason), time.Now().Add(time.Second))
@@ -136,7 +145,7 @@ func (s *Server) openWS(ws *websocket.Conn, p *principal, bad *apiError, clientI
 	if clientID == "" || validClientID(clientID) != nil {
 		clientID = newClientID()
 	}
-	w := &wsWriter{ws: ws}
+	w := &wsWriter{ws: ws, format: format}
 	c := s.hub.Open("websocket", w.wake, pingFrame)
 	wc := &wsConn{s: s, c: c, limiter: rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)}
 	wc.setPrincipal(p)
@@ -379,6 +388,8 @@ func (wc *wsConn) unsubscribe(channel string) {
 // with one write call, bypassing the websocket library's per-frame path.
 type wsWriter struct {
 	ws *websocket.Conn
+	// format renders deliveries: wsFormat or wsLeanFormat.
+	format *stream.Format
 	// wg tracks the writer goroutine.
 	wg sync.WaitGroup
 }
@@ -431,7 +442,7 @@ func (w *wsWriter) drain(c *stream.Conn) {
 				f := &frames[i]
 				switch {
 				case f.Delivery != nil:
-					buf = append(buf, f.Delivery.Render(wsFormat)...)
+					buf = append(buf, f.Delivery.Render(w.format)...)
 				case f.Gap != nil:
 					buf = appendWSFrame(buf, opText, gapWS(f.Gap))
 				default:

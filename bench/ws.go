@@ -25,6 +25,11 @@ var (
 	prefixMsg    = []byte(`{"type":"message"`)
 )
 
+// wsFramesQuery asks for lean message frames (flat fields only), as
+// pushflo's SDKs do; --frames full sets it empty, for the shape the
+// hosted SDK ≤ 1.0.4 reads. A server without the option ignores it.
+var wsFramesQuery = "&frames=lean"
+
 // wsConn is one subscriber WebSocket.
 type wsConn struct {
 	c   *websocket.Conn
@@ -34,7 +39,7 @@ type wsConn struct {
 // dialWS opens /ws on base with the given token and waits for the
 // server's "connected" frame.
 func dialWS(ctx context.Context, base, token string, readBuf int) (*wsConn, error) {
-	u := "ws" + strings.TrimPrefix(base, "http") + "/ws?token=" + url.QueryEscape(token)
+	u := "ws" + strings.TrimPrefix(base, "http") + "/ws?token=" + url.QueryEscape(token) + wsFramesQuery
 	d := websocket.Dialer{ReadBufferSize: readBuf, WriteBufferSize: 256, HandshakeTimeout: 15 * time.Second}
 	c, resp, err := d.DialContext(ctx, u, nil)
 	if err != nil {

@@ -35,6 +35,10 @@ func (s *Subscription) runWS(ctx context.Context, base *url.URL) (delivered bool
 		u.Scheme = "ws"
 	}
 	u.Path = base.Path + "/ws"
+	// The client reads only the flat fields of a message frame: ask for
+	// frames without the nested copy (servers that predate the option
+	// ignore it and send both).
+	u.RawQuery = "frames=lean"
 	// The key goes in a header, never the URL: the server refuses secret
 	// and management keys in ?token= (URLs end up in logs).
 	hdr := http.Header{"Authorization": {"Bearer " + s.key()}}

@@ -377,7 +377,10 @@ export class PushFloClient extends TypedEventEmitter<ClientEvents> {
       } else {
         self = new WebSocketTransport(
           {
-            url: `${o.baseUrl.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(this.token)}`,
+            // frames=lean: the SDK reads only the flat fields of a message
+            // frame (see messageFromFrame), so the server leaves out the
+            // nested copy; servers without the option ignore it.
+            url: `${o.baseUrl.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(this.token)}&frames=lean`,
             WebSocket: WS,
             connectionTimeout: o.connectionTimeout,
             heartbeatInterval: o.heartbeatInterval,

@@ -25,6 +25,8 @@ export async function startFakeServer(opts = {}) {
     expiredTokens: new Set(),
     /** The token of every WebSocket upgrade, in order. */
     wsTokens: [],
+    /** The frames parameter of every WebSocket upgrade, in order. */
+    wsFrames: [],
   };
   const accepted = (tok) => (tok === state.validToken || state.validTokens.has(tok)) && !state.expiredTokens.has(tok);
   const log = new Map(); // channel -> [{id, ...}]
@@ -73,6 +75,7 @@ export async function startFakeServer(opts = {}) {
     wss.handleUpgrade(req, socket, head, (ws) => {
       const token = url.searchParams.get('token');
       state.wsTokens.push(token);
+      state.wsFrames.push(url.searchParams.get('frames'));
       if (!accepted(token)) {
         const expired = state.expiredTokens.has(token);
         ws.send(JSON.stringify({ type: 'error', code: expired ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED', error: expired ? 'token expired' : 'unknown key' }));

@@ -25,6 +25,14 @@ function collector(client, channel, extra = {}) {
   return { got, sub, ids: () => got.map((m) => m.id) };
 }
 
+test('PushFloClient_AsksForLeanFrames', async (t) => {
+  // The SDK reads only a message frame's flat fields, so it asks the server
+  // to leave out the nested copy (docs/protocol.md, frames=lean).
+  const { server, client } = await setup(t);
+  await client.connect();
+  assert.deepEqual(server.state.wsFrames, ['lean']);
+});
+
 test('PushFloClient_SubscribeDelivers', async (t) => {
   const { server, client, states } = await setup(t);
   let subscribed = 0;

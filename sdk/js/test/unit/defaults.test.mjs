@@ -42,7 +42,7 @@ test('PushFloClient_OfficialDefaults', async (t) => {
   );
   await flush();
   assert.equal(sockets.length, 1);
-  assert.match(sockets[0].url, /^wss:\/\/api\.pushflo\.dev\/ws\?token=pub_xxxxxxxxxxxxx$/, 'the hosted base URL by default');
+  assert.match(sockets[0].url, /^wss:\/\/api\.pushflo\.dev\/ws\?token=pub_xxxxxxxxxxxxx&frames=lean$/, 'the hosted base URL by default');
   assert.equal(client.connectionState, 'connecting');
   t.mock.timers.tick(29999);
   await flush();

@@ -149,6 +149,18 @@ func figures(r *Result) []figure {
 			add("Go stack KB per connection", c.StackBytesPerConn/1000, true)
 			add("connected", float64(c.Connected), false)
 		}
+	case "reads":
+		add("reads/s", r.ReadsPerSec, false)
+		if l := r.ReadLatency; l != nil && l.Count > 0 {
+			add("read p50 ms", l.P50Ms, true)
+			add("read p99 ms", l.P99Ms, true)
+		}
+		if r.ReadsPerSec > 0 && r.CPU.ServerCores > 0 {
+			add("server CPU µs per read", r.CPU.ServerCores/r.ReadsPerSec*1e6, true)
+		}
+		add("failed", float64(r.ReadsFailed), true)
+	case "idle":
+		add("server CPU, % of a core (all nodes)", r.CPU.ServerCores*100, true)
 	case "stalled":
 		if s := r.Stalled; s != nil && s.Connected > 0 {
 			add("peak RSS MiB", float64(s.RSSPeakBytes)/(1<<20), true)
@@ -297,6 +309,7 @@ func slimLatency(r *Result) {
 	}
 	r.Delivery = strip(r.Delivery)
 	r.PublishLatency = strip(r.PublishLatency)
+	r.ReadLatency = strip(r.ReadLatency)
 	if r.DeliveryByNode != nil {
 		m := map[string]*Latency{}
 		for k, l := range r.DeliveryByNode {

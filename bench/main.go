@@ -72,6 +72,8 @@ type options struct {
 	connections   int
 	replay        int
 	payload       int
+	frames        string
+	idleDuration  time.Duration
 
 	stalled             int
 	stalledMessages     int
@@ -115,6 +117,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.stalledMessageBytes, "stalled-message-bytes", 30000, "content bytes of each of those messages (at most 32768)")
 	fs.IntVar(&o.stalledQueueBytes, "stalled-queue-bytes", 256<<10, "the server's --max-conn-queue-bytes in the stalled scenario (the bound is computed from it)")
 	fs.DurationVar(&o.stalledWatch, "stalled-watch", 45*time.Second, "how long to watch the server's memory once the stalled subscribers start connecting")
+	fs.DurationVar(&o.idleDuration, "idle-duration", 10*time.Second, "how long the idle scenario measures a cluster with no traffic")
+	fs.StringVar(&o.frames, "frames", "lean", "WebSocket message frames the subscribers ask for: lean (flat fields only, as pushflo's SDKs ask) or full (also the nested message)")
 	fs.IntVar(&o.payload, "payload", 64, "padding bytes in each message's content (the content is {\"bt\":<send time>,\"pad\":\"…\"})")
 	if err := fs.Parse(args); err != nil {
 		return nil, &usageError{err.Error()}
@@ -141,6 +145,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		def("connections", func() { o.connections = 200 })
 		def("replay", func() { o.replay = 2000 })
 		def("stalled", func() { o.stalled = 20 })
+		def("idle-duration", func() { o.idleDuration = time.Second })
 		def("stalled-messages", func() { o.stalledMessages = 100 })
 		def("stalled-watch", func() { o.stalledWatch = 2 * time.Second })
 	}
@@ -188,6 +193,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.duration <= 0 || o.duration > time.Hour || o.thrDuration <= 0 || o.thrDuration > time.Hour {
 		problems = append(problems, fmt.Sprintf("--duration %s and --throughput-duration %s must be between 0 and 1h", o.duration, o.thrDuration))
+	}
+	switch o.frames {
+	case "lean":
+		wsFramesQuery = "&frames=lean"
+	case "full":
+		wsFramesQuery = ""
+	default:
+		problems = append(problems, fmt.Sprintf("--frames %q must be lean or full", o.frames))
 	}
 	if _, err := o.publisherCounts(); err != nil {
 		problems = append(problems, err.Error())
@@ -416,6 +429,12 @@ func (o *options) localScenarios() (single, cluster []string) {
 		}
 	}
 	cluster = append(cluster, "crossnode-ws-3node")
+	for _, via := range []string{"leader", "follower"} {
+		for _, level := range []string{"consistent", "stale"} {
+			cluster = append(cluster, fmt.Sprintf("reads-3node-%s-%s", via, level))
+		}
+	}
+	cluster = append(cluster, "idle-3node")
 	return single, cluster
 }
 
@@ -560,6 +579,26 @@ func (r *runner) clusterSuite(ctx context.Context, t *target, suffix string) []R
 			PubNodes: []*node{first}, SubNodes: []*node{last}, PubVia: first.ID + " (" + role + ")", SubOn: last.ID,
 			Title: fmt.Sprintf("publish on %s (%s), %d WebSocket subscribers over %d channels on %s, %d publishes/s", first.ID, role, subs, chans, last.ID, o.crossRate)}
 		out = append(out, r.fanout(ctx, t, f))
+	}
+	for _, via := range []struct {
+		name string
+		n    *node
+	}{{"leader", leader}, {"follower", followers[0]}} {
+		for _, stale := range []bool{false, true} {
+			level := "consistent"
+			if stale {
+				level = "stale"
+			}
+			name := fmt.Sprintf("reads-%s-%s-%s", suffix, via.name, level)
+			if !o.wants(name) || ctx.Err() != nil {
+				continue
+			}
+			out = append(out, r.reads(ctx, t, readsSpec{Name: name, Title: fmt.Sprintf("%d readers of history pages via the %s (%s), %s, %d nodes", 16, via.name, via.n.ID, level, len(t.Nodes)),
+				Readers: 16, Duration: o.thrDuration, Via: via.n, ViaName: via.name + " " + via.n.ID, Stale: stale}))
+		}
+	}
+	if name := "idle-" + suffix; o.wants(name) && ctx.Err() == nil {
+		out = append(out, r.idle(ctx, t, name, o.idleDuration))
 	}
 	return out
 }

@@ -215,7 +215,7 @@ func markdown(rep *Report, plots []string) string {
 	}
 	p("")
 
-	var fan, thr, conns, rep2, stall []Result
+	var fan, thr, conns, rep2, stall, reads []Result
 	for _, r := range rep.Results {
 		switch r.Kind {
 		case "fanout", "crossnode":
@@ -228,6 +228,8 @@ func markdown(rep *Report, plots []string) string {
 			rep2 = append(rep2, r)
 		case "stalled":
 			stall = append(stall, r)
+		case "reads", "idle":
+			reads = append(reads, r)
 		}
 	}
 	if len(fan) > 0 {
@@ -288,6 +290,20 @@ func markdown(rep *Report, plots []string) string {
 			c := r.Connections
 			p("| %s | %d / %d | %.2f s | %s | %s → %s | %s | %s / %s | %.2f | %d | %s |", r.Name, c.Connected, c.Requested, c.ConnectSeconds, fmtNum(c.ConnectsPerSec),
 				mib(c.RSSBeforeBytes), mib(c.RSSAfterBytes), kb(c.BytesPerConn), kb(c.StackBytesPerConn), kb(c.HeapBytesPerConn), c.GoroutinesPerConn, c.Verified, cpuCell(r.CPU))
+		}
+		p("")
+	}
+	if len(reads) > 0 {
+		p("## History reads and idle cost")
+		p("")
+		p("| scenario | via | stale | reads/s | p50 ms | p99 ms | failed | CPU gen / server / irq / other |")
+		p("|---|---|---|---|---|---|---|---|")
+		for _, r := range reads {
+			l := r.ReadLatency
+			if l == nil {
+				l = &Latency{}
+			}
+			p("| %s | %v | %v | %s | %s | %s | %d | %s |", r.Name, r.Params["readVia"], r.Params["stale"], fmtNum(r.ReadsPerSec), ms(l.P50Ms), ms(l.P99Ms), r.ReadsFailed, cpuCell(r.CPU))
 		}
 		p("")
 	}
@@ -477,6 +493,9 @@ func oneLine(r *Result) string {
 	}
 	if c := r.Connections; c != nil {
 		parts = append(parts, fmt.Sprintf("%d/%d connected in %.2fs, %s per connection, %d alive", c.Connected, c.Requested, c.ConnectSeconds, kb(c.BytesPerConn), c.Verified))
+	}
+	if r.Kind == "reads" && r.ReadLatency != nil {
+		parts = append(parts, fmt.Sprintf("%s reads/s, p50 %s p99 %s ms, %d failed", fmtNum(r.ReadsPerSec), ms(r.ReadLatency.P50Ms), ms(r.ReadLatency.P99Ms), r.ReadsFailed))
 	}
 	if s := r.Stalled; s != nil {
 		parts = append(parts, fmt.Sprintf("%d/%d stalled subscribers, RSS %s → peak %s (bound %s), %s each, %.0f cut off, alive after: %v", s.Connected, s.Subscribers,

@@ -4,8 +4,8 @@ package main
 type Result struct {
 	// Name identifies the scenario run, such as "fanout-ws-1node".
 	Name string `json:"name"`
-	// Kind is fanout, throughput, connections, replay, stalled or
-	// crossnode.
+	// Kind is fanout, throughput, connections, replay, stalled, reads,
+	// idle or crossnode.
 	Kind  string `json:"kind"`
 	Title string `json:"title"`
 	Nodes int    `json:"nodes"`
@@ -50,6 +50,12 @@ type Result struct {
 	// ConnectSeconds is how long the subscribers took to connect and
 	// subscribe.
 	ConnectSeconds float64 `json:"connectSeconds,omitempty"`
+
+	// ReadsPerSec, ReadLatency and ReadsFailed are a reads scenario's:
+	// history pages answered per second and request → 200 latency.
+	ReadsPerSec float64  `json:"readsPerSec,omitempty"`
+	ReadLatency *Latency `json:"readLatency,omitempty"`
+	ReadsFailed int64    `json:"readsFailed,omitempty"`
 
 	Connections *ConnStats    `json:"connections,omitempty"`
 	Replay      *ReplayStats  `json:"replay,omitempty"`

@@ -108,9 +108,17 @@ func startServers(ctx context.Context, spec serverSpec, name string, size int) (
 		procs = append(procs, p)
 		t.Nodes = append(t.Nodes, &node{ID: id, URL: p.URL(), proc: p})
 	}
+	activation := socketActivation(spec.Binary)
 	for _, n := range t.Nodes {
 		if size > 1 {
 			n.proc.SetArgs(append(n.proc.CurrentArgs(), testproc.BootstrapPeers(procs)...))
+		}
+		if !activation {
+			// A binary older than socket activation binds its addresses
+			// itself: give the reserved ports back just before it starts.
+			n.proc.Sockets = nil
+			n.proc.HTTP.Close()
+			n.proc.Raft.Close()
 		}
 		if err := n.proc.Start(); err != nil {
 			t.stop()
@@ -125,6 +133,15 @@ func startServers(ctx context.Context, spec serverSpec, name string, size int) (
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	return t, nil
+}
+
+// socketActivation reports whether the pushflo binary at path takes its
+// listening sockets from systemd socket activation (LISTEN_FDS), as every
+// build since internal/testproc does; baseline mode may compare with an
+// older one. It looks for the variable's name in the binary.
+func socketActivation(path string) bool {
+	b, err := os.ReadFile(path)
+	return err != nil || bytes.Contains(b, []byte("LISTEN_FDNAMES"))
 }
 
 // waitReady waits until every node answers /ready. A fresh cluster

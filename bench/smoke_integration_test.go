@@ -47,6 +47,7 @@ func TestBench_Smoke(t *testing.T) {
 	want := []string{
 		"fanout-ws-1node", "fanout-sse-1node", "fanout-heavy-ws-1node", "throughput-1node-4", "replay-ws-1node", "replay-sse-1node",
 		"connections-ws-1node", "stalled-resume-1node", "fanout-ws-3node", "fanout-sse-3node", "throughput-3node-leader-4", "throughput-3node-follower-4", "crossnode-ws-3node",
+		"reads-3node-leader-consistent", "reads-3node-leader-stale", "reads-3node-follower-consistent", "reads-3node-follower-stale", "idle-3node",
 	}
 	got := map[string]Result{}
 	for _, r := range rep.Results {
@@ -82,6 +83,10 @@ func TestBench_Smoke(t *testing.T) {
 			x := r.Replay
 			if x == nil || x.Backlog == 0 || x.Replayed != x.Backlog || x.PerSec <= 0 || x.LiveReceived < x.LiveAcked {
 				t.Errorf("%s: %+v", name, x)
+			}
+		case "reads":
+			if r.ReadsPerSec <= 0 || r.ReadLatency == nil || r.ReadLatency.Count == 0 || r.ReadsFailed != 0 {
+				t.Errorf("%s: %.0f reads/s, latency %+v, %d failed", name, r.ReadsPerSec, r.ReadLatency, r.ReadsFailed)
 			}
 		case "stalled":
 			s := r.Stalled

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ import (
 // answers publishes with 503. Stopped, `pushflo recover` names it alone;
 // started again with its usual flags it leads, holds every acknowledged
 // message, answers publishes with 201, and a new node joins it, becomes a
-// voter and holds the whole history.
+// voter (pushflo cluster status says so in its ROLE column) and holds the
+// whole history.
 func TestRecover_ClusterThatLostQuorum(t *testing.T) {
 	nodes := startCluster(t, 3)
 	alive := map[*proc]bool{nodes[0]: true, nodes[1]: true, nodes[2]: true}
@@ -100,6 +102,10 @@ func TestRecover_ClusterThatLostQuorum(t *testing.T) {
 			t.Fatalf("n4 not a voter within 30s: %d %s %v", st, b, err)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	out, err = exec.Command(binPath, "cluster", "status", "--server", "http://"+survivor.httpAddr, "--key", mgmtKey).CombinedOutput()
+	if err != nil || !regexp.MustCompile(`(?m)^n4\s+\S+\s+voter\s`).Match(out) || !regexp.MustCompile(`(?m)^ROLE|\sROLE\s`).Match(out) {
+		t.Fatalf("pushflo cluster status does not show n4 a voter in its ROLE column: %v\n%s", err, out)
 	}
 	st, id, err := publish("http://"+n4.httpAddr, "rec", `{"v":"r-110"}`)
 	if err != nil || st != 201 {

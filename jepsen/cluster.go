@@ -7,48 +7,27 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pushflo/pushflo/client"
+	"github.com/pushflo/pushflo/internal/testproc"
 )
 
 // BuildBinary builds ./cmd/pushflo of the module in moduleDir into
-// outDir/pushflo and returns its path.
+// outDir/pushflo and returns its path (internal/testproc.Build).
 func BuildBinary(ctx context.Context, moduleDir, outDir string) (string, error) {
-	bin := filepath.Join(outDir, "pushflo")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/pushflo")
-	cmd.Dir = moduleDir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ./cmd/pushflo in %s: %w\n%s", moduleDir, err, out)
-	}
-	return bin, nil
+	return testproc.Build(ctx, moduleDir, outDir)
 }
 
-// ModuleDir returns the root of the Go module that contains dir, found by
-// walking up to go.mod.
-func ModuleDir(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("module dir: %w", err)
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s", dir)
-		}
-	}
-}
+// ModuleDir returns the root of the pushflo module that contains dir
+// (internal/testproc.ModuleDir).
+func ModuleDir(dir string) (string, error) { return testproc.ModuleDir(dir) }
 
 // ClusterConfig describes a cluster of local pushflo processes. Zero values
 // mean the documented default.
@@ -128,7 +107,10 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Cluster{cfg: cfg}
-	ports, err := freePorts(2 * (cfg.Size + cfg.Spares))
+	// Loopback ports stay reserved for the cluster's life and are handed
+	// to each start as sockets (internal/testproc); a node moved into a
+	// network namespace gives its pair back.
+	ports, err := testproc.ReservePorts("127.0.0.1", 2*(cfg.Size+cfg.Spares))
 	if err != nil {
 		return nil, fmt.Errorf("start cluster: %w", err)
 	}
@@ -137,22 +119,42 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		id := fmt.Sprintf("n%d", i+1)
 		n := &Node{
 			ID:       id,
-			HTTPAddr: fmt.Sprintf("127.0.0.1:%d", ports[2*i]),
-			RaftAddr: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]),
+			HTTPAddr: ports[2*i].Addr,
+			RaftAddr: ports[2*i+1].Addr,
 			DataDir:  filepath.Join(cfg.Dir, id, "data"),
 			LogPath:  filepath.Join(cfg.Dir, id, "pushflo.log"),
-			bin:      cfg.Bin,
 			logger:   cfg.Logger.With("component", "jepsen", "node", id),
 			member:   i < cfg.Size,
+			ports:    ports[2*i : 2*i+2],
 		}
+		n.proc = &testproc.Proc{Name: id, Bin: cfg.Bin, LogPath: n.LogPath}
 		c.nodes = append(c.nodes, n)
 	}
 	if cfg.Network != NetworkLoopback {
 		nw, note, err := openNetwork(ctx, cfg.Network, c.nodes, cfg.Logger)
 		if err != nil {
+			c.Close()
 			return nil, fmt.Errorf("start cluster: %w", err)
 		}
 		c.net, c.netNote = nw, note
+	}
+	for _, n := range c.nodes {
+		if n.Netns == "" {
+			n.proc.Sockets = []testproc.Socket{{Name: "http", Port: n.ports[0]}, {Name: "raft", Port: n.ports[1]}}
+		} else {
+			// Fixed addresses inside its namespace, which nothing else
+			// binds.
+			n.releasePorts()
+			n.proc.StartFunc = func(cmd *exec.Cmd) error {
+				// Forked from a thread inside the node's network
+				// namespace, so it starts there. Not with `ip netns
+				// exec`: that also gives the process a mount namespace
+				// of its own, holding copies of every mount (faultfs
+				// ones too), which then cannot be unmounted while it
+				// lives.
+				return inNetns(n.Netns, cmd.Start)
+			}
+		}
 	}
 	for _, n := range c.nodes {
 		if n.AdvertiseAddr == "" {
@@ -375,6 +377,7 @@ func (c *Cluster) Close() error {
 		if err := n.Kill(); err != nil {
 			errs = append(errs, err)
 		}
+		n.releasePorts()
 		if n.Proxy != nil {
 			n.Proxy.Close()
 		}
@@ -415,9 +418,12 @@ type Node struct {
 	// (ClusterConfig.ClockOffsets), or "".
 	clockFile string
 
-	bin    string
 	args   []string
 	logger *slog.Logger
+	// proc runs the process (internal/testproc); ports are its reserved
+	// loopback ports, nil under NetworkNetns.
+	proc  *testproc.Proc
+	ports []*testproc.Port
 
 	mu sync.Mutex // guards the fields below
 	// member says the node belongs to the cluster (see Cluster.Members).
@@ -426,9 +432,6 @@ type Node struct {
 	// while join is empty; join is the --join part once the node has been
 	// (re)joined by the membership nemesis.
 	bootstrap, join []string
-	cmd             *exec.Cmd
-	exited          chan struct{} // closed when cmd has been waited for
-	paused          bool
 }
 
 // URL returns the base URL clients should use: through the proxy if any.
@@ -455,51 +458,23 @@ func (n *Node) Args() []string {
 // Start launches the process if it is not running. Output goes to LogPath,
 // appended across restarts.
 func (n *Node) Start() error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.cmd != nil {
-		select {
-		case <-n.exited: // crashed by itself: start again
-		default:
-			return nil
-		}
+	if n.proc.Running() {
+		return nil
 	}
-	logf, err := os.OpenFile(n.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("start %s: %w", n.ID, err)
+	n.proc.SetArgs(n.Args())
+	if err := n.proc.Start(); err != nil {
+		return err
 	}
-	fmt.Fprintf(logf, "\n=== jepsen: start %s at %s\n", n.ID, time.Now().Format(time.RFC3339Nano))
-	args := append(append([]string(nil), n.args...), n.bootstrap...)
-	if n.join != nil {
-		args = append(append([]string(nil), n.args...), n.join...)
-	}
-	cmd := exec.Command(n.bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// Its own process group, so signals to the test do not reach it and
-	// Kill reaches nothing else.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	start := cmd.Start
-	if n.Netns != "" {
-		// Forked from a thread inside the node's network namespace, so
-		// it starts there. Not with `ip netns exec`: that also gives the
-		// process a mount namespace of its own, holding copies of every
-		// mount (faultfs ones too), which then cannot be unmounted while
-		// it lives.
-		start = func() error { return inNetns(n.Netns, cmd.Start) }
-	}
-	if err := start(); err != nil {
-		logf.Close()
-		return fmt.Errorf("start %s: %w", n.ID, err)
-	}
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		logf.Close()
-		close(exited)
-	}()
-	n.cmd, n.exited, n.paused = cmd, exited, false
-	n.logger.Info("node started", "pid", cmd.Process.Pid)
+	n.logger.Info("node started", "pid", n.proc.PID())
 	return nil
+}
+
+// releasePorts gives the node's reserved loopback ports back.
+func (n *Node) releasePorts() {
+	for _, p := range n.ports {
+		p.Close()
+	}
+	n.ports = nil
 }
 
 // Member reports whether the node belongs to the cluster.
@@ -538,156 +513,49 @@ func (n *Node) SetClockOffset(d time.Duration) error {
 }
 
 // PID returns the process ID of the running node, or 0.
-func (n *Node) PID() int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.cmd == nil || n.cmd.Process == nil {
-		return 0
-	}
-	select {
-	case <-n.exited:
-		return 0
-	default:
-		return n.cmd.Process.Pid
-	}
-}
+func (n *Node) PID() int { return n.proc.PID() }
 
 // Running reports whether the process was started and has not exited.
-func (n *Node) Running() bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.cmd == nil {
-		return false
-	}
-	select {
-	case <-n.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (n *Node) Running() bool { return n.proc.Running() }
 
 // Kill sends SIGKILL and waits for the process to exit. It is a no-op when
 // the node is not running.
-func (n *Node) Kill() error { return n.stop(syscall.SIGKILL, 30*time.Second) }
+func (n *Node) Kill() error {
+	running := n.proc.Running()
+	if err := n.proc.Kill(); err != nil {
+		return err
+	}
+	if running {
+		n.logger.Info("node stopped", "signal", "killed")
+	}
+	return nil
+}
 
 // Terminate sends SIGTERM and waits up to grace for a clean exit, then
 // kills.
 func (n *Node) Terminate(grace time.Duration) error {
-	if err := n.stop(syscall.SIGTERM, grace); err == nil {
-		return nil
+	if err := n.proc.Stop(grace); err == nil {
+		n.logger.Info("node stopped", "signal", "terminated")
 	}
 	return n.Kill()
 }
 
-func (n *Node) stop(sig syscall.Signal, wait time.Duration) error {
-	n.mu.Lock()
-	cmd, exited := n.cmd, n.exited
-	n.mu.Unlock()
-	if cmd == nil {
-		return nil
-	}
-	_ = cmd.Process.Signal(sig)
-	if sig != syscall.SIGKILL {
-		_ = cmd.Process.Signal(syscall.SIGCONT) // a paused process cannot act on TERM
-	}
-	select {
-	case <-exited:
-	case <-time.After(wait):
-		return fmt.Errorf("%s (pid %d) did not exit within %s of %s", n.ID, cmd.Process.Pid, wait, sig)
-	}
-	n.mu.Lock()
-	if n.cmd == cmd {
-		n.cmd, n.paused = nil, false
-	}
-	n.mu.Unlock()
-	n.logger.Info("node stopped", "signal", sig.String())
-	return nil
-}
-
 // Pause sends SIGSTOP: the process keeps its sockets but does nothing.
-func (n *Node) Pause() error { return n.signal(syscall.SIGSTOP, true) }
+func (n *Node) Pause() error { return n.proc.Pause() }
 
 // Resume sends SIGCONT to a paused process.
-func (n *Node) Resume() error { return n.signal(syscall.SIGCONT, false) }
-
-func (n *Node) signal(sig syscall.Signal, paused bool) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.cmd == nil {
-		return fmt.Errorf("%s: %s: not running", n.ID, sig)
-	}
-	if err := n.cmd.Process.Signal(sig); err != nil {
-		return fmt.Errorf("%s: %s: %w", n.ID, sig, err)
-	}
-	n.paused = paused
-	return nil
-}
+func (n *Node) Resume() error { return n.proc.Resume() }
 
 // Paused reports whether the node was paused and not resumed.
-func (n *Node) Paused() bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.paused
-}
+func (n *Node) Paused() bool { return n.proc.Paused() }
 
 // WaitReady polls GET /ready on the node's own address until it answers
 // 200, the process exits, or ctx ends.
 func (n *Node) WaitReady(ctx context.Context) error {
-	hc := &http.Client{Timeout: 2 * time.Second}
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	var last string
-	for {
-		n.mu.Lock()
-		exited := n.exited
-		n.mu.Unlock()
-		if exited != nil {
-			select {
-			case <-exited:
-				return fmt.Errorf("%s exited before ready; see %s", n.ID, n.LogPath)
-			default:
-			}
-		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, n.DirectURL()+"/ready", nil)
-		resp, err := hc.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready (last: %s): %w; see %s", n.ID, last, ctx.Err(), n.LogPath)
-		case <-t.C:
-		}
+	if err := testproc.WaitReady(ctx, n.proc, n.DirectURL()); err != nil {
+		return fmt.Errorf("%w; see %s", err, n.LogPath)
 	}
-}
-
-// freePorts returns n distinct free loopback TCP ports. Another process may
-// take one before it is used; a start then fails and is retried by callers
-// that care.
-func freePorts(n int) ([]int, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("free port: %w", err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return nil
 }
 
 // Leader asks the running, unpaused nodes in turn, through their own

@@ -290,13 +290,7 @@ func TestJepsen_PowerLossCaught(t *testing.T) {
 		t.Skip("needs faultfs")
 	}
 	seed := envSeed(t)
-	dir := t.TempDir()
-	if keep := os.Getenv("JEPSEN_DIR"); keep != "" {
-		dir = filepath.Join(keep, "power-loss-unsafe")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := scenarioDir(t, "power-loss-unsafe")
 	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
 		seed: seed, dir: dir, duration: 20 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
 		nemeses:   func(bool) []Nemesis { return []Nemesis{PowerCutNemesis{Mode: "all"}} },
@@ -325,13 +319,7 @@ func TestJepsen_ClockJump(t *testing.T) {
 		t.Skip("runs with the soak: set PUSHFLO_JEPSEN_DURATION")
 	}
 	seed := envSeed(t)
-	dir := t.TempDir()
-	if keep := os.Getenv("JEPSEN_DIR"); keep != "" {
-		dir = filepath.Join(keep, "clock-jump")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := scenarioDir(t, "clock-jump")
 	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
 		seed: seed, dir: dir, duration: 30 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
 		nemeses:      func(bool) []Nemesis { return []Nemesis{ClockNemesis{Jump: time.Hour}} },
@@ -358,13 +346,7 @@ func TestJepsen_Retention(t *testing.T) {
 		t.Skip("runs with the soak: set PUSHFLO_JEPSEN_DURATION")
 	}
 	seed := envSeed(t)
-	dir := t.TempDir()
-	if keep := os.Getenv("JEPSEN_DIR"); keep != "" {
-		dir = filepath.Join(keep, "retention")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := scenarioDir(t, "retention")
 	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
 		seed: seed, dir: dir, duration: 45 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
 		nemeses: func(faultFS bool) []Nemesis {
@@ -398,13 +380,7 @@ func TestJepsen_LeaderReads(t *testing.T) {
 		t.Skip("runs with the soak: set PUSHFLO_JEPSEN_DURATION")
 	}
 	seed := envSeed(t)
-	dir := t.TempDir()
-	if keep := os.Getenv("JEPSEN_DIR"); keep != "" {
-		dir = filepath.Join(keep, "leader-reads")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := scenarioDir(t, "leader-reads")
 	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
 		seed: seed, dir: dir, duration: 60 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
 		nemeses: func(bool) []Nemesis {
@@ -433,13 +409,7 @@ func TestJepsen_DiskFaults(t *testing.T) {
 		t.Skip("needs faultfs")
 	}
 	seed := envSeed(t)
-	dir := t.TempDir()
-	if keep := os.Getenv("JEPSEN_DIR"); keep != "" {
-		dir = filepath.Join(keep, "disk-faults")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := scenarioDir(t, "disk-faults")
 	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
 		seed: seed, dir: dir, duration: 90 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
 		nemeses: func(bool) []Nemesis {
@@ -453,4 +423,19 @@ func TestJepsen_DiskFaults(t *testing.T) {
 	if !report.Valid {
 		t.Fatalf("seed %d, history %s: checks failed under disk faults (repeat with JEPSEN_SEED=%d)", seed, history, seed)
 	}
+}
+
+// scenarioDir is where a scenario keeps its data directories and history:
+// JEPSEN_DIR/name when JEPSEN_DIR is set, else a temporary directory.
+func scenarioDir(t *testing.T, name string) string {
+	t.Helper()
+	keep := os.Getenv("JEPSEN_DIR")
+	if keep == "" {
+		return t.TempDir()
+	}
+	dir := filepath.Join(keep, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -36,7 +36,7 @@ help: ## list the targets
 build: ## build bin/pushflo
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/pushflo
 
-run: build ## run one node on $(HTTP_ADDR), data in $(DATA) (keys printed at start)
+run: build ## run one node on $(HTTP_ADDR), data in $(DATA) (keys printed on the first start, kept in $(DATA)/secrets.json)
 	$(BIN) serve --data-dir $(DATA) --http-addr $(HTTP_ADDR) --raft-addr $(RAFT_ADDR)
 
 cluster: build ## run a local cluster until Ctrl-C: make cluster NODES=3 CLUSTER_HTTP_PORT=8081 CLUSTER_RAFT_PORT=7001 CLUSTER_DATA=./data-cluster

@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Baseline mode compares two server binaries (or one binary under two
@@ -459,16 +458,7 @@ func writeComparison(dir string, rep *Report, cmp *Comparison, stdout io.Writer)
 func comparisonMarkdown(rep *Report, cmp *Comparison) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	title := "pushflo baseline comparison"
-	if rep.Smoke {
-		title += " (smoke run: small counts, figures are not meaningful)"
-	}
-	p("# %s — %s", title, rep.Started.UTC().Format("2006-01-02 15:04 UTC"))
-	p("")
-	m := rep.Machine
-	p("`%s` on %d cores (%s), %s RAM, Linux %s, %s; run took %s. The load generator and every server share these cores.",
-		rep.Command, m.Cores, m.CPU, m.MemTotal, m.Kernel, m.GoVersion, rep.Finished.Sub(rep.Started).Round(time.Second))
-	p("")
+	writeHeader(p, rep, "pushflo baseline comparison")
 	for i, s := range cmp.Sides {
 		role := "old (baseline)"
 		if i == 1 {

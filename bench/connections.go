@@ -55,9 +55,7 @@ func (r *runner) connections(ctx context.Context, t *target, n int) Result {
 	sinks := make([]*sink, n)
 	var stopping atomic.Bool
 	var readers sync.WaitGroup
-	var failed atomic.Int64
-	var mu sync.Mutex
-	firstErr := ""
+	var failed failures
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
 	smp := r.prog.startSampler(res.Name, &c)
@@ -65,7 +63,7 @@ func (r *runner) connections(ctx context.Context, t *target, n int) Result {
 	start := time.Now()
 	deadline := start.Add(3 * time.Minute)
 	for i := 0; i < n && ctx.Err() == nil && time.Now().Before(deadline); i++ {
-		if failed.Load() > int64(n/10)+10 {
+		if failed.count() > int64(n/10)+10 {
 			break // the server refuses: stop hammering it
 		}
 		sem <- struct{}{}
@@ -80,12 +78,7 @@ func (r *runner) connections(ctx context.Context, t *target, n int) Result {
 				}
 			}
 			if err != nil {
-				failed.Add(1)
-				mu.Lock()
-				if firstErr == "" {
-					firstErr = err.Error()
-				}
-				mu.Unlock()
+				failed.add(err)
 				return
 			}
 			conns[i] = w
@@ -103,8 +96,8 @@ func (r *runner) connections(ctx context.Context, t *target, n int) Result {
 	cpuB := takeCPU(t.pids())
 	res.Timeline = smp.finish()
 	cs.ConnectSeconds = elapsed.Seconds()
-	cs.Failed = int(failed.Load())
-	cs.FirstError = firstErr
+	cs.Failed = int(failed.count())
+	cs.FirstError = failed.firstError()
 	for _, w := range conns {
 		if w != nil {
 			cs.Connected++

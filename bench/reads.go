@@ -48,9 +48,8 @@ func (r *runner) reads(ctx context.Context, t *target, spec readsSpec) Result {
 	defer hcl.CloseIdleConnections()
 	auth := "Bearer " + t.Keys.Secret
 	rec := newRecorder(16)
-	var ok, failed atomic.Int64
-	var mu sync.Mutex
-	firstErr := ""
+	var ok atomic.Int64
+	var failed failures
 	loop := func(d time.Duration, record bool) {
 		var wg sync.WaitGroup
 		end := time.Now().Add(d)
@@ -75,12 +74,7 @@ func (r *runner) reads(ctx context.Context, t *target, spec readsSpec) Result {
 						continue
 					}
 					if err != nil {
-						failed.Add(1)
-						mu.Lock()
-						if firstErr == "" {
-							firstErr = err.Error()
-						}
-						mu.Unlock()
+						failed.add(err)
 						continue
 					}
 					ok.Add(1)
@@ -103,9 +97,9 @@ func (r *runner) reads(ctx context.Context, t *target, spec readsSpec) Result {
 	res.CPU = cpuUse(cpuA, cpuB, t.pidsKnown())
 	res.ReadsPerSec = float64(ok.Load()) / elapsed.Seconds()
 	res.ReadLatency = summarise(rec.merged())
-	res.ReadsFailed = failed.Load()
-	if f := failed.Load(); f > 0 {
-		res.Notes = append(res.Notes, fmt.Sprintf("%d reads failed; first: %s", f, firstErr))
+	res.ReadsFailed = failed.count()
+	if f := failed.count(); f > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d reads failed; first: %s", f, failed.firstError()))
 	}
 	if err := t.checkAlive(); err != nil {
 		res.Error = err.Error()

@@ -180,11 +180,8 @@ func writeReport(dir string, rep *Report, plots []string) error {
 	return nil
 }
 
-// markdown renders the report's tables.
-func markdown(rep *Report, plots []string) string {
-	var b strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	title := "pushflo benchmark"
+// writeHeader writes a report's title line and the machine it ran on.
+func writeHeader(p func(format string, args ...any), rep *Report, title string) {
 	if rep.Smoke {
 		title += " (smoke run: small counts, figures are not meaningful)"
 	}
@@ -194,6 +191,13 @@ func markdown(rep *Report, plots []string) string {
 	p("`%s` on %d cores (%s), %s RAM, Linux %s, %s; run took %s. The load generator and every server share these cores.",
 		rep.Command, m.Cores, m.CPU, m.MemTotal, m.Kernel, m.GoVersion, rep.Finished.Sub(rep.Started).Round(time.Second))
 	p("")
+}
+
+// markdown renders the report's tables.
+func markdown(rep *Report, plots []string) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	writeHeader(p, rep, "pushflo benchmark")
 	for _, f := range rep.Fsync {
 		p("Disk fdatasync of 4 KiB at the %s: p50 %s ms, p99 %s ms, max %s ms (%d syncs).", f.When, ms(f.P50Ms), ms(f.P99Ms), ms(f.MaxMs), f.Count)
 	}

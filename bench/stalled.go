@@ -161,8 +161,7 @@ func (r *runner) stalled(ctx context.Context, t *target, n int) Result {
 	cpuA := takeCPU(t.pids())
 	var mu sync.Mutex
 	var open []func()
-	var failed atomic.Int64
-	firstErr := ""
+	var failed failures
 	sem := make(chan struct{}, 32)
 	var wg sync.WaitGroup
 	for i := 0; i < n && ctx.Err() == nil; i++ {
@@ -178,23 +177,20 @@ func (r *runner) stalled(ctx context.Context, t *target, n int) Result {
 			} else {
 				closer, err = stalledSSE(nd.URL, t.Keys.Publish, channel, marker)
 			}
-			mu.Lock()
-			defer mu.Unlock()
 			if err != nil {
-				failed.Add(1)
-				if firstErr == "" {
-					firstErr = err.Error()
-				}
+				failed.add(err)
 				return
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			open = append(open, closer)
 			c.published.Add(1) // the progress line shows connections here
 		}()
 	}
 	wg.Wait()
 	st.Connected = len(open)
-	if firstErr != "" {
-		res.Notes = append(res.Notes, fmt.Sprintf("%d subscribers failed to connect; first: %s", failed.Load(), firstErr))
+	if failed.count() > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d subscribers failed to connect; first: %s", failed.count(), failed.firstError()))
 	}
 	if rest := o.stalledWatch - time.Since(watchStart); rest > 0 {
 		select {

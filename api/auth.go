@@ -115,12 +115,17 @@ func (s *Server) authenticate(cred string) *principal {
 	return nil
 }
 
+// bearer returns what follows "Bearer " in the request's Authorization
+// header, untrimmed, and whether the header has that form.
+func bearer(ctx *fasthttp.RequestCtx) (string, bool) {
+	return strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer ")
+}
+
 // requireRole authenticates a REST request's bearer key. REST takes keys
 // only in the Authorization header: a URL's ?token= ends up in proxy and
 // server logs and in browser history.
 func (s *Server) requireRole(ctx *fasthttp.RequestCtx, min Role) (*principal, *apiError) {
-	h := string(ctx.Request.Header.Peek("Authorization"))
-	cred, ok := strings.CutPrefix(h, "Bearer ")
+	cred, ok := bearer(ctx)
 	if !ok && ctx.QueryArgs().Has("token") {
 		return nil, errorf(CodeUnauthorized, "REST takes the key only in the Authorization header (Authorization: Bearer <key>); ?token= is for WebSocket and SSE")
 	}
@@ -143,7 +148,7 @@ func (s *Server) requireRole(ctx *fasthttp.RequestCtx, min Role) (*principal, *a
 // key and connection tokens, since URLs are kept in logs and histories: a
 // secret or management key there is refused, never used.
 func (s *Server) streamPrincipal(ctx *fasthttp.RequestCtx) (*principal, *apiError) {
-	if h, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer "); ok {
+	if h, ok := bearer(ctx); ok {
 		if p := s.authenticate(strings.TrimSpace(h)); p != nil {
 			return p, nil
 		}

@@ -52,12 +52,11 @@ func (s *Server) limitRequest(ctx *fasthttp.RequestCtx, path string) bool {
 // keyBucket is the bucket of the secret or management key the request's
 // Authorization header carries, or nil.
 func (s *Server) keyBucket(ctx *fasthttp.RequestCtx) *rate.Limiter {
-	h := ctx.Request.Header.Peek("Authorization")
-	cred, ok := bytesCutPrefix(h, "Bearer ")
+	cred, ok := bearer(ctx)
 	if !ok {
 		return nil
 	}
-	k := strings.TrimSpace(string(cred))
+	k := strings.TrimSpace(cred)
 	switch {
 	case eq(k, s.cfg.Keys.Secret):
 		return s.keyLimits[0]
@@ -65,13 +64,6 @@ func (s *Server) keyBucket(ctx *fasthttp.RequestCtx) *rate.Limiter {
 		return s.keyLimits[1]
 	}
 	return nil
-}
-
-func bytesCutPrefix(b []byte, prefix string) ([]byte, bool) {
-	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
-		return nil, false
-	}
-	return b[len(prefix):], true
 }
 
 // reserve takes a token from b at now; when none is left it takes none

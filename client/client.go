@@ -463,6 +463,23 @@ func statusForCode(code string) int {
 	return 0
 }
 
+// get is a read of path with key: the nodes are asked in turn, the next
+// one after any failure but a 4xx answer (see call), and the answer's data
+// is decoded into a T. op names the request in errors. On error the T is
+// the zero value.
+func get[T any](ctx context.Context, c *Client, op, path string, query url.Values, key string) (T, envelope, error) {
+	var v T
+	env, err := c.call(ctx, op, http.MethodGet, path, query, nil, bearer(key), true)
+	if err != nil {
+		return v, env, err
+	}
+	if err := json.Unmarshal(env.Data, &v); err != nil {
+		var zero T
+		return zero, env, fmt.Errorf("%s: decode %q: %w", op, truncate(env.Data, 200), err)
+	}
+	return v, env, nil
+}
+
 func truncate(b []byte, n int) []byte {
 	if len(b) > n {
 		return b[:n]

@@ -57,15 +57,8 @@ func (c *Client) ClusterStatus(ctx context.Context) (ClusterStatus, error) {
 	if key == "" {
 		key = c.cfg.SecretKey
 	}
-	env, err := c.call(ctx, "cluster status", http.MethodGet, "/api/v1/cluster", nil, nil, bearer(key), true)
-	if err != nil {
-		return ClusterStatus{}, err
-	}
-	var st ClusterStatus
-	if err := json.Unmarshal(env.Data, &st); err != nil {
-		return ClusterStatus{}, fmt.Errorf("cluster status: decode %q: %w", truncate(env.Data, 200), err)
-	}
-	return st, nil
+	st, _, err := get[ClusterStatus](ctx, c, "cluster status", "/api/v1/cluster", nil, key)
+	return st, err
 }
 
 // AddMember asks the cluster, through the nodes in turn, to add m, with

@@ -2,9 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 )
@@ -52,13 +49,9 @@ func (c *Client) History(ctx context.Context, channel string, opts HistoryOption
 	if opts.Before != 0 {
 		q.Set("before", strconv.FormatInt(opts.Before, 10))
 	}
-	env, err := c.call(ctx, "history", http.MethodGet, channelPath(channel), q, nil, bearer(c.cfg.SecretKey), true)
+	page, env, err := get[HistoryPage](ctx, c, "history", channelPath(channel), q, c.cfg.SecretKey)
 	if err != nil {
 		return HistoryPage{}, err
-	}
-	var page HistoryPage
-	if err := json.Unmarshal(env.Data, &page); err != nil {
-		return HistoryPage{}, fmt.Errorf("history: decode %q: %w", truncate(env.Data, 200), err)
 	}
 	if page.Pagination == (Pagination{}) && env.Pagination != nil {
 		page.Pagination = *env.Pagination
@@ -88,15 +81,8 @@ func (c *Client) Since(ctx context.Context, channel, afterID string, limit int) 
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
-	env, err := c.call(ctx, "since", http.MethodGet, channelPath(channel), q, nil, bearer(c.cfg.SecretKey), true)
-	if err != nil {
-		return SinceResult{}, err
-	}
-	var res SinceResult
-	if err := json.Unmarshal(env.Data, &res); err != nil {
-		return SinceResult{}, fmt.Errorf("since: decode %q: %w", truncate(env.Data, 200), err)
-	}
-	return res, nil
+	res, _, err := get[SinceResult](ctx, c, "since", channelPath(channel), q, c.cfg.SecretKey)
+	return res, err
 }
 
 // ReadAll reads every retained message of channel after afterID, oldest

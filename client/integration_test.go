@@ -221,6 +221,21 @@ func TestClient_APIErrors(t *testing.T) {
 }
 
 // receive reads n messages from sub, bounded by ctx.
+// subscribeConnected subscribes cl to ch and waits until the subscription
+// is connected; it is closed when the test ends.
+func subscribeConnected(t *testing.T, ctx context.Context, cl *client.Client, ch string, opts client.SubscribeOptions) *client.Subscription {
+	t.Helper()
+	sub, err := cl.Subscribe(ctx, ch, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Close() })
+	if err := sub.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return sub
+}
+
 func receive(t *testing.T, ctx context.Context, sub *client.Subscription, n int) []client.Message {
 	t.Helper()
 	var out []client.Message
@@ -272,14 +287,7 @@ func TestSubscribe_LiveAndResume(t *testing.T) {
 			cl := newClient(t, []string{exampleAddr})
 			ctx := testCtx(t, 60*time.Second)
 			ch := "live-" + tr.String()
-			sub, err := cl.Subscribe(ctx, ch, client.SubscribeOptions{Transport: tr})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sub.Close()
-			if err := sub.WaitConnected(ctx); err != nil {
-				t.Fatal(err)
-			}
+			sub := subscribeConnected(t, ctx, cl, ch, client.SubscribeOptions{Transport: tr})
 			ids := publishN(t, ctx, cl, ch, 1, 5)
 			got := receive(t, ctx, sub, 5)
 			assertIDs(t, got, ids)
@@ -311,14 +319,7 @@ func TestSubscribe_ResumeAfterServerRestart(t *testing.T) {
 			cl := newClient(t, c.URLs())
 			ctx := testCtx(t, 2*time.Minute)
 			ch := "restart"
-			sub, err := cl.Subscribe(ctx, ch, client.SubscribeOptions{Transport: tr})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sub.Close()
-			if err := sub.WaitConnected(ctx); err != nil {
-				t.Fatal(err)
-			}
+			sub := subscribeConnected(t, ctx, cl, ch, client.SubscribeOptions{Transport: tr})
 			ids := publishN(t, ctx, cl, ch, 1, 3)
 			assertIDs(t, receive(t, ctx, sub, 3), ids)
 
@@ -350,14 +351,7 @@ func TestSubscribe_FailoverAcrossNodes(t *testing.T) {
 	urls := c.URLs()
 	cl := newClient(t, urls) // subscribes to n1 first
 	ch := "failover"
-	sub, err := cl.Subscribe(ctx, ch, client.SubscribeOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close()
-	if err := sub.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	sub := subscribeConnected(t, ctx, cl, ch, client.SubscribeOptions{})
 	pub := newClient(t, urls[1:])
 	ids := publishN(t, ctx, pub, ch, 1, 3)
 	assertIDs(t, receive(t, ctx, sub, 3), ids)
@@ -370,6 +364,7 @@ func TestSubscribe_FailoverAcrossNodes(t *testing.T) {
 	var more []string
 	for i := 4; i <= 6; i++ {
 		var res client.PublishResult
+		var err error
 		for {
 			res, err = pub.Publish(ctx, ch, body{N: i}, client.WithIdempotencyKey(fmt.Sprintf("failover-%d", i)))
 			if err == nil {

@@ -46,6 +46,20 @@ func newFakeNode(t *testing.T, status int, code string) *fakeNode {
 	return f
 }
 
+// newFakeClient is a client of the fake nodes, in order.
+func newFakeClient(t *testing.T, nodes ...*fakeNode) *Client {
+	t.Helper()
+	var addrs []string
+	for _, f := range nodes {
+		addrs = append(addrs, f.URL)
+	}
+	c, err := New(Config{Addrs: addrs, SecretKey: "sec_x", RequestTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func (f *fakeNode) requests() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -82,10 +96,7 @@ func TestPublish_WireCodes(t *testing.T) {
 			for _, key := range []string{"", "k-1"} {
 				first := newFakeNode(t, tc.status, tc.code)
 				second := newFakeNode(t, http.StatusCreated, "")
-				c, err := New(Config{Addrs: []string{first.URL, second.URL}, SecretKey: "sec_x", RequestTimeout: 10 * time.Second})
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := newFakeClient(t, first, second)
 				var opts []PublishOption
 				want := tc.retried
 				if key != "" {
@@ -125,11 +136,8 @@ func TestPublish_WireCodes(t *testing.T) {
 func TestPublish_AllNodesUnavailable(t *testing.T) {
 	a := newFakeNode(t, 503, "UNAVAILABLE")
 	b := newFakeNode(t, 503, "UNAVAILABLE")
-	c, err := New(Config{Addrs: []string{a.URL, b.URL}, SecretKey: "sec_x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.Publish(context.Background(), "c", map[string]int{"n": 1})
+	c := newFakeClient(t, a, b)
+	_, err := c.Publish(context.Background(), "c", map[string]int{"n": 1})
 	var re *RequestError
 	var ae *APIError
 	if !errors.As(err, &re) || re.Attempts != 2 || !NotApplied(err) {
@@ -145,11 +153,8 @@ func TestPublish_AllNodesUnavailable(t *testing.T) {
 func TestPublish_OutcomeUnknownThenUnavailable(t *testing.T) {
 	a := newFakeNode(t, 503, "OUTCOME_UNKNOWN")
 	b := newFakeNode(t, 503, "UNAVAILABLE")
-	c, err := New(Config{Addrs: []string{a.URL, b.URL}, SecretKey: "sec_x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.Publish(context.Background(), "c", map[string]int{"n": 1}, WithIdempotencyKey("k"))
+	c := newFakeClient(t, a, b)
+	_, err := c.Publish(context.Background(), "c", map[string]int{"n": 1}, WithIdempotencyKey("k"))
 	if NotApplied(err) || len(b.requests()) != 1 {
 		t.Fatalf("err = %v (NotApplied %v), second node saw %d requests", err, NotApplied(err), len(b.requests()))
 	}

@@ -263,13 +263,11 @@ func (s *Store) MeasureSpan(channel string, through uint64) (Span, error) {
 	if !ok || through <= c.DroppedPos {
 		return sp, nil
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	it, err := s.iter(channel)
+	it, done, err := s.iter(channel)
 	if err != nil {
 		return sp, err
 	}
-	defer it.Close()
+	defer done()
 	end := messageKey(channel, through+1)
 	for it.SeekGE(messageKey(channel, c.DroppedPos+1)); it.Valid() && string(it.Key()) < string(end); it.Next() {
 		sp.Count++

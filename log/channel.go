@@ -62,25 +62,20 @@ type Settings struct {
 }
 
 func (s *Settings) applyTo(c *Channel) {
-	if s.Name != nil {
-		c.Name = *s.Name
-	}
-	if s.Description != nil {
-		c.Description = *s.Description
-	}
-	if s.IsPrivate != nil {
-		c.IsPrivate = *s.IsPrivate
-	}
+	setIfGiven(&c.Name, s.Name)
+	setIfGiven(&c.Description, s.Description)
+	setIfGiven(&c.IsPrivate, s.IsPrivate)
 	if s.Metadata != nil {
 		c.Metadata = append(json.RawMessage(nil), (*s.Metadata)...)
 	}
-	if s.Retention != nil {
-		c.Retention = *s.Retention
-	}
-	if s.MaxMessages != nil {
-		c.MaxMessages = *s.MaxMessages
-	}
-	if s.MaxBytes != nil {
-		c.MaxBytes = *s.MaxBytes
+	setIfGiven(&c.Retention, s.Retention)
+	setIfGiven(&c.MaxMessages, s.MaxMessages)
+	setIfGiven(&c.MaxBytes, s.MaxBytes)
+}
+
+// setIfGiven sets *field to *v, unless v is nil (a setting left as it is).
+func setIfGiven[T any](field, v *T) {
+	if v != nil {
+		*field = *v
 	}
 }

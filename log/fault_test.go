@@ -75,16 +75,7 @@ func snapshotBytes(t *testing.T, ch string, n int) []byte {
 	for i := 1; i <= n; i++ {
 		appendN(t, src, uint64(i), int64(i), ch, 2)
 	}
-	sn, err := src.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sn.Release()
-	var buf bytes.Buffer
-	if _, err := sn.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return snapshotOf(t, src)
 }
 
 // checkHolds checks the store holds exactly what appendN wrote at entries

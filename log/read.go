@@ -27,14 +27,30 @@ func (s *Store) getLocked(channel string, pos uint64) (Message, error) {
 	return m, nil
 }
 
-// iter opens an iterator over one channel's messages. Requires s.mu held.
-func (s *Store) iter(channel string) (*pebble.Iterator, error) {
+// iter read-locks the store and opens an iterator over one channel's
+// messages; done closes the iterator and unlocks. On an error nothing is
+// held.
+func (s *Store) iter(channel string) (it *pebble.Iterator, done func(), err error) {
+	s.mu.RLock()
 	if s.closed {
-		return nil, ErrClosed
+		s.mu.RUnlock()
+		return nil, nil, ErrClosed
 	}
 	p := messagePrefix(channel)
-	return s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		s.mu.RUnlock()
+		return nil, nil, err
+	}
+	return it, func() {
+		it.Close()
+		s.mu.RUnlock()
+	}, nil
 }
+
+// defaultReadLimit is how many messages Read and Since return when the
+// caller's limit is not positive.
+const defaultReadLimit = 1000
 
 // lastPosition is the largest position a cursor can name.
 const lastPosition = ^uint64(0)
@@ -43,15 +59,13 @@ const lastPosition = ^uint64(0)
 // `after`, oldest first: one seek and a forward scan. limit <= 0 means 1000.
 func (s *Store) Read(channel string, after uint64, limit int) ([]Message, error) {
 	if limit <= 0 {
-		limit = 1000
+		limit = defaultReadLimit
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	it, err := s.iter(channel)
+	it, done, err := s.iter(channel)
 	if err != nil {
 		return nil, fmt.Errorf("read %q: %w", channel, err)
 	}
-	defer it.Close()
+	defer done()
 	var out []Message
 	if after == lastPosition {
 		return nil, nil // nothing comes after the largest position
@@ -100,15 +114,13 @@ type Catchup struct {
 // skipped cost a key and a varint each.
 func (s *Store) Since(channel string, after uint64, limit int, cutoff int64) (Catchup, error) {
 	if limit <= 0 {
-		limit = 1000
+		limit = defaultReadLimit
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	it, err := s.iter(channel)
+	it, done, err := s.iter(channel)
 	if err != nil {
 		return Catchup{}, fmt.Errorf("since %q: %w", channel, err)
 	}
-	defer it.Close()
+	defer done()
 	hidden := false
 	if after == lastPosition {
 		// Nothing comes after the largest position (after+1 would wrap
@@ -186,13 +198,11 @@ func (s *Store) History(channel string, q HistoryQuery) (HistoryPage, error) {
 		q.PageSize = 25
 	}
 	skip := (q.Page - 1) * q.PageSize
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	it, err := s.iter(channel)
+	it, done, err := s.iter(channel)
 	if err != nil {
 		return HistoryPage{}, fmt.Errorf("history %q: %w", channel, err)
 	}
-	defer it.Close()
+	defer done()
 	var page HistoryPage
 	filtered := q.EventType != "" || q.After != 0 || q.Before != 0
 	if !filtered {

@@ -48,13 +48,11 @@ func (s *Store) ThroughCap(channel string, maxCount, maxBytes int64) (uint64, er
 	if dropN == 0 && dropB == 0 {
 		return 0, nil
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	it, err := s.iter(channel)
+	it, done, err := s.iter(channel)
 	if err != nil {
 		return 0, err
 	}
-	defer it.Close()
+	defer done()
 	var n, b int64
 	var through uint64
 	for it.First(); it.Valid() && (n < dropN || b < dropB); it.Next() {

@@ -47,6 +47,21 @@ func appendN(t testing.TB, s *Store, index uint64, now int64, channel string, n 
 	return res
 }
 
+// snapshotOf returns what a snapshot of s writes, for Restore.
+func snapshotOf(t testing.TB, s *Store) []byte {
+	t.Helper()
+	sn, err := s.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sn.Release()
+	var buf bytes.Buffer
+	if _, err := sn.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func TestStore_Contract(t *testing.T) {
 	for _, k := range storeKinds {
 		t.Run(k.name, func(t *testing.T) {
@@ -326,19 +341,11 @@ func TestStore_SnapshotRestore(t *testing.T) {
 	for i := 1; i <= 30; i++ {
 		appendN(t, src, uint64(i), int64(i), fmt.Sprintf("ch%d", i%3), 2)
 	}
-	sn, err := src.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sn.Release()
-	var buf bytes.Buffer
-	if _, err := sn.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
+	snap := snapshotOf(t, src)
 	dst := openTest(t, Config{Dir: t.TempDir() + "/b"})
 	appendN(t, dst, 1, 1, "stale", 1)
 	_, changed := dst.Head()
-	if err := dst.Restore(bytes.NewReader(buf.Bytes())); err != nil {
+	if err := dst.Restore(bytes.NewReader(snap)); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -360,7 +367,7 @@ func TestStore_SnapshotRestore(t *testing.T) {
 		}
 	}
 	// A store already at the snapshot's index skips it.
-	if err := src.Restore(bytes.NewReader(buf.Bytes())); err != nil {
+	if err := src.Restore(bytes.NewReader(snap)); err != nil {
 		t.Fatal(err)
 	}
 	if err := dst.Restore(bytes.NewReader([]byte("garbage"))); err == nil {
@@ -470,20 +477,12 @@ func TestStore_RecordsTravelInSnapshots(t *testing.T) {
 	if src.Applied() != 2 {
 		t.Fatalf("applied = %d, want 2", src.Applied())
 	}
-	sn, err := src.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sn.Release()
-	var buf bytes.Buffer
-	if _, err := sn.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
+	snap := snapshotOf(t, src)
 	dst := openTest(t, Config{Dir: t.TempDir() + "/b"})
 	if _, ok, _ := dst.Record("learners"); ok {
 		t.Fatal("a new store holds a record")
 	}
-	if err := dst.Restore(bytes.NewReader(buf.Bytes())); err != nil {
+	if err := dst.Restore(bytes.NewReader(snap)); err != nil {
 		t.Fatal(err)
 	}
 	if v, ok, err := dst.Record("learners"); err != nil || !ok || string(v) != `["n4"]` {

@@ -2,6 +2,7 @@ package jepsen
 
 import (
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 	"time"
@@ -314,4 +315,27 @@ func (a *analysis) longestAckGap() (gap, from time.Duration, after string) {
 		after = "during it: " + strings.Join(during, "; ")
 	}
 	return gap, from, after
+}
+
+// pubsWith yields the publishes whose outcome is outcome, in invoke order.
+func (a *analysis) pubsWith(outcome OpType) iter.Seq[*publish] {
+	return func(yield func(*publish) bool) {
+		for _, p := range a.pubList {
+			if p.outcome == outcome && !yield(p) {
+				return
+			}
+		}
+	}
+}
+
+// keepFirst sets m[k1][k2] to v unless it is set already.
+func keepFirst[K1, K2 comparable, V any](m map[K1]map[K2]V, k1 K1, k2 K2, v V) {
+	inner := m[k1]
+	if inner == nil {
+		inner = map[K2]V{}
+		m[k1] = inner
+	}
+	if _, ok := inner[k2]; !ok {
+		inner[k2] = v
+	}
 }

@@ -3,7 +3,9 @@ package jepsen
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -237,10 +239,7 @@ func (a *analysis) counts() Counts {
 // checkNoLostAck: every OK publish is in every final read of its channel.
 func checkNoLostAck(a *analysis, c *collector) {
 	acked, checked := 0, 0
-	for _, p := range a.pubList {
-		if p.outcome != OK {
-			continue
-		}
+	for p := range a.pubsWith(OK) {
 		acked++
 		ch := p.invoke.Channel
 		rs := a.reads[ch]
@@ -279,19 +278,8 @@ func checkNoDuplicate(a *analysis, c *collector) {
 		if id == "" {
 			return
 		}
-		if valueIDs[value] == nil {
-			valueIDs[value] = map[string]Op{}
-		}
-		if _, ok := valueIDs[value][id]; !ok {
-			valueIDs[value][id] = op
-		}
-		k := ch + "\x00" + id
-		if idValues[k] == nil {
-			idValues[k] = map[string]Op{}
-		}
-		if _, ok := idValues[k][value]; !ok {
-			idValues[k][value] = op
-		}
+		keepFirst(valueIDs, value, id, op)
+		keepFirst(idValues, ch+"\x00"+id, value, op)
 	}
 	phantom := func(ch, value string, shown Op) {
 		p, ok := a.pubs[value]
@@ -600,10 +588,7 @@ func porcupineCheck(items []rtItem, timeout time.Duration) porcupine.CheckResult
 // every node history and subscription, under one ID.
 func checkUnknownOnce(a *analysis, c *collector) {
 	unknown, appeared := 0, 0
-	for _, p := range a.pubList {
-		if p.outcome != Info {
-			continue
-		}
+	for p := range a.pubsWith(Info) {
 		unknown++
 		v, ch := p.invoke.Value, p.invoke.Channel
 		ids := map[string]bool{}
@@ -648,14 +633,7 @@ func checkUnknownOnce(a *analysis, c *collector) {
 	c.done("%d publishes with unknown outcome: %d appear, %d do not", unknown, appeared, unknown-appeared)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // WriteTo writes the report for a person: the verdict, the counts, one line
 // per check, and each kept violation with its excerpt as history lines.

@@ -295,10 +295,14 @@ func (c *Cluster) waitAllReady(ctx context.Context) error {
 	return nil
 }
 
-func (c *Cluster) directURLs() []string {
+// directURLs returns every node's own base URL, in node order.
+func (c *Cluster) directURLs() []string { return c.eachNode((*Node).DirectURL) }
+
+// eachNode returns f of every node, in node order.
+func (c *Cluster) eachNode(f func(*Node) string) []string {
 	out := make([]string, len(c.nodes))
 	for i, n := range c.nodes {
-		out[i] = n.DirectURL()
+		out[i] = f(n)
 	}
 	return out
 }
@@ -333,13 +337,7 @@ func (c *Cluster) Node(id string) *Node {
 }
 
 // URLs returns every node's client base URL, in node order.
-func (c *Cluster) URLs() []string {
-	out := make([]string, len(c.nodes))
-	for i, n := range c.nodes {
-		out[i] = n.URL()
-	}
-	return out
-}
+func (c *Cluster) URLs() []string { return c.eachNode((*Node).URL) }
 
 // WaitReady waits until every running node answers /ready, bounded by
 // ReadyTimeout; a member that is not running is an error.

@@ -13,21 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/pushflo/pushflo/jepsen/faultfs"
 )
-
-// diskFS is the fault-injecting filesystem under one node's data
-// directory.
-type diskFS interface {
-	PowerCut() (int64, error)
-	SetFailSync(on bool)
-	SetFailWrite(on bool)
-	SetDelay(d time.Duration)
-	Stats() faultfs.Stats
-	Close() error
-}
 
 // fsOwner names the mounts of this process in /proc/mounts:
 // pfj-fs-PID-nI.

@@ -289,21 +289,16 @@ func TestJepsen_PowerLossCaught(t *testing.T) {
 	if !faultFSAvailable(t) {
 		t.Skip("needs faultfs")
 	}
-	seed := envSeed(t)
-	dir := scenarioDir(t, "power-loss-unsafe")
-	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
-		seed: seed, dir: dir, duration: 20 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
+	s := runScenario(t, "power-loss-unsafe", jepsenRun{
+		duration:  20 * time.Second,
 		nemeses:   func(bool) []Nemesis { return []Nemesis{PowerCutNemesis{Mode: "all"}} },
 		extraArgs: []string{"--unsafe-raft-no-sync"},
 	})
-	t.Logf("seed %d, history %s\n%s", seed, history, report)
-	if report.Counts.Faults["power-cut-all"] == 0 {
-		t.Fatalf("no power cut was injected: %+v", report.Counts.Faults)
+	s.requireFault(t, "power-cut-all", "power cut")
+	if s.report.Valid {
+		t.Fatalf("seed %d, history %s: the run without fsync on the Raft log passed; the power-cut nemesis or the checker cannot see lost writes", s.seed, s.history)
 	}
-	if report.Valid {
-		t.Fatalf("seed %d, history %s: the run without fsync on the Raft log passed; the power-cut nemesis or the checker cannot see lost writes", seed, history)
-	}
-	if r := report.Result(CheckNoLostAck); r == nil || r.Valid {
+	if r := s.report.Result(CheckNoLostAck); r == nil || r.Valid {
 		t.Errorf("no-lost-ack passed; the run failed for another reason")
 	}
 }
@@ -315,24 +310,15 @@ func TestJepsen_PowerLossCaught(t *testing.T) {
 // and every read during the jump must be consistent.
 // It runs with the soak (PUSHFLO_JEPSEN_DURATION set), not in make test.
 func TestJepsen_ClockJump(t *testing.T) {
-	if os.Getenv("PUSHFLO_JEPSEN_DURATION") == "" {
-		t.Skip("runs with the soak: set PUSHFLO_JEPSEN_DURATION")
-	}
-	seed := envSeed(t)
-	dir := scenarioDir(t, "clock-jump")
-	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
-		seed: seed, dir: dir, duration: 30 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
+	skipUnlessSoak(t)
+	s := runScenario(t, "clock-jump", jepsenRun{
+		duration:     30 * time.Second,
 		nemeses:      func(bool) []Nemesis { return []Nemesis{ClockNemesis{Jump: time.Hour}} },
 		extraArgs:    []string{"--retention", "30m"},
 		clockOffsets: true,
 	})
-	t.Logf("seed %d, history %s\n%s", seed, history, report)
-	if report.Counts.Faults["clock-jump"] == 0 {
-		t.Fatalf("no clock jump was injected: %+v", report.Counts.Faults)
-	}
-	if !report.Valid {
-		t.Fatalf("seed %d, history %s: a leader whose clock jumped an hour ahead broke the checks (repeat with JEPSEN_SEED=%d)", seed, history, seed)
-	}
+	s.requireFault(t, "clock-jump", "clock jump")
+	s.requireValid(t, "a leader whose clock jumped an hour ahead broke the checks")
 }
 
 // TestJepsen_Retention runs the workload with messages kept 10 seconds
@@ -342,13 +328,9 @@ func TestJepsen_ClockJump(t *testing.T) {
 // may be missing from a read. It runs with the soak
 // (PUSHFLO_JEPSEN_DURATION set), not in make test.
 func TestJepsen_Retention(t *testing.T) {
-	if os.Getenv("PUSHFLO_JEPSEN_DURATION") == "" {
-		t.Skip("runs with the soak: set PUSHFLO_JEPSEN_DURATION")
-	}
-	seed := envSeed(t)
-	dir := scenarioDir(t, "retention")
-	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
-		seed: seed, dir: dir, duration: 45 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
+	skipUnlessSoak(t)
+	s := runScenario(t, "retention", jepsenRun{
+		duration: 45 * time.Second,
 		nemeses: func(faultFS bool) []Nemesis {
 			n := []Nemesis{KillNemesis{}, PauseNemesis{}, PartitionNemesis{}, LinkNemesis{}}
 			if faultFS {
@@ -358,11 +340,8 @@ func TestJepsen_Retention(t *testing.T) {
 		},
 		retention: 10 * time.Second,
 	})
-	t.Logf("seed %d, history %s\n%s", seed, history, report)
-	if !report.Valid {
-		t.Fatalf("seed %d, history %s: checks failed with a 10 s retention (repeat with JEPSEN_SEED=%d)", seed, history, seed)
-	}
-	if report.Counts.Gaps == 0 {
+	s.requireValid(t, "checks failed with a 10 s retention")
+	if s.report.Counts.Gaps == 0 {
 		t.Logf("no subscriber was told of a gap in this run")
 	}
 }
@@ -376,21 +355,14 @@ func TestJepsen_Retention(t *testing.T) {
 // windows, which the consistent-read check reports. It runs with the soak
 // (PUSHFLO_JEPSEN_DURATION set), not in make test.
 func TestJepsen_LeaderReads(t *testing.T) {
-	if os.Getenv("PUSHFLO_JEPSEN_DURATION") == "" {
-		t.Skip("runs with the soak: set PUSHFLO_JEPSEN_DURATION")
-	}
-	seed := envSeed(t)
-	dir := scenarioDir(t, "leader-reads")
-	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
-		seed: seed, dir: dir, duration: 60 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
+	skipUnlessSoak(t)
+	s := runScenario(t, "leader-reads", jepsenRun{
+		duration: 60 * time.Second,
 		nemeses: func(bool) []Nemesis {
 			return []Nemesis{PauseNemesis{LeaderRate: 1}, PartitionNemesis{Modes: []string{"leader"}, ClientCutRate: -1}, SlowKillLeaderNemesis{}, SlowDiskKillLeaderNemesis{}, KillNemesis{All: true}}
 		},
 	})
-	t.Logf("seed %d, history %s\n%s", seed, history, report)
-	if !report.Valid {
-		t.Fatalf("seed %d, history %s: checks failed with faults aimed at the leader (repeat with JEPSEN_SEED=%d)", seed, history, seed)
-	}
+	s.requireValid(t, "checks failed with faults aimed at the leader")
 }
 
 // TestJepsen_DiskFaults draws only disk faults (a failing fsync or a full
@@ -402,26 +374,64 @@ func TestJepsen_LeaderReads(t *testing.T) {
 // heal's wait fails the run. It runs with the soak (PUSHFLO_JEPSEN_DURATION
 // set), not in make test, and skips without faultfs.
 func TestJepsen_DiskFaults(t *testing.T) {
-	if os.Getenv("PUSHFLO_JEPSEN_DURATION") == "" {
-		t.Skip("runs with the soak: set PUSHFLO_JEPSEN_DURATION")
-	}
+	skipUnlessSoak(t)
 	if !faultFSAvailable(t) {
 		t.Skip("needs faultfs")
 	}
-	seed := envSeed(t)
-	dir := scenarioDir(t, "disk-faults")
-	report, history := runJepsen(t, pushfloBin(t), jepsenRun{
-		seed: seed, dir: dir, duration: 90 * time.Second, interval: 3 * time.Second, network: envNetwork(t),
+	s := runScenario(t, "disk-faults", jepsenRun{
+		duration: 90 * time.Second,
 		nemeses: func(bool) []Nemesis {
 			return []Nemesis{NewDiskNemesis("enospc"), NewDiskNemesis("fsync-eio"), NewDiskNemesis("enospc"), PowerCutNemesis{Mode: "minority"}}
 		},
 	})
-	t.Logf("seed %d, history %s\n%s", seed, history, report)
-	if report.Counts.Faults["disk-enospc"] == 0 {
-		t.Fatalf("no disk fault was injected: %+v", report.Counts.Faults)
+	s.requireFault(t, "disk-enospc", "disk fault")
+	s.requireValid(t, "checks failed under disk faults")
+}
+
+// skipUnlessSoak skips a scenario that runs with the soak only.
+func skipUnlessSoak(t *testing.T) {
+	t.Helper()
+	if os.Getenv("PUSHFLO_JEPSEN_DURATION") == "" {
+		t.Skip("runs with the soak: set PUSHFLO_JEPSEN_DURATION")
 	}
-	if !report.Valid {
-		t.Fatalf("seed %d, history %s: checks failed under disk faults (repeat with JEPSEN_SEED=%d)", seed, history, seed)
+}
+
+// scenario is the outcome of one scenario run (runScenario).
+type scenario struct {
+	seed    uint64
+	history string
+	report  *Report
+}
+
+// runScenario runs r under the seed from JEPSEN_SEED, in scenarioDir(name),
+// with a fault every 3 s on the network from PUSHFLO_JEPSEN_NET, and logs
+// the report; the scenario's own checks are the caller's.
+func runScenario(t *testing.T, name string, r jepsenRun) scenario {
+	t.Helper()
+	r.seed = envSeed(t)
+	r.dir = scenarioDir(t, name)
+	r.interval = 3 * time.Second
+	r.network = envNetwork(t)
+	report, history := runJepsen(t, pushfloBin(t), r)
+	t.Logf("seed %d, history %s\n%s", r.seed, history, report)
+	return scenario{seed: r.seed, history: history, report: report}
+}
+
+// requireFault fails the test unless the nemesis injected the fault kind
+// at least once (what names it in the message).
+func (s scenario) requireFault(t *testing.T, kind, what string) {
+	t.Helper()
+	if s.report.Counts.Faults[kind] == 0 {
+		t.Fatalf("no %s was injected: %+v", what, s.report.Counts.Faults)
+	}
+}
+
+// requireValid fails the test, naming the seed to repeat it with, unless
+// every check passed.
+func (s scenario) requireValid(t *testing.T, what string) {
+	t.Helper()
+	if !s.report.Valid {
+		t.Fatalf("seed %d, history %s: %s (repeat with JEPSEN_SEED=%d)", s.seed, s.history, what, s.seed)
 	}
 }
 

@@ -10,7 +10,20 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pushflo/pushflo/jepsen/faultfs"
 )
+
+// diskFS is the fault-injecting filesystem under one node's data
+// directory: a *faultfs.FS on Linux (disk_linux.go), never set elsewhere.
+type diskFS interface {
+	PowerCut() (int64, error)
+	SetFailSync(on bool)
+	SetFailWrite(on bool)
+	SetDelay(d time.Duration)
+	Stats() faultfs.Stats
+	Close() error
+}
 
 // PowerCutNemesis simulates power loss on nodes whose data directories sit
 // on faultfs (ClusterConfig.FaultFS): it SIGKILLs them and drops every

@@ -54,6 +54,18 @@ func dial(t *testing.T, addr string) net.Conn {
 	return c
 }
 
+// connectedProxy starts an echo server behind a proxy and returns the
+// proxy and a connection through it that has carried one line.
+func connectedProxy(t *testing.T) (*Proxy, net.Conn) {
+	t.Helper()
+	p := startTestProxy(t, startEcho(t))
+	c := dial(t, p.Addr())
+	if _, err := roundTrip(c, "before", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return p, c
+}
+
 // roundTrip sends a line and reads it back within wait.
 func roundTrip(c net.Conn, line string, wait time.Duration) (string, error) {
 	_ = c.SetDeadline(time.Now().Add(wait))
@@ -92,11 +104,7 @@ func TestProxy_Delay(t *testing.T) {
 }
 
 func TestProxy_StallThenHeal(t *testing.T) {
-	p := startTestProxy(t, startEcho(t))
-	c := dial(t, p.Addr())
-	if _, err := roundTrip(c, "before", 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	p, c := connectedProxy(t)
 	p.SetFaults(Faults{Stall: true})
 	_ = c.SetDeadline(time.Now().Add(300 * time.Millisecond))
 	if _, err := io.WriteString(c, "held\n"); err != nil {
@@ -119,11 +127,7 @@ func TestProxy_StallThenHeal(t *testing.T) {
 }
 
 func TestProxy_CutThenHeal(t *testing.T) {
-	p := startTestProxy(t, startEcho(t))
-	c := dial(t, p.Addr())
-	if _, err := roundTrip(c, "before", 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	p, c := connectedProxy(t)
 	p.SetFaults(Faults{Cut: true})
 	if _, err := roundTrip(c, "after cut", 10*time.Second); err == nil {
 		t.Fatal("connection survived a cut")

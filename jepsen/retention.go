@@ -67,12 +67,7 @@ func (a *analysis) mergeCanon() {
 		if id == "" {
 			return
 		}
-		if byCh[ch] == nil {
-			byCh[ch] = map[string]string{}
-		}
-		if _, ok := byCh[ch][id]; !ok {
-			byCh[ch][id] = value
-		}
+		keepFirst(byCh, ch, id, value)
 	}
 	for ch, rs := range a.reads {
 		for _, r := range rs {

@@ -39,6 +39,19 @@ func mountT(t *testing.T) (*FS, string) {
 	return f, mnt
 }
 
+// createT opens dir/name for reading and writing, creating it, until the
+// test ends, and returns the file and its path.
+func createT(t *testing.T, dir, name string) (*os.File, string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	file, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { file.Close() })
+	return file, p
+}
+
 func readFile(t *testing.T, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
@@ -50,11 +63,7 @@ func readFile(t *testing.T, p string) []byte {
 
 func TestFS_PowerCutLosesWhatWasNotSynced(t *testing.T) {
 	f, mnt := mountT(t)
-	p := filepath.Join(mnt, "wal")
-	file, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, p := createT(t, mnt, "wal")
 	mustWrite := func(b []byte, off int64) {
 		t.Helper()
 		if _, err := file.WriteAt(b, off); err != nil {
@@ -98,12 +107,7 @@ func TestFS_PowerCutLosesWhatWasNotSynced(t *testing.T) {
 
 func TestFS_FailedFsyncLosesDataEvenAfterALaterSync(t *testing.T) {
 	f, mnt := mountT(t)
-	p := filepath.Join(mnt, "db")
-	file, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
+	file, p := createT(t, mnt, "db")
 	if _, err := file.WriteAt(bytes.Repeat([]byte("0"), 12), 0); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,6 +31,15 @@ func (c *clientFlags) register(fs interface {
 	fs.StringVar(&c.key, "key", "", keyHelp)
 }
 
+// newClientFlagSet makes the flag set of a client command with the client
+// flags registered; keyHelp describes --key.
+func newClientFlagSet(name, keyHelp string) (*flag.FlagSet, *clientFlags) {
+	fs := newFlagSet(name)
+	c := &clientFlags{}
+	c.register(fs, keyHelp)
+	return fs, c
+}
+
 // resolveKey falls back to the keys kept in ./data/secrets.json, so the
 // client commands work next to `make run` without flags.
 func (c *clientFlags) resolveKey(pick func(secrets) string) error {
@@ -46,6 +56,15 @@ func (c *clientFlags) resolveKey(pick func(secrets) string) error {
 		return usageError{"no key: pass --key or set PUSHFLO_KEY"}
 	}
 	return nil
+}
+
+// connect resolves the key (pick chooses it from ./data/secrets.json when
+// --key is not given) and builds the client.
+func (c *clientFlags) connect(pick func(secrets) string) (*client.Client, error) {
+	if err := c.resolveKey(pick); err != nil {
+		return nil, err
+	}
+	return c.newClient()
 }
 
 // newClient builds a client for the --server list with the resolved key in
@@ -90,9 +109,7 @@ func printJSON(v any, indent bool) error {
 }
 
 func runPublish(args []string) error {
-	fs := newFlagSet("publish")
-	var c clientFlags
-	c.register(fs, "secret key sec_… (default: ./data/secrets.json)")
+	fs, c := newClientFlagSet("publish", "secret key sec_… (default: ./data/secrets.json)")
 	event := fs.String("event", "message", "event type")
 	clientID := fs.String("client-id", "", "client ID to attach")
 	idem := fs.String("idempotency-key", "", "makes retries return the first result, and lets the client retry on another node when the outcome is unknown")
@@ -102,15 +119,12 @@ func runPublish(args []string) error {
 	if fs.NArg() != 2 {
 		return usageError{`usage: pushflo publish CHANNEL '{"json":"object"}' [--event TYPE]`}
 	}
-	if err := c.resolveKey(func(s secrets) string { return s.Keys.Secret }); err != nil {
+	cl, err := c.connect(func(s secrets) string { return s.Keys.Secret })
+	if err != nil {
 		return err
 	}
 	if !json.Valid([]byte(fs.Arg(1))) {
 		return usageError{fmt.Sprintf("the message %q is not JSON; send an object such as '{\"status\":\"shipped\"}'", fs.Arg(1))}
-	}
-	cl, err := c.newClient()
-	if err != nil {
-		return err
 	}
 	ctx, stop := commandContext()
 	defer stop()
@@ -139,9 +153,7 @@ func idemHint(key string) string {
 }
 
 func runHistory(args []string) error {
-	fs := newFlagSet("history")
-	var c clientFlags
-	c.register(fs, "secret key sec_… (default: ./data/secrets.json)")
+	fs, c := newClientFlagSet("history", "secret key sec_… (default: ./data/secrets.json)")
 	page := fs.Int("page", 1, "page, 1-based, newest first")
 	size := fs.Int("page-size", 25, "messages per page, at most 100")
 	if err := parseFlags(fs, args); err != nil {
@@ -150,10 +162,7 @@ func runHistory(args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"usage: pushflo history CHANNEL [--page N] [--page-size N]"}
 	}
-	if err := c.resolveKey(func(s secrets) string { return s.Keys.Secret }); err != nil {
-		return err
-	}
-	cl, err := c.newClient()
+	cl, err := c.connect(func(s secrets) string { return s.Keys.Secret })
 	if err != nil {
 		return err
 	}
@@ -170,9 +179,7 @@ func runHistory(args []string) error {
 // each; the client reconnects across the --server list and resumes after
 // the last message it printed.
 func runSubscribe(args []string) error {
-	fs := newFlagSet("subscribe")
-	var c clientFlags
-	c.register(fs, "publish key pub_… or token (default: ./data/secrets.json)")
+	fs, c := newClientFlagSet("subscribe", "publish key pub_… or token (default: ./data/secrets.json)")
 	from := fs.String("from", "", "resume after this message ID (replays what followed it)")
 	transport := fs.String("transport", "sse", "sse or ws")
 	if err := parseFlags(fs, args); err != nil {
@@ -190,10 +197,7 @@ func runSubscribe(args []string) error {
 	default:
 		return usageError{fmt.Sprintf("--transport is %q; use sse or ws", *transport)}
 	}
-	if err := c.resolveKey(func(s secrets) string { return s.Keys.Publish }); err != nil {
-		return err
-	}
-	cl, err := c.newClient()
+	cl, err := c.connect(func(s secrets) string { return s.Keys.Publish })
 	if err != nil {
 		return err
 	}
@@ -251,10 +255,7 @@ func runSubscribe(args []string) error {
 // key (from --key or ./data/secrets.json).
 func clusterClient(server, key string) (*client.Client, error) {
 	c := clientFlags{server: server, key: key}
-	if err := c.resolveKey(func(s secrets) string { return s.Keys.Mgmt }); err != nil {
-		return nil, err
-	}
-	return c.newClient()
+	return c.connect(func(s secrets) string { return s.Keys.Mgmt })
 }
 
 // joinCluster asks the member at url to add this node (or the node m

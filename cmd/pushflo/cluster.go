@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"github.com/pushflo/pushflo/api"
 	"log/slog"
@@ -129,14 +130,23 @@ func stopAll(cmds []*exec.Cmd) {
 	wg.Wait()
 }
 
-func clusterStatus(args []string) error {
-	fs := newFlagSet("cluster status")
-	var c clientFlags
-	c.register(fs, "secret or management key (default: ./data/secrets.json)")
+// clusterCommand parses the flags of a cluster subcommand that has only
+// --server and --key (keyHelp), checks it was given nargs arguments (else
+// usage is the error; nargs < 0 takes any), and builds its client.
+func clusterCommand(name, keyHelp string, args []string, nargs int, usage string) (*flag.FlagSet, *client.Client, error) {
+	fs, c := newClientFlagSet(name, keyHelp)
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, nil, err
+	}
+	if nargs >= 0 && fs.NArg() != nargs {
+		return nil, nil, usageError{usage}
 	}
 	cl, err := clusterClient(c.server, c.key)
+	return fs, cl, err
+}
+
+func clusterStatus(args []string) error {
+	_, cl, err := clusterCommand("cluster status", "secret or management key (default: ./data/secrets.json)", args, -1, "")
 	if err != nil {
 		return err
 	}
@@ -186,16 +196,7 @@ func clusterJoin(args []string) error {
 }
 
 func clusterRemove(args []string) error {
-	fs := newFlagSet("cluster remove")
-	var c clientFlags
-	c.register(fs, "management key (default: ./data/secrets.json)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() != 1 {
-		return usageError{"usage: pushflo cluster remove NODE_ID [--server URL]"}
-	}
-	cl, err := clusterClient(c.server, c.key)
+	fs, cl, err := clusterCommand("cluster remove", "management key (default: ./data/secrets.json)", args, 1, "usage: pushflo cluster remove NODE_ID [--server URL]")
 	if err != nil {
 		return err
 	}

@@ -212,9 +212,7 @@ func TestCluster_SnapshotInstallAndMembership(t *testing.T) {
 	}
 
 	// Join a fourth node, publish, check it holds the history; remove it.
-	n4 := newProc(t, "n4", t.TempDir()+"/n4", "--join", "http://"+via.httpAddr)
-	n4.start()
-	n4.waitReady()
+	n4 := startProc(t, "n4", t.TempDir()+"/n4", "--join", "http://"+via.httpAddr)
 	if h4 := history(t, n4, "snap"); fmt.Sprint(h4) != fmt.Sprint(hv) {
 		t.Fatalf("joined node lists %d messages, others %d", len(h4), len(hv))
 	}
@@ -236,9 +234,7 @@ func TestCluster_SnapshotInstallAndMembership(t *testing.T) {
 		}
 	}
 	// A non-voting member replicates and serves subscribers and reads.
-	n5 := newProc(t, "n5", t.TempDir()+"/n5", "--join", "http://"+via.httpAddr, "--nonvoter")
-	n5.start()
-	n5.waitReady()
+	n5 := startProc(t, "n5", t.TempDir()+"/n5", "--join", "http://"+via.httpAddr, "--nonvoter")
 	if h5 := history(t, n5, "snap"); fmt.Sprint(h5) != fmt.Sprint(hv) {
 		t.Fatalf("non-voter lists %d messages, others %d", len(h5), len(hv))
 	}

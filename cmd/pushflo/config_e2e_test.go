@@ -75,9 +75,7 @@ retention = "36h"
 // the cluster secret, even at debug level with requests authenticated by
 // header and by query string.
 func TestServe_JSONLogs(t *testing.T) {
-	p := newProc(t, "n1", t.TempDir(), "--log-format", "json", "--log-level", "debug")
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", t.TempDir(), "--log-format", "json", "--log-level", "debug")
 	base := "http://" + p.httpAddr
 	if code, _, err := publish(base, "logs:a", `{"n":1}`); err != nil || code != 201 {
 		t.Fatalf("publish: %d %v", code, err)
@@ -183,9 +181,7 @@ func TestHealth_ReportsVersion(t *testing.T) {
 	if _, err := fmt.Sscanf(string(out), "pushflo %s commit %s", &v, &c); err != nil {
 		t.Fatalf("version output %q: %v", out, err)
 	}
-	p := newProc(t, "n1", t.TempDir())
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", t.TempDir())
 	resp, err := http.Get("http://" + p.httpAddr + "/health")
 	if err != nil {
 		t.Fatal(err)

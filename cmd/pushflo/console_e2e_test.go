@@ -171,9 +171,7 @@ func (b *browser) signIn(t *testing.T, base, key string) {
 func TestConsole_SingleNode(t *testing.T) {
 	// /metrics needs a key, as on a node exposed to the internet: the
 	// console sends the key it signed in with.
-	p := newProc(t, "n1", t.TempDir(), "--metrics-key", "metrics_e2escrape")
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", t.TempDir(), "--metrics-key", "metrics_e2escrape")
 	base := "http://" + p.httpAddr
 	b := newBrowser(t)
 

@@ -71,6 +71,15 @@ func newProc(t *testing.T, id, dataDir string, extra ...string) *proc {
 	return p
 }
 
+// startProc is newProc, start and waitReady.
+func startProc(t *testing.T, id, dataDir string, extra ...string) *proc {
+	t.Helper()
+	p := newProc(t, id, dataDir, extra...)
+	p.start()
+	p.waitReady()
+	return p
+}
+
 func (p *proc) start() {
 	p.t.Helper()
 	p.SetArgs(p.args)
@@ -208,9 +217,7 @@ func readAll(t *testing.T, base, channel string, extra string) []message {
 // TestE2E_QuickStart is the README's walk: publish over REST, read it back,
 // restart, read it again.
 func TestE2E_QuickStart(t *testing.T) {
-	p := newProc(t, "n1", t.TempDir())
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", t.TempDir())
 	base := "http://" + p.httpAddr
 	status, id, err := publish(base, "orders:user-123", `{"status":"shipped"}`)
 	if err != nil || status != 201 {
@@ -232,9 +239,7 @@ func TestE2E_QuickStart(t *testing.T) {
 func TestE2E_KillMidPublishStream(t *testing.T) {
 	forEachLogStore(t, func(t *testing.T, store string) {
 		dir := t.TempDir()
-		p := newProc(t, "n1", dir, "--raft-log-store", store)
-		p.start()
-		p.waitReady()
+		p := startProc(t, "n1", dir, "--raft-log-store", store)
 		base := "http://" + p.httpAddr
 		l := startLoad(repeat(base, 16), "kill")
 		l.waitAcked(2000, 20*time.Second)
@@ -378,9 +383,7 @@ func streamSSEUntil(url string, stop chan struct{}, out chan<- string) {
 // node: publish, history, subscribe (SSE and WebSocket) resuming from an ID,
 // cluster status.
 func TestE2E_ClientCommands(t *testing.T) {
-	p := newProc(t, "n1", t.TempDir())
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", t.TempDir())
 	base := "http://" + p.httpAddr
 	run := func(args ...string) string {
 		t.Helper()

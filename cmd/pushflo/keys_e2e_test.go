@@ -64,9 +64,7 @@ func TestServe_KeysShownOnlyWhenGenerated(t *testing.T) {
 		t.Errorf("a later start does not say where the keys are kept:\n%s", second)
 	}
 
-	given := newProc(t, "n1", t.TempDir())
-	given.start()
-	given.waitReady()
+	given := startProc(t, "n1", t.TempDir())
 	out := given.logText()
 	for _, k := range []string{pubKey, secKey, mgmtKey} {
 		if strings.Contains(out, k) {

@@ -17,9 +17,7 @@ import (
 // exports is explained in docs/operations.md, and every series the Grafana
 // dashboard (deploy/grafana-dashboard.json) queries exists.
 func TestMetrics_DocumentedAndOnDashboard(t *testing.T) {
-	p := newProc(t, "n1", t.TempDir())
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", t.TempDir())
 	base := "http://" + p.httpAddr
 	publish(base, "metrics:a", `{"n":1}`)
 	// Labelled series appear once they have a child: an error answer, and

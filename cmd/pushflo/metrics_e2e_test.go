@@ -21,9 +21,7 @@ func TestServe_MetricsAddrAndKey(t *testing.T) {
 	}
 	maddr := l.Addr().String()
 	l.Close()
-	p := newProc(t, "n1", t.TempDir(), "--metrics-addr", maddr, "--metrics-key", "metrics_e2escrape")
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", t.TempDir(), "--metrics-addr", maddr, "--metrics-key", "metrics_e2escrape")
 	resp, err := http.Get("http://" + maddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)

@@ -28,9 +28,7 @@ func TestE2E_DataDirPrivate(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "secrets.json"), []byte(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := newProc(t, "n1", dir, "--snapshot-threshold", "4", "--snapshot-interval", "100ms", "--trailing-logs", "2")
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", dir, "--snapshot-threshold", "4", "--snapshot-interval", "100ms", "--trailing-logs", "2")
 	base := "http://" + p.httpAddr
 	snaps := filepath.Join(dir, "raft", "snapshots")
 	deadline := time.Now().Add(60 * time.Second)

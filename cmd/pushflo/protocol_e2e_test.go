@@ -18,9 +18,7 @@ import (
 // deletes channels with the sec_ key; mgmt_ works there too; pub_ does not;
 // cluster membership stays mgmt_-only.
 func TestE2E_SecretKeyManagesChannels(t *testing.T) {
-	p := newProc(t, "n1", t.TempDir())
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", t.TempDir())
 	base := "http://" + p.httpAddr + "/api/v1"
 	steps := []struct {
 		name, method, path, key, body string
@@ -59,9 +57,7 @@ func TestE2E_SecretKeyManagesChannels(t *testing.T) {
 // to one holding an escaped slash is a 400 VALIDATION_ERROR that names the
 // problem without repeating the request's text.
 func TestE2E_PublishBadChannelInPath(t *testing.T) {
-	p := newProc(t, "n1", t.TempDir())
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", t.TempDir())
 	base := "http://" + p.httpAddr + "/api/v1/channels/"
 	tests := []struct {
 		name, path, want string
@@ -96,9 +92,7 @@ func TestE2E_PublishBadChannelInPath(t *testing.T) {
 // written) subscribes anyway: live messages, and over WebSocket
 // recovered:false.
 func TestE2E_ForeignLastMessageID(t *testing.T) {
-	p := newProc(t, "n1", t.TempDir())
-	p.start()
-	p.waitReady()
+	p := startProc(t, "n1", t.TempDir())
 	base := "http://" + p.httpAddr
 	cl, err := client.New(client.Config{Addrs: []string{base}, SecretKey: secKey, PublishKey: pubKey, RequestTimeout: 10 * time.Second})
 	if err != nil {
@@ -111,24 +105,13 @@ func TestE2E_ForeignLastMessageID(t *testing.T) {
 	}
 	for _, from := range []string{"cm4x7k2p90000abcdxyz", "msg_01HZY3", "ffffffffffffffff"} {
 		for _, tr := range []client.Transport{client.WebSocket, client.SSE} {
-			sub, err := cl.Subscribe(ctx, "foreign", client.SubscribeOptions{FromID: from, Transport: tr, ReportConnects: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ev, err := sub.Next(ctx)
-			if err != nil || ev.Kind != client.EventConnected {
-				sub.Close()
-				t.Fatalf("%s from %q: first event %+v, %v; want connected", tr, from, ev, err)
-			}
-			if tr == client.WebSocket && (ev.Recovered == nil || *ev.Recovered) {
-				t.Errorf("%s from %q: recovered = %v, want false", tr, from, ev.Recovered)
-			}
+			sub := subscribeUnrecovered(t, ctx, cl, p.id, "foreign", from, tr)
 			res, err := cl.Publish(ctx, "foreign", map[string]string{"from": from})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for {
-				ev, err = sub.Next(ctx)
+				ev, err := sub.Next(ctx)
 				if err != nil {
 					t.Fatalf("%s from %q: waiting for the live message: %v", tr, from, err)
 				}

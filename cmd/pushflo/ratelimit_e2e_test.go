@@ -45,9 +45,7 @@ func TestServe_RateLimitFlags(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
-	q := newProc(t, "n1", t.TempDir(), "--rate-limit-addr", "0.01", "--rate-limit-addr-burst", "2")
-	q.start()
-	q.waitReady()
+	q := startProc(t, "n1", t.TempDir(), "--rate-limit-addr", "0.01", "--rate-limit-addr-burst", "2")
 	limited := 0
 	for _, addr := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"} {
 		st, _, err := call("GET", "http://"+q.httpAddr+"/api/v1/channels", pubKey, "", "X-Forwarded-For", addr)

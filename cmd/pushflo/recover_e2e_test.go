@@ -26,14 +26,7 @@ func TestRecover_ClusterThatLostQuorum(t *testing.T) {
 	alive := map[*proc]bool{nodes[0]: true, nodes[1]: true, nodes[2]: true}
 	leader, followers := leaderOf(t, nodes, func(p *proc) bool { return alive[p] })
 	acked := map[string]string{}
-	for i := 0; i < 100; i++ {
-		v := fmt.Sprintf("r-%d", i)
-		st, id, err := publish("http://"+leader.httpAddr, "rec", `{"v":"`+v+`"}`)
-		if err != nil || st != 201 {
-			t.Fatalf("publish %d: %d %s %v", i, st, id, err)
-		}
-		acked[v] = id
-	}
+	publishNumbered(t, leader, 0, 100, acked)
 	survivor := followers[0]
 	// The survivor must hold what was acknowledged before the others go:
 	// a recovered node keeps its own log, nothing more.
@@ -77,18 +70,9 @@ func TestRecover_ClusterThatLostQuorum(t *testing.T) {
 		t.Fatalf("after recovery: %+v %v; want %s leading alone", s, err, survivor.id)
 	}
 	checkAcked(t, history(t, survivor, "rec"), acked)
-	for i := 100; i < 110; i++ {
-		v := fmt.Sprintf("r-%d", i)
-		st, id, err := publish("http://"+survivor.httpAddr, "rec", `{"v":"`+v+`"}`)
-		if err != nil || st != 201 {
-			t.Fatalf("publish %d after recovery: %d %s %v", i, st, id, err)
-		}
-		acked[v] = id
-	}
+	publishNumbered(t, survivor, 100, 110, acked)
 
-	n4 := newProc(t, "n4", t.TempDir()+"/n4", "--join", "http://"+survivor.httpAddr)
-	n4.start()
-	n4.waitReady()
+	n4 := startProc(t, "n4", t.TempDir()+"/n4", "--join", "http://"+survivor.httpAddr)
 	deadline = time.Now().Add(30 * time.Second)
 	for {
 		st, b, err := call("GET", "http://"+survivor.httpAddr+"/api/v1/cluster", mgmtKey, "")
@@ -113,6 +97,20 @@ func TestRecover_ClusterThatLostQuorum(t *testing.T) {
 	}
 	acked["r-110"] = id
 	checkAcked(t, history(t, n4, "rec"), acked)
+}
+
+// publishNumbered publishes {"v":"r-i"} to "rec" through p for i from
+// from up to to, and records each message's ID under its value in acked.
+func publishNumbered(t *testing.T, p *proc, from, to int, acked map[string]string) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		v := fmt.Sprintf("r-%d", i)
+		st, id, err := publish("http://"+p.httpAddr, "rec", `{"v":"`+v+`"}`)
+		if err != nil || st != 201 {
+			t.Fatalf("publish %d through %s: %d %s %v", i, p.id, st, id, err)
+		}
+		acked[v] = id
+	}
 }
 
 // argValue returns the value after flag in args.

@@ -49,22 +49,7 @@ func TestCluster_ResumeAheadOfHead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sub, err := cl.Subscribe(ctx, "ahead", client.SubscribeOptions{FromID: ahead, Transport: tr, ReportConnects: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ev, err := sub.Next(ctx)
-			if err != nil || ev.Kind != client.EventConnected {
-				sub.Close()
-				t.Fatalf("%s: first event %+v, %v; want connected", name, ev, err)
-			}
-			if tr == client.WebSocket && (ev.Recovered == nil || *ev.Recovered) {
-				got := "absent"
-				if ev.Recovered != nil {
-					got = fmt.Sprint(*ev.Recovered)
-				}
-				t.Errorf("%s: resume from %s (head %s): recovered = %s, want false", name, ahead, head.ID, got)
-			}
+			sub := subscribeUnrecovered(t, ctx, cl, p.id, "ahead", ahead, tr)
 			var want []string
 			for i := 0; i < 3; i++ {
 				res, err := pubCl.Publish(ctx, "ahead", map[string]string{"node": p.id, "tr": fmt.Sprint(tr)})
@@ -85,4 +70,30 @@ func TestCluster_ResumeAheadOfHead(t *testing.T) {
 			sub.Close()
 		}
 	}
+}
+
+// subscribeUnrecovered subscribes cl to ch after the message ID from,
+// which no node can resume from, and checks that the first event is the
+// connect report and, over WebSocket, says recovered:false. cl talks to
+// node only, which labels failures.
+func subscribeUnrecovered(t *testing.T, ctx context.Context, cl *client.Client, node, ch, from string, tr client.Transport) *client.Subscription {
+	t.Helper()
+	name := fmt.Sprintf("%s/%s from %q", node, tr, from)
+	sub, err := cl.Subscribe(ctx, ch, client.SubscribeOptions{FromID: from, Transport: tr, ReportConnects: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := sub.Next(ctx)
+	if err != nil || ev.Kind != client.EventConnected {
+		sub.Close()
+		t.Fatalf("%s: first event %+v, %v; want connected", name, ev, err)
+	}
+	if tr == client.WebSocket && (ev.Recovered == nil || *ev.Recovered) {
+		got := "absent"
+		if ev.Recovered != nil {
+			got = fmt.Sprint(*ev.Recovered)
+		}
+		t.Errorf("%s: recovered = %s, want false", name, got)
+	}
+	return sub
 }

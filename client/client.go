@@ -62,6 +62,12 @@ type Config struct {
 	// after a connection that delivered something. Defaults 100ms and 5s.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
+
+	// StaleReads sends stale=true with History and Since [ext]: a node
+	// answers from what it holds without first confirming with the leader
+	// that it is up to date. Default false: reads see every write
+	// acknowledged before them, on any node.
+	StaleReads bool
 }
 
 // Client talks to a pushflo cluster. It is safe for concurrent use.

@@ -49,6 +49,7 @@ func (c *Client) History(ctx context.Context, channel string, opts HistoryOption
 	if opts.Before != 0 {
 		q.Set("before", strconv.FormatInt(opts.Before, 10))
 	}
+	c.staleQuery(q)
 	page, env, err := get[HistoryPage](ctx, c, "history", channelPath(channel), q, c.cfg.SecretKey)
 	if err != nil {
 		return HistoryPage{}, err
@@ -67,6 +68,9 @@ type SinceResult struct {
 	// Gap then says what is missing.
 	Complete bool `json:"complete"`
 	Gap      *Gap `json:"gap,omitempty"`
+	// HasMore is true when messages after the last item were left out
+	// (limit reached): read again from its ID.
+	HasMore bool `json:"hasMore"`
 }
 
 // Since reads up to limit messages of channel after the message ID afterID
@@ -81,8 +85,16 @@ func (c *Client) Since(ctx context.Context, channel, afterID string, limit int) 
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
+	c.staleQuery(q)
 	res, _, err := get[SinceResult](ctx, c, "since", channelPath(channel), q, c.cfg.SecretKey)
 	return res, err
+}
+
+// staleQuery adds stale=true to a read's query under Config.StaleReads.
+func (c *Client) staleQuery(q url.Values) {
+	if c.cfg.StaleReads {
+		q.Set("stale", "true")
+	}
 }
 
 // ReadAll reads every retained message of channel after afterID, oldest

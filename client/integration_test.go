@@ -524,3 +524,38 @@ func TestPublish_NotAppliedRetriedOnAnotherNode(t *testing.T) {
 		t.Fatalf("publish to the leaderless node alone: %v, want a not-applied 503 UNAVAILABLE", err)
 	}
 }
+
+// TestClient_SinceHasMoreAndStaleReads: Since reports hasMore when the
+// limit cut the answer short, and a client with StaleReads reads the same
+// messages from the real server (stale=true is accepted; on a single node
+// it answers what it holds).
+func TestClient_SinceHasMoreAndStaleReads(t *testing.T) {
+	ctx := testCtx(t, 30*time.Second)
+	ch := "since:has-more"
+	var ids []string
+	for i := 1; i <= 3; i++ {
+		res, err := newClient(t, []string{exampleAddr}).Publish(ctx, ch, body{N: i})
+		if err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+		ids = append(ids, res.ID)
+	}
+	for _, stale := range []bool{false, true} {
+		cl, err := client.New(client.Config{Addrs: []string{exampleAddr}, SecretKey: testSecretKey, StaleReads: stale})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut, err := cl.Since(ctx, ch, ids[0], 1)
+		if err != nil || len(cut.Items) != 1 || cut.Items[0].ID != ids[1] || !cut.HasMore {
+			t.Fatalf("stale=%v: since %s limit 1 = %+v, %v; want %s and hasMore", stale, ids[0], cut, err, ids[1])
+		}
+		rest, err := cl.Since(ctx, ch, ids[1], 10)
+		if err != nil || len(rest.Items) != 1 || rest.Items[0].ID != ids[2] || rest.HasMore {
+			t.Fatalf("stale=%v: since %s limit 10 = %+v, %v; want %s and no more", stale, ids[1], rest, err, ids[2])
+		}
+		page, err := cl.History(ctx, ch, client.HistoryOptions{PageSize: 10})
+		if err != nil || len(page.Items) != 3 || page.Items[0].ID != ids[2] {
+			t.Fatalf("stale=%v: history = %+v, %v", stale, page, err)
+		}
+	}
+}

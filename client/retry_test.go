@@ -20,6 +20,7 @@ type fakeNode struct {
 	code   string
 	mu     sync.Mutex
 	keys   []string // Idempotency-Key of each request seen
+	stale  []string // the stale query parameter of each request seen
 }
 
 func newFakeNode(t *testing.T, status int, code string) *fakeNode {
@@ -27,8 +28,13 @@ func newFakeNode(t *testing.T, status int, code string) *fakeNode {
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.keys = append(f.keys, r.Header.Get("Idempotency-Key"))
+		f.stale = append(f.stale, r.URL.Query().Get("stale"))
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
+		if f.status == http.StatusOK {
+			w.Write([]byte(`{"success":true,"data":{"items":[]}}`))
+			return
+		}
 		if f.status == http.StatusCreated {
 			w.WriteHeader(http.StatusCreated)
 			w.Write([]byte(`{"success":true,"data":{"id":"0001","channelSlug":"c","eventType":"message"}}`))

@@ -1,18 +1,16 @@
 package jepsen
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/pushflo/pushflo/client"
 )
 
 // MembershipNemesis changes the cluster's membership while the workload
@@ -81,7 +79,7 @@ func (m MembershipNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Ran
 		if via == nil {
 			return fmt.Sprintf("membership-%s: no running member to ask", mode), nil
 		}
-		if err := c.memberCall(ctx, via, http.MethodDelete, "/api/v1/cluster/members/"+target.ID, nil); err != nil {
+		if err := via.admin.RemoveMember(ctx, target.ID); err != nil {
 			return fmt.Sprintf("membership-%s: remove %s via %s failed: %v", mode, target.ID, via.ID, err), nil
 		}
 		target.setMember(false)
@@ -112,8 +110,7 @@ func (m MembershipNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Ran
 		return fmt.Sprintf("membership-%s: %s started with --join %s but not listed within %s", mode, spare.ID, via.ID, memberTimeout), nil
 	}
 	if mode == "promote" {
-		body := map[string]any{"nodeId": spare.ID, "raftAddr": spare.AdvertiseAddr, "nonvoter": false}
-		if err := c.memberCall(ctx, via, http.MethodPost, "/api/v1/cluster/members", body); err != nil {
+		if err := via.admin.AddMember(ctx, client.Member{ID: spare.ID, RaftAddr: spare.AdvertiseAddr}); err != nil {
 			return fmt.Sprintf("membership-promote: %s joined as a non-voter via %s; promoting failed: %v", spare.ID, via.ID, err), nil
 		}
 		return fmt.Sprintf("membership-promote: %s joined as a non-voter via %s, promoted to voter", spare.ID, via.ID), nil
@@ -137,32 +134,6 @@ func viaMember(c *Cluster, not *Node) *Node {
 	return nil
 }
 
-// memberCall sends a membership request to node via with the management
-// key and returns an error unless it answers 2xx.
-func (c *Cluster) memberCall(ctx context.Context, via *Node, method, path string, body any) error {
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, via.DirectURL()+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.MgmtKey)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 20 * time.Second}).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
-	}
-	return nil
-}
-
 // waitListed polls the members' cluster status until one lists id.
 func (c *Cluster) waitListed(ctx context.Context, id string) bool {
 	for ctx.Err() == nil {
@@ -181,30 +152,12 @@ func (c *Cluster) waitListed(ctx context.Context, id string) bool {
 
 // listedMembers returns the member IDs node n's /api/v1/cluster names.
 func (c *Cluster) listedMembers(ctx context.Context, n *Node) []string {
-	ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, n.DirectURL()+"/api/v1/cluster", nil)
+	st, err := n.clusterStatus(ctx)
 	if err != nil {
-		return nil
-	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.MgmtKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Data struct {
-			Members []struct {
-				ID string `json:"id"`
-			} `json:"members"`
-		} `json:"data"`
-	}
-	if json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body) != nil {
 		return nil
 	}
 	var ids []string
-	for _, m := range body.Data.Members {
+	for _, m := range st.Members {
 		ids = append(ids, m.ID)
 	}
 	return ids

@@ -2,16 +2,13 @@ package jepsen
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
-	"net/url"
-	"strconv"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pushflo/pushflo/client"
 )
 
 // Readers: while the nemesis runs, one reader per node (or more,
@@ -72,19 +69,6 @@ func (r *ackRing) pick(ch string, rng *rand.Rand) string {
 	return l[rng.IntN(len(l))]
 }
 
-// readAnswer is the part of a history or since answer a reader needs.
-type readAnswer struct {
-	Data struct {
-		Items []struct {
-			ID      string          `json:"id"`
-			Content json.RawMessage `json:"content"`
-		} `json:"items"`
-		HasMore bool       `json:"hasMore"`
-		Gap     *GapRecord `json:"gap"`
-	} `json:"data"`
-	Code string `json:"code"`
-}
-
 // readProcs numbers reads during faults: each read is its own process
 // (from 1,000,000), so that reads can overlap.
 var readProcs atomic.Int64
@@ -97,13 +81,9 @@ const maxReadsInFlight = 32
 // since and stale since reads in turn, on a random channel. Reads do not
 // wait for each other so that reads keep being sent to a paused node, and
 // those sent late in the pause (after another leader acknowledged writes)
-// are answered the moment it wakes.
-func reader(ctx context.Context, node *Node, secret string, rec *Recorder, cfg WorkloadConfig, acks *ackRing, rng *rand.Rand) {
-	// Longer than a nemesis interval: a read sent to a paused leader
-	// waits for it, and is answered the moment it resumes, before it
-	// learns it was deposed, which is when a leader that does not
-	// confirm its leadership serves a stale read.
-	hc := &http.Client{Timeout: 15 * time.Second}
+// are answered the moment it wakes. fresh and stale are clients of that
+// node alone (readClients).
+func reader(ctx context.Context, node *Node, fresh, stale *client.Client, rec *Recorder, cfg WorkloadConfig, acks *ackRing, rng *rand.Rand) {
 	modes := []ReadMode{ModeHistory, ModeSince, ModeStale}
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -121,26 +101,21 @@ func reader(ctx context.Context, node *Node, secret string, rec *Recorder, cfg W
 		}
 		ch := cfg.Channels[rng.IntN(len(cfg.Channels))]
 		mode := modes[i%len(modes)]
-		q := url.Values{}
 		from := ""
-		if mode == ModeHistory {
-			q.Set("pageSize", strconv.Itoa(readPageSize))
-		} else {
+		if mode != ModeHistory {
 			from = acks.pick(ch, rng)
-			q.Set("since", from)
-			q.Set("limit", strconv.Itoa(sinceLimit))
-			if mode == ModeStale {
-				q.Set("stale", "true")
-			}
+		}
+		cl := fresh
+		if mode == ModeStale {
+			cl = stale
 		}
 		proc := int(1_000_000 + readProcs.Add(1))
-		u := node.DirectURL() + "/api/v1/channels/" + url.PathEscape(ch) + "/messages?" + q.Encode()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-inflight }()
 			rec.Record(Op{Type: Invoke, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from})
-			es, more, gap, err := readOnce(context.WithoutCancel(ctx), hc, u, secret, mode)
+			es, more, gap, err := readOnce(context.WithoutCancel(ctx), cl, ch, from, mode)
 			if err != nil {
 				rec.Record(Op{Type: Fail, Process: proc, F: FRead, Node: node.ID, Channel: ch, Mode: mode, From: from, Error: err.Error()})
 			} else {
@@ -150,45 +125,47 @@ func reader(ctx context.Context, node *Node, secret string, rec *Recorder, cfg W
 	}
 }
 
-// readOnce makes one read request and returns its messages oldest first
+// readClients returns the clients one reader of node uses: base with the
+// node's own address as its only one, so that no read is retried
+// elsewhere, and a 15 s request timeout, longer than a nemesis interval:
+// a read sent to a paused leader waits for it, and is answered the moment
+// it resumes, before it learns it was deposed, which is when a leader that
+// does not confirm its leadership serves a stale read. The second client
+// sends stale=true.
+func readClients(base client.Config, node *Node) (fresh, stale *client.Client, err error) {
+	base.Addrs = []string{node.DirectURL()}
+	base.RequestTimeout = 15 * time.Second
+	if fresh, err = client.New(base); err != nil {
+		return nil, nil, err
+	}
+	base.StaleReads = true
+	stale, err = client.New(base)
+	return fresh, stale, err
+}
+
+// readOnce makes one read request (a history page of readPageSize, or up
+// to sinceLimit messages after from) and returns its messages oldest first
 // and whether the answer was cut short (hasMore, or a full history page),
 // and the gap a since answer reported. Reads have no effect, so any error
 // is recorded as a failed read.
-func readOnce(ctx context.Context, hc *http.Client, u, secret string, mode ReadMode) ([]Entry, bool, *GapRecord, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, false, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+secret)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, false, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, false, nil, err
-	}
-	var a readAnswer
-	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, false, nil, fmt.Errorf("%s: decode: %w", resp.Status, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, false, nil, fmt.Errorf("%s %s", resp.Status, a.Code)
-	}
-	es := make([]Entry, len(a.Data.Items))
-	for k, it := range a.Data.Items {
-		var c content
-		_ = json.Unmarshal(it.Content, &c)
-		es[k] = Entry{ID: it.ID, Value: c.Value}
-	}
-	more := a.Data.HasMore
+func readOnce(ctx context.Context, cl *client.Client, ch, from string, mode ReadMode) ([]Entry, bool, *GapRecord, error) {
 	if mode == ModeHistory {
-		// Newest first on the wire; oldest first in the history.
-		for i, j := 0, len(es)-1; i < j; i, j = i+1, j-1 {
-			es[i], es[j] = es[j], es[i]
+		page, err := cl.History(ctx, ch, client.HistoryOptions{PageSize: readPageSize})
+		if err != nil {
+			return nil, false, nil, err
 		}
-		more = len(es) >= readPageSize
+		// Newest first on the wire; oldest first in the history.
+		es := entries(page.Items)
+		slices.Reverse(es)
+		return es, len(es) >= readPageSize, nil, nil
 	}
-	return es, more, a.Data.Gap, nil
+	res, err := cl.Since(ctx, ch, from, sinceLimit)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	var gap *GapRecord
+	if res.Gap != nil {
+		gap = gapRecord(*res.Gap)
+	}
+	return entries(res.Items), res.HasMore, gap, nil
 }

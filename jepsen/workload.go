@@ -104,6 +104,20 @@ func valueOf(m client.Message) string {
 	return c.Value
 }
 
+// entries returns the ID and workload value of each message, in order.
+func entries(msgs []client.Message) []Entry {
+	es := make([]Entry, len(msgs))
+	for k, m := range msgs {
+		es[k] = Entry{ID: m.ID, Value: valueOf(m)}
+	}
+	return es
+}
+
+// gapRecord is a gap as the history records it.
+func gapRecord(g client.Gap) *GapRecord {
+	return &GapRecord{After: g.After, Before: g.Before, Reason: g.Reason}
+}
+
 // rotate returns urls starting at i, so process i prefers node i.
 func rotate(urls []string, i int) []string {
 	out := make([]string, 0, len(urls))
@@ -179,12 +193,20 @@ func StartWorkload(ctx context.Context, c *Cluster, rec *Recorder, cfg WorkloadC
 		}()
 	}
 	for i, n := range c.Nodes() {
+		rc := cfg.Client
+		rc.SecretKey = c.Config().SecretKey
 		for r := 0; r < cfg.Readers; r++ {
+			fresh, stale, err := readClients(rc, n)
+			if err != nil {
+				stopPub()
+				stopSub()
+				return nil, fmt.Errorf("workload: %w", err)
+			}
 			stream := uint64(200 + i*cfg.Readers + r)
 			w.pubs.Add(1)
 			go func() {
 				defer w.pubs.Done()
-				reader(pctx, n, c.Config().SecretKey, rec, cfg, acks, rand.New(rand.NewPCG(seed, stream)))
+				reader(pctx, n, fresh, stale, rec, cfg, acks, rand.New(rand.NewPCG(seed, stream)))
 			}()
 		}
 	}
@@ -321,8 +343,7 @@ func (w *Workload) subscriber(ctx context.Context, cl *client.Client, rec *Recor
 				case client.EventMessage:
 					rec.Record(Op{Type: Event, Process: proc, F: FRecv, Channel: ch, ID: ev.Message.ID, Value: valueOf(ev.Message)})
 				case client.EventGap:
-					g := ev.Gap
-					rec.Record(Op{Type: Event, Process: proc, F: FGap, Channel: ch, Gap: &GapRecord{After: g.After, Before: g.Before, Reason: g.Reason}})
+					rec.Record(Op{Type: Event, Process: proc, F: FGap, Channel: ch, Gap: gapRecord(ev.Gap)})
 				}
 			case <-until:
 				break recv
@@ -402,10 +423,7 @@ func FinalReads(ctx context.Context, c *Cluster, rec *Recorder, cfg client.Confi
 					agree = false
 					continue
 				}
-				es := make([]Entry, len(msgs))
-				for k, m := range msgs {
-					es[k] = Entry{ID: m.ID, Value: valueOf(m)}
-				}
+				es := entries(msgs)
 				got[n.ID] = es
 				// Agreement is on the last ID, not the length: with a
 				// short retention nodes expire the oldest messages at

@@ -85,21 +85,12 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 	if cfg.Bin == "" || cfg.Dir == "" {
 		return nil, fmt.Errorf("start cluster: Bin (%q) and Dir (%q) are required", cfg.Bin, cfg.Dir)
 	}
-	if cfg.Size <= 0 {
-		cfg.Size = 3
-	}
-	def := func(s *string, v string) {
-		if *s == "" {
-			*s = v
-		}
-	}
-	def(&cfg.PublishKey, "pub_jepsen_test")
-	def(&cfg.SecretKey, "sec_jepsen_test")
-	def(&cfg.MgmtKey, "mgmt_jepsen_test")
-	def(&cfg.ClusterSecret, "jepsen-cluster-secret")
-	if cfg.ReadyTimeout <= 0 {
-		cfg.ReadyTimeout = 60 * time.Second
-	}
+	setDefault(&cfg.Size, 3)
+	setDefault(&cfg.PublishKey, "pub_jepsen_test")
+	setDefault(&cfg.SecretKey, "sec_jepsen_test")
+	setDefault(&cfg.MgmtKey, "mgmt_jepsen_test")
+	setDefault(&cfg.ClusterSecret, "jepsen-cluster-secret")
+	setDefault(&cfg.ReadyTimeout, 60*time.Second)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -1,6 +1,7 @@
 package jepsen
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -164,11 +165,7 @@ func (n ClientLinkNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Ran
 	if node.Proxy == nil {
 		return "", errors.New("client-link nemesis: cluster started without ClientProxies")
 	}
-	modes := n.Modes
-	if len(modes) == 0 {
-		modes = []string{"stall", "cut", "slow"}
-	}
-	mode := modes[rng.IntN(len(modes))]
+	mode := pickMode(rng, n.Modes, "stall", "cut", "slow")
 	switch mode {
 	case "stall":
 		node.Proxy.SetFaults(Faults{Stall: true})
@@ -255,24 +252,17 @@ type PartitionNemesis struct {
 func (PartitionNemesis) Name() string { return "partition" }
 
 func (p PartitionNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
-	nw := c.Network()
-	if nw == nil {
-		return "", errors.New("partition nemesis: cluster started without a Network")
+	nw, err := c.faultNetwork("partition")
+	if err != nil {
+		return "", err
 	}
-	modes := p.Modes
-	if len(modes) == 0 {
-		modes = []string{"halves", "leader", "bridge"}
-	}
-	rate := p.ClientCutRate
-	if rate == 0 {
-		rate = 0.5
-	}
+	rate := cmp.Or(p.ClientCutRate, 0.5)
 	ids := make([]string, 0, len(c.Members()))
 	for _, n := range c.Members() {
 		ids = append(ids, n.ID)
 	}
 	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
-	mode := modes[rng.IntN(len(modes))]
+	mode := pickMode(rng, p.Modes, "halves", "leader", "bridge")
 	clientCut := rng.Float64() < rate
 	var cut []Link
 	var minority []string
@@ -316,7 +306,7 @@ func (p PartitionNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand
 	if rate < 0 {
 		clientCut = false
 	}
-	err := nw.Update(func(s *LinkState) {
+	err = nw.Update(func(s *LinkState) {
 		s.Cut = cut
 		s.ClientCut = nil
 		if clientCut {
@@ -373,14 +363,7 @@ func (PartitionNemesis) oneWay(ctx context.Context, c *Cluster, nw Network, ids 
 }
 
 func (PartitionNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
-	nw := c.Network()
-	if nw == nil {
-		return "partition heal: no network", nil
-	}
-	if err := nw.Update(func(s *LinkState) { s.Cut, s.ClientCut, s.OneWay = nil, nil, nil }); err != nil {
-		return "", fmt.Errorf("partition nemesis heal: %w", err)
-	}
-	return "partition heal", nil
+	return c.healNetwork("partition", func(s *LinkState) { s.Cut, s.ClientCut, s.OneWay = nil, nil, nil })
 }
 
 // LinkNemesis degrades the links between nodes through the cluster's
@@ -396,15 +379,11 @@ type LinkNemesis struct {
 func (LinkNemesis) Name() string { return "link" }
 
 func (l LinkNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
-	nw := c.Network()
-	if nw == nil {
-		return "", errors.New("link nemesis: cluster started without a Network")
+	nw, err := c.faultNetwork("link")
+	if err != nil {
+		return "", err
 	}
-	modes := l.Modes
-	if len(modes) == 0 {
-		modes = []string{"loss", "delay"}
-	}
-	switch mode := modes[rng.IntN(len(modes))]; mode {
+	switch mode := pickMode(rng, l.Modes, "loss", "delay"); mode {
 	case "loss":
 		rate := []float64{0.05, 0.1, 0.2}[rng.IntN(3)]
 		if err := nw.Update(func(s *LinkState) { s.Loss = rate }); err != nil {
@@ -432,14 +411,38 @@ func (l LinkNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (st
 }
 
 func (LinkNemesis) Heal(ctx context.Context, c *Cluster) (string, error) {
+	return c.healNetwork("link", func(s *LinkState) { s.Loss, s.Slow, s.Delay, s.Jitter = 0, nil, 0, 0 })
+}
+
+// pickMode draws one of modes, or of defaults when modes is empty.
+func pickMode(rng *rand.Rand, modes []string, defaults ...string) string {
+	if len(modes) == 0 {
+		modes = defaults
+	}
+	return modes[rng.IntN(len(modes))]
+}
+
+// faultNetwork returns the cluster's Network for the nemesis named who, or
+// an error when the cluster was started without one.
+func (c *Cluster) faultNetwork(who string) (Network, error) {
 	nw := c.Network()
 	if nw == nil {
-		return "link heal: no network", nil
+		return nil, fmt.Errorf("%s nemesis: cluster started without a Network", who)
 	}
-	if err := nw.Update(func(s *LinkState) { s.Loss, s.Slow, s.Delay, s.Jitter = 0, nil, 0, 0 }); err != nil {
-		return "", fmt.Errorf("link nemesis heal: %w", err)
+	return nw, nil
+}
+
+// healNetwork undoes the nemesis named who's link faults with heal; a
+// cluster without a Network has none to undo.
+func (c *Cluster) healNetwork(who string, heal func(*LinkState)) (string, error) {
+	nw := c.Network()
+	if nw == nil {
+		return who + " heal: no network", nil
 	}
-	return "link heal", nil
+	if err := nw.Update(heal); err != nil {
+		return "", fmt.Errorf("%s nemesis heal: %w", who, err)
+	}
+	return who + " heal", nil
 }
 
 // ComboNemesis injects two faults of different nemeses at once (a

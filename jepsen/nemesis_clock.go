@@ -1,6 +1,7 @@
 package jepsen
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -25,10 +26,7 @@ type ClockNemesis struct {
 func (ClockNemesis) Name() string { return "clock" }
 
 func (cn ClockNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
-	jump := cn.Jump
-	if jump == 0 {
-		jump = time.Hour
-	}
+	jump := cmp.Or(cn.Jump, time.Hour)
 	n, why := pickNode(ctx, c, rng, cn.LeaderRate, func(n *Node) bool { return n.Running() })
 	if n == nil {
 		return "clock: no node running", nil
@@ -63,10 +61,7 @@ type SlowDiskKillLeaderNemesis struct {
 func (SlowDiskKillLeaderNemesis) Name() string { return "slow-disk-kill-leader" }
 
 func (s SlowDiskKillLeaderNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
-	d := s.Delay
-	if d == 0 {
-		d = 20 * time.Millisecond
-	}
+	d := cmp.Or(s.Delay, 20*time.Millisecond)
 	n, why := pickNode(ctx, c, rng, 1, func(n *Node) bool { return n.Running() })
 	if n == nil {
 		return "slow-disk-kill-leader: no node running", nil
@@ -111,14 +106,11 @@ type SlowKillLeaderNemesis struct {
 func (SlowKillLeaderNemesis) Name() string { return "slow-kill-leader" }
 
 func (s SlowKillLeaderNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
-	nw := c.Network()
-	if nw == nil {
-		return "", fmt.Errorf("slow-kill-leader nemesis: cluster started without a Network")
+	nw, err := c.faultNetwork("slow-kill-leader")
+	if err != nil {
+		return "", err
 	}
-	d := s.Delay
-	if d == 0 {
-		d = 200 * time.Millisecond
-	}
+	d := cmp.Or(s.Delay, 200*time.Millisecond)
 	var all []string
 	for _, n := range c.Members() {
 		all = append(all, n.ID)

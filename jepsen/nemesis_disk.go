@@ -103,11 +103,7 @@ func (d DiskNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (st
 	if d.mu == nil {
 		return "", errors.New("disk nemesis: build it with NewDiskNemesis")
 	}
-	modes := d.Modes
-	if len(modes) == 0 {
-		modes = []string{"fsync-eio", "enospc"}
-	}
-	mode := modes[rng.IntN(len(modes))]
+	mode := pickMode(rng, d.Modes, "fsync-eio", "enospc")
 	n, why := pickNode(ctx, c, rng, 0, func(n *Node) bool { return n.Running() && n.disk != nil })
 	if n == nil {
 		return "disk: no node with faultfs running", nil

@@ -36,11 +36,7 @@ func (MembershipNemesis) Name() string { return "membership" }
 const memberTimeout = 30 * time.Second
 
 func (m MembershipNemesis) Inject(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
-	modes := m.Modes
-	if len(modes) == 0 {
-		modes = []string{"join", "promote", "remove", "remove-leader"}
-	}
-	mode := modes[rng.IntN(len(modes))]
+	mode := pickMode(rng, m.Modes, "join", "promote", "remove", "remove-leader")
 	members := c.Members()
 	var spares []*Node
 	for _, n := range c.Nodes() {

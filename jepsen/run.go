@@ -1,6 +1,7 @@
 package jepsen
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,18 +47,10 @@ func Run(ctx context.Context, c *Cluster, cfg RunConfig) (*Report, error) {
 	if cfg.HistoryPath == "" {
 		return nil, errors.New("run: HistoryPath is required")
 	}
-	if cfg.Duration <= 0 {
-		cfg.Duration = 30 * time.Second
-	}
-	if cfg.NemesisInterval <= 0 {
-		cfg.NemesisInterval = 5 * time.Second
-	}
-	if cfg.Settle <= 0 {
-		cfg.Settle = 60 * time.Second
-	}
-	if cfg.CatchUp <= 0 {
-		cfg.CatchUp = 30 * time.Second
-	}
+	setDefault(&cfg.Duration, 30*time.Second)
+	setDefault(&cfg.NemesisInterval, 5*time.Second)
+	setDefault(&cfg.Settle, 60*time.Second)
+	setDefault(&cfg.CatchUp, 30*time.Second)
 	cfg.Workload.defaults()
 	f, err := os.Create(cfg.HistoryPath)
 	if err != nil {
@@ -150,6 +143,14 @@ func Run(ctx context.Context, c *Cluster, cfg RunConfig) (*Report, error) {
 		return report, fail("workload: %w", workErr)
 	}
 	return report, nil
+}
+
+// setDefault sets *v to def when *v is zero or less (a string: empty).
+func setDefault[T cmp.Ordered](v *T, def T) {
+	var zero T
+	if *v <= zero {
+		*v = def
+	}
 }
 
 // sleepCtx sleeps d or until ctx ends; it reports whether it slept fully.

@@ -70,9 +70,7 @@ func (w *WorkloadConfig) defaults() {
 	if len(w.Channels) == 0 {
 		w.Channels = []string{"jepsen-a", "jepsen-b", "jepsen-c"}
 	}
-	if w.Publishers <= 0 {
-		w.Publishers = 6
-	}
+	setDefault(&w.Publishers, 6)
 	if w.Subscribers < 0 {
 		w.Subscribers = 0
 	} else if w.Subscribers == 0 {
@@ -81,12 +79,8 @@ func (w *WorkloadConfig) defaults() {
 	if w.ResubscribeEvery == 0 {
 		w.ResubscribeEvery = 2 * time.Second
 	}
-	if w.ReadInterval <= 0 {
-		w.ReadInterval = 100 * time.Millisecond
-	}
-	if w.PublishInterval <= 0 {
-		w.PublishInterval = 20 * time.Millisecond
-	}
+	setDefault(&w.ReadInterval, 100*time.Millisecond)
+	setDefault(&w.PublishInterval, 20*time.Millisecond)
 	if w.Logger == nil {
 		w.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -69,11 +69,5 @@ func cleanStaleFaultFS(logger *slog.Logger) {
 
 // diskSupported says whether faultfs can be mounted here.
 func diskSupported(ctx context.Context) error {
-	if os.Geteuid() != 0 {
-		return fmt.Errorf("faultfs needs root")
-	}
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		return fmt.Errorf("faultfs needs /dev/fuse: %w", err)
-	}
-	return nil
+	return faultfs.Supported()
 }

@@ -3,11 +3,9 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/pushflo/pushflo/jepsen/faultfs"
+	"github.com/pushflo/pushflo/jepsen/faultfs/faultfstest"
 )
 
 // TestLoadSecrets_SurvivesPowerCut: the generated keys must be on disk
@@ -16,24 +14,7 @@ import (
 // again ("read …/secrets.json: unexpected end of JSON input"), because the
 // file was written without fsync.
 func TestLoadSecrets_SurvivesPowerCut(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("faultfs needs root")
-	}
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skip("faultfs needs /dev/fuse")
-	}
-	dir := t.TempDir()
-	backing, data := filepath.Join(dir, "backing"), filepath.Join(dir, "data")
-	for _, d := range []string{backing, data} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fs, err := faultfs.Mount(backing, data, "pushflo-keys-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fs.Close() })
+	fs, data := faultfstest.Mount(t, "pushflo-keys-test")
 	first, fresh, err := loadSecrets(data, secrets{})
 	if generated := fresh != (secrets{}); err != nil || !generated {
 		t.Fatalf("first start: generated=%v, err=%v", generated, err)

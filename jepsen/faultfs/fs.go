@@ -34,6 +34,18 @@ type FS struct {
 	stats  Stats
 }
 
+// Supported returns why faultfs cannot be mounted here (it needs root and
+// /dev/fuse), or nil.
+func Supported() error {
+	if os.Geteuid() != 0 {
+		return errors.New("faultfs needs root")
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		return fmt.Errorf("faultfs needs /dev/fuse: %w", err)
+	}
+	return nil
+}
+
 // Mount serves backing at mountpoint (both directories must exist; the
 // mountpoint should be empty). name shows in /proc/mounts as the source, so
 // that a harness can find and unmount mounts a dead run left behind.

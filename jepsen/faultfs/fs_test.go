@@ -1,6 +1,6 @@
 //go:build linux
 
-package faultfs
+package faultfs_test
 
 import (
 	"bytes"
@@ -9,35 +9,9 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-)
 
-// mountT mounts a FS on temp dirs, or skips where FUSE cannot be mounted.
-func mountT(t *testing.T) (*FS, string) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("faultfs needs root to mount")
-	}
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Skip("no /dev/fuse")
-	}
-	dir := t.TempDir()
-	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
-	for _, d := range []string{backing, mnt} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f, err := Mount(backing, mnt, "faultfs-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := f.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return f, mnt
-}
+	"github.com/pushflo/pushflo/jepsen/faultfs/faultfstest"
+)
 
 // createT opens dir/name for reading and writing, creating it, until the
 // test ends, and returns the file and its path.
@@ -62,7 +36,7 @@ func readFile(t *testing.T, p string) []byte {
 }
 
 func TestFS_PowerCutLosesWhatWasNotSynced(t *testing.T) {
-	f, mnt := mountT(t)
+	f, mnt := faultfstest.Mount(t, "faultfs-test")
 	file, p := createT(t, mnt, "wal")
 	mustWrite := func(b []byte, off int64) {
 		t.Helper()
@@ -106,7 +80,7 @@ func TestFS_PowerCutLosesWhatWasNotSynced(t *testing.T) {
 }
 
 func TestFS_FailedFsyncLosesDataEvenAfterALaterSync(t *testing.T) {
-	f, mnt := mountT(t)
+	f, mnt := faultfstest.Mount(t, "faultfs-test")
 	file, p := createT(t, mnt, "db")
 	if _, err := file.WriteAt(bytes.Repeat([]byte("0"), 12), 0); err != nil {
 		t.Fatal(err)

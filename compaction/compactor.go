@@ -46,11 +46,7 @@ func Start(cfg Config) *Compactor {
 	c := newCompactor(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	c.wg.Add(1)
-	go func() {
-		defer c.wg.Done()
-		c.loop(ctx)
-	}()
+	c.wg.Go(func() { c.loop(ctx) })
 	return c
 }
 

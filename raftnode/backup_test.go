@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pushflo/pushflo/internal/testwait"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -19,7 +20,7 @@ import (
 func TestNode_BackupRestoresAsNewCluster(t *testing.T) {
 	ctx := context.Background()
 	src := startNode(t, "n1", t.TempDir(), nil)
-	waitFor(t, "leadership", src.IsLeader)
+	testwait.For(t, "leadership", src.IsLeader)
 	private := true
 	if _, err := src.ChannelCommand(ctx, OpCreate, "c", log.Settings{IsPrivate: &private}); err != nil {
 		t.Fatal(err)
@@ -58,7 +59,7 @@ func TestNode_BackupRestoresAsNewCluster(t *testing.T) {
 	}
 
 	dst := startNode(t, "r1", dir, func(c *Config) { c.RaftAddr = addr })
-	waitFor(t, "the restored node to lead", dst.IsLeader)
+	testwait.For(t, "the restored node to lead", dst.IsLeader)
 	msgs, err := dst.store.Read("c", 0, 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +91,7 @@ func TestNode_BackupRestoresAsNewCluster(t *testing.T) {
 func TestRestoreBackup_RefusesWhatIsNotABackup(t *testing.T) {
 	ctx := context.Background()
 	src := startNode(t, "n1", t.TempDir(), nil)
-	waitFor(t, "leadership", src.IsLeader)
+	testwait.For(t, "leadership", src.IsLeader)
 	if _, err := src.Publish(ctx, entry("c", 1)); err != nil {
 		t.Fatal(err)
 	}

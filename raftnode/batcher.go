@@ -2,6 +2,7 @@ package raftnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -106,6 +107,19 @@ func (b *batcher[T]) enqueue(ctx context.Context, it T) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// submit queues it and waits for its answer. An item that could not be
+// queued was not applied: ErrClosed when the batcher has stopped,
+// ErrNoLeader when ctx ended first.
+func (b *batcher[T]) submit(ctx context.Context, it T) outcome {
+	if err := b.enqueue(ctx, it); err != nil {
+		if errors.Is(err, ErrClosed) {
+			return outcome{err: ErrClosed}
+		}
+		return outcome{err: ErrNoLeader}
+	}
+	return b.wait(ctx, it)
 }
 
 // wait returns the answer to a queued item. An item the batcher never saw

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/pushflo/pushflo/internal/testwait"
 )
 
 type testItem struct{ done chan outcome }
@@ -33,10 +35,10 @@ func TestBatcher_AnswersEveryItemWhenStopped(t *testing.T) {
 		items[i] = &testItem{done: make(chan outcome, 1)}
 		b.in <- items[i]
 		if i == 0 {
-			waitFor(t, "the first batch in flight", func() bool { return len(b.inflight) == 1 })
+			testwait.For(t, "the first batch in flight", func() bool { return len(b.inflight) == 1 })
 		}
 	}
-	waitFor(t, "one item held and eight queued", func() bool { return len(b.in) == 8 })
+	testwait.For(t, "one item held and eight queued", func() bool { return len(b.in) == 8 })
 	cancel()
 	close(release)
 	select {

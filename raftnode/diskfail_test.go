@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/pushflo/pushflo/internal/testwait"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -40,14 +41,18 @@ func (s *faultyLogStore) StoreLog(l *raft.Log) error { return s.StoreLogs([]*raf
 func (s *faultyLogStore) fail() { s.faulted.Store(true); s.failing.Store(true) }
 func (s *faultyLogStore) heal() { s.failing.Store(false) }
 
-// withFaultyLog returns a Config modifier that puts a faultyLogStore under
-// the node's Raft log, and records what OnFatal was told.
-func withFaultyLog(fs *faultyLogStore, fatal *fatalRecorder, join bool) func(*Config) {
-	return func(c *Config) {
+// startFaultyLogCluster starts a three-node cluster in base with a
+// faultyLogStore under the Raft log of node (which joins rather than
+// bootstraps when join is set), recording what its OnFatal is told.
+func startFaultyLogCluster(t *testing.T, base, node string, join bool) ([]*testNode, *faultyLogStore, *fatalRecorder) {
+	t.Helper()
+	faulty, fatal := &faultyLogStore{}, &fatalRecorder{}
+	nodes := startCluster(t, base, map[string]func(*Config){node: func(c *Config) {
 		c.Join = join
-		c.wrapLogStore = func(ls raft.LogStore) raft.LogStore { fs.LogStore = ls; return fs }
+		c.wrapLogStore = func(ls raft.LogStore) raft.LogStore { faulty.LogStore = ls; return faulty }
 		c.OnFatal = fatal.record
-	}
+	}})
+	return nodes, faulty, fatal
 }
 
 type fatalRecorder struct {
@@ -77,7 +82,7 @@ func startCluster(t *testing.T, base string, mods map[string]func(*Config)) []*t
 		return func(c *Config) { c.Join = join }
 	}
 	n1 := startNode(t, "n1", base+"/n1", mod("n1", false))
-	waitFor(t, "n1 leadership", n1.IsLeader)
+	testwait.For(t, "n1 leadership", n1.IsLeader)
 	n2 := startNode(t, "n2", base+"/n2", mod("n2", true))
 	n3 := startNode(t, "n3", base+"/n3", mod("n3", true))
 	addMember(t, []*testNode{n1}, n2)
@@ -87,7 +92,7 @@ func startCluster(t *testing.T, base string, mods map[string]func(*Config)) []*t
 	// off: a follower that has not yet heard of n3 refuses n3's votes, and
 	// with the leader cut off no election can then succeed (seen in
 	// TestNode_ReadBarrier_CutOffLeader at load average 20).
-	waitFor(t, "every node to hold the three-voter configuration", func() bool {
+	testwait.For(t, "every node to hold the three-voter configuration", func() bool {
 		for _, n := range nodes {
 			for _, m := range nodes {
 				if roleIn(t, n, m.ID()) != RoleVoter {
@@ -133,7 +138,7 @@ func publishN(t *testing.T, n *testNode, ch string, from, count int) []string {
 func checkHolds(t *testing.T, n *testNode, ch string, acked []string) {
 	t.Helper()
 	last := mustParse(t, acked[len(acked)-1])
-	waitFor(t, n.ID()+" applies the last acknowledged write", func() bool { return n.store.Applied() >= log.IndexOf(last) })
+	testwait.For(t, n.ID()+" applies the last acknowledged write", func() bool { return n.store.Applied() >= log.IndexOf(last) })
 	msgs, err := n.store.Read(ch, 0, 10000)
 	if err != nil {
 		t.Fatal(err)
@@ -166,15 +171,14 @@ func checkHolds(t *testing.T, n *testNode, ch string, acked []string) {
 // follower, restarted on a healthy disk, catches up with every one.
 func TestNode_FollowerLogWriteErrorStops(t *testing.T) {
 	base := t.TempDir()
-	faulty, fatal := &faultyLogStore{}, &fatalRecorder{}
-	nodes := startCluster(t, base, map[string]func(*Config){"n2": withFaultyLog(faulty, fatal, true)})
+	nodes, faulty, fatal := startFaultyLogCluster(t, base, "n2", true)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	acked := publishN(t, n1, "d", 0, 20)
 	checkHolds(t, n2, "d", acked)
 
 	faulty.fail()
 	acked = append(acked, publishN(t, n1, "d", 20, 20)...)
-	waitFor(t, "n2 stops", func() bool { return n2.Ready(context.Background()) != nil && len(fatal.get()) > 0 })
+	testwait.For(t, "n2 stops", func() bool { return n2.Ready(context.Background()) != nil && len(fatal.get()) > 0 })
 	if err := n2.Ready(context.Background()); !errors.Is(err, ErrDiskFailed) {
 		t.Fatalf("n2 Ready = %v, want ErrDiskFailed", err)
 	}
@@ -207,8 +211,7 @@ func TestNode_FollowerLogWriteErrorStops(t *testing.T) {
 // healthy disk, holds every acknowledged write in order.
 func TestNode_LeaderLogWriteErrorStops(t *testing.T) {
 	base := t.TempDir()
-	faulty, fatal := &faultyLogStore{}, &fatalRecorder{}
-	nodes := startCluster(t, base, map[string]func(*Config){"n1": withFaultyLog(faulty, fatal, false)})
+	nodes, faulty, fatal := startFaultyLogCluster(t, base, "n1", false)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	acked := publishN(t, n1, "d", 0, 20)
 
@@ -222,11 +225,11 @@ func TestNode_LeaderLogWriteErrorStops(t *testing.T) {
 		t.Fatalf("publish on the failing leader = %v, want ErrUnknownOutcome", err)
 	}
 	t.Logf("publish on the failing leader: %v", err)
-	waitFor(t, "n1 stops", func() bool { return len(fatal.get()) > 0 && !n1.IsLeader() })
+	testwait.For(t, "n1 stops", func() bool { return len(fatal.get()) > 0 && !n1.IsLeader() })
 	if err := n1.Ready(context.Background()); !errors.Is(err, ErrDiskFailed) {
 		t.Fatalf("n1 Ready = %v, want ErrDiskFailed", err)
 	}
-	waitFor(t, "a new leader", func() bool { return n2.IsLeader() || n3.IsLeader() })
+	testwait.For(t, "a new leader", func() bool { return n2.IsLeader() || n3.IsLeader() })
 	leader := n2
 	if n3.IsLeader() {
 		leader = n3

@@ -271,13 +271,7 @@ func (p *fwdProposal) answer() chan outcome { return p.done }
 // leader's answer.
 func (f *forwarder) publish(ctx context.Context, addr string, e log.Entry) outcome {
 	p := &fwdProposal{addr: addr, entry: e, done: make(chan outcome, 1)}
-	if err := f.batch.enqueue(ctx, p); err != nil {
-		if errors.Is(err, ErrClosed) {
-			return outcome{err: ErrClosed}
-		}
-		return outcome{err: ErrNoLeader}
-	}
-	return f.batch.wait(ctx, p)
+	return f.batch.submit(ctx, p)
 }
 
 // flush sends one RPC per leader address in the batch.

@@ -71,51 +71,54 @@ func (f *fsm) apply(b *log.Batch, l *raft.Log) any {
 		}
 		return b.Append(l.Index, c.Time, c.Entries)
 	case kindChannel:
-		var c channelCommand
-		if err := json.Unmarshal(l.Data[1:], &c); err != nil {
-			b.SetApplied(l.Index)
-			return err
-		}
-		var r channelResult
-		switch c.Op {
-		case OpCreate:
-			r.Channel, r.Err = b.CreateChannel(l.Index, c.Time, c.Slug, c.Settings)
-		case OpUpdate:
-			r.Channel, r.Err = b.UpdateChannel(l.Index, c.Time, c.Slug, c.Settings)
-		case OpDelete:
-			r.Err = b.DeleteChannel(l.Index, c.Time, c.Slug)
-		default:
-			b.SetApplied(l.Index)
-			r.Err = fmt.Errorf("unknown channel op %q", c.Op)
-		}
-		return r
+		return applyJSON(b, l, func(c *channelCommand) any {
+			var r channelResult
+			switch c.Op {
+			case OpCreate:
+				r.Channel, r.Err = b.CreateChannel(l.Index, c.Time, c.Slug, c.Settings)
+			case OpUpdate:
+				r.Channel, r.Err = b.UpdateChannel(l.Index, c.Time, c.Slug, c.Settings)
+			case OpDelete:
+				r.Err = b.DeleteChannel(l.Index, c.Time, c.Slug)
+			default:
+				b.SetApplied(l.Index)
+				r.Err = fmt.Errorf("unknown channel op %q", c.Op)
+			}
+			return r
+		})
 	case kindMember:
-		var c memberCommand
-		if err := json.Unmarshal(l.Data[1:], &c); err != nil {
-			b.SetApplied(l.Index)
-			return err
-		}
-		ids, _ := json.Marshal(f.learners.set(c.ID, c.Learner))
-		b.SetRecord(l.Index, learnersRecord, ids)
-		return nil
+		return applyJSON(b, l, func(c *memberCommand) any {
+			ids, _ := json.Marshal(f.learners.set(c.ID, c.Learner))
+			b.SetRecord(l.Index, learnersRecord, ids)
+			return nil
+		})
 	case kindExpire:
-		var c expireCommand
-		if err := json.Unmarshal(l.Data[1:], &c); err != nil {
+		return applyJSON(b, l, func(c *expireCommand) any {
 			b.SetApplied(l.Index)
-			return err
-		}
-		b.SetApplied(l.Index)
-		n := int64(0)
-		for _, sp := range c.Spans {
-			n += b.Expire(sp)
-		}
-		b.TrimTimeIndex(c.TimeIndexBefore)
-		return n
+			n := int64(0)
+			for _, sp := range c.Spans {
+				n += b.Expire(sp)
+			}
+			b.TrimTimeIndex(c.TimeIndexBefore)
+			return n
+		})
 	default:
 		f.logger.Error("skipping entry of unknown kind", "index", l.Index, "kind", l.Data[0])
 		b.SetApplied(l.Index)
 		return fmt.Errorf("unknown command kind %q", l.Data[0])
 	}
+}
+
+// applyJSON decodes the JSON command of l into a C and applies it with
+// apply. A command that does not decode is skipped: its index is marked
+// applied and the decoding error is the entry's result.
+func applyJSON[C any](b *log.Batch, l *raft.Log, apply func(*C) any) any {
+	var c C
+	if err := json.Unmarshal(l.Data[1:], &c); err != nil {
+		b.SetApplied(l.Index)
+		return err
+	}
+	return apply(&c)
 }
 
 // Snapshot checkpoints the store. Raft calls it on the FSM goroutine, so no

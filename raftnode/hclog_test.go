@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+
+	"github.com/pushflo/pushflo/internal/testwait"
 )
 
 // attrCheck is a slog handler that records every log line on which some
@@ -50,7 +52,7 @@ func TestNode_LogsEachAttributeOnce(t *testing.T) {
 	var lines int
 	h := attrCheck{mu: &sync.Mutex{}, bad: &bad, lines: &lines}
 	n := startNode(t, "n1", t.TempDir(), func(c *Config) { c.Logger = slog.New(h).With("node", "n1") })
-	waitFor(t, "leadership", n.IsLeader)
+	testwait.For(t, "leadership", n.IsLeader)
 	if _, err := n.Publish(context.Background(), entry("c", 1)); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushflo/pushflo/internal/testwait"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -98,7 +99,7 @@ func (r *tamperRelay) serve(c net.Conn) {
 // committed. (Before the link was TLS, the flipped message was committed.)
 func TestLink_FlippedByteKillsConnection(t *testing.T) {
 	n1 := startNode(t, "n1", t.TempDir(), nil)
-	waitFor(t, "leadership", n1.IsLeader)
+	testwait.For(t, "leadership", n1.IsLeader)
 	relay := newTamperRelay(t, string(n1.trans.LocalAddr()))
 
 	// The dialer holds the cluster secret: it is an honest follower whose
@@ -230,7 +231,7 @@ func TestLink_WrongSecretCannotJoinVoteOrForward(t *testing.T) {
 	evil := start("evil", addrs[2], "another secret")
 	n1 := start("n1", addrs[0], "s3cret")
 	n2 := start("n2", addrs[1], "s3cret")
-	waitFor(t, "a leader among the honest nodes", func() bool { return n1.IsLeader() || n2.IsLeader() })
+	testwait.For(t, "a leader among the honest nodes", func() bool { return n1.IsLeader() || n2.IsLeader() })
 	ctx := context.Background()
 	for i := range 20 {
 		if _, err := n1.Publish(ctx, entry("c", i)); err != nil {
@@ -256,7 +257,7 @@ func TestLink_WrongSecretCannotJoinVoteOrForward(t *testing.T) {
 	}
 	// The leader keeps trying to replicate to evil; it says so once.
 	want := "evil (" + addrs[2] + ") does not share this node's cluster secret"
-	waitFor(t, "the leader to name the peer", func() bool { return len(logs[leader.ID()].lines(want)) > 0 })
+	testwait.For(t, "the leader to name the peer", func() bool { return len(logs[leader.ID()].lines(want)) > 0 })
 	time.Sleep(time.Second) // many more replication attempts
 	if got := logs[leader.ID()].lines(want); len(got) != 1 {
 		t.Fatalf("the leader logged %d lines about evil; want 1:\n%s", len(got), strings.Join(got, "\n"))
@@ -296,7 +297,7 @@ func TestLink_RefusedConnectionsLogOnce(t *testing.T) {
 			t.Fatalf("dial with another secret: %v", err)
 		}
 	}
-	waitFor(t, "every refusal counted", func() bool { return n1.stream.rejects.refused.Load() == 2200 })
+	testwait.For(t, "every refusal counted", func() bool { return n1.stream.rejects.refused.Load() == 2200 })
 	got := lines.lines("raft connection")
 	if len(got) > 3 {
 		t.Fatalf("%d log lines for 2,200 refused connections:\n%s", len(got), strings.Join(got, "\n"))
@@ -360,7 +361,7 @@ func TestLink_CertificatesFromFiles(t *testing.T) {
 	}
 	cert, key := issue("n1")
 	n1 := startNode(t, "n1", base+"/n1", withFiles(caFile, cert, key))
-	waitFor(t, "n1 leadership", n1.IsLeader)
+	testwait.For(t, "n1 leadership", n1.IsLeader)
 	cert, key = issue("n2")
 	n2 := startNode(t, "n2", base+"/n2", func(c *Config) { withFiles(caFile, cert, key)(c); c.Join = true })
 	ctx := context.Background()

@@ -13,6 +13,7 @@ import (
 	walfs "github.com/hashicorp/raft-wal/fs"
 	"github.com/hashicorp/raft-wal/segment"
 	"github.com/hashicorp/raft-wal/types"
+	"github.com/pushflo/pushflo/internal/testwait"
 )
 
 // logStores runs f once per log store.
@@ -37,7 +38,7 @@ func TestLogStore_ExistingDirKeepsItsStore(t *testing.T) {
 	logStores(t, func(t *testing.T, store string) {
 		dir := t.TempDir()
 		n := startNode(t, "n1", dir, func(c *Config) { c.LogStore = store })
-		waitFor(t, "leadership", n.IsLeader)
+		testwait.For(t, "leadership", n.IsLeader)
 		for i := range 20 {
 			if _, err := n.Publish(context.Background(), entry("c", i)); err != nil {
 				t.Fatal(err)
@@ -62,7 +63,7 @@ func TestLogStore_ExistingDirKeepsItsStore(t *testing.T) {
 		if got, _ := n.stores.log.LastIndex(); got < last {
 			t.Fatalf("reopened log ends at %d; it ended at %d", got, last)
 		}
-		waitFor(t, "leadership", n.IsLeader)
+		testwait.For(t, "leadership", n.IsLeader)
 		if _, err := n.Publish(context.Background(), entry("c", 99)); err != nil {
 			t.Fatal(err)
 		}

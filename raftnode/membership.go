@@ -277,18 +277,7 @@ func (n *Node) addMemberLocal(ctx context.Context, a *MemberArgs) (string, error
 		return RoleVoter, nil
 	case a.NonVoter:
 		// A permanent non-voter: never promoted.
-		if n.fsm.learners.has(a.ID) {
-			if err := n.setLearner(a.ID, false); err != nil {
-				return "", err
-			}
-		}
-		if err := n.raft.AddNonvoter(id, addr, 0, n.cfg.ApplyTimeout).Error(); err != nil {
-			return "", fmt.Errorf("add non-voter %s: %w", a.ID, err)
-		}
-		if !exists {
-			n.logger.Info("member added as a non-voter", "member", a.ID, "addr", a.Addr)
-		}
-		return RoleNonvoter, nil
+		return n.addNonvoter(a, exists, RoleNonvoter)
 	case exists && !n.fsm.learners.has(a.ID):
 		// A permanent non-voter asked to vote: promote it now, or refuse.
 		if cur.Address != addr {
@@ -300,18 +289,31 @@ func (n *Node) addMemberLocal(ctx context.Context, a *MemberArgs) (string, error
 	}
 	// A new member, or a learner added again: a learner, recorded before it
 	// is added so that no leader ever sees it as a permanent non-voter.
-	if !n.fsm.learners.has(a.ID) {
-		if err := n.setLearner(a.ID, true); err != nil {
+	return n.addNonvoter(a, exists, RoleLearner)
+}
+
+// addNonvoter adds (or updates) a as a Raft non-voter in role RoleLearner
+// (promoted once it has caught up) or RoleNonvoter (never promoted). The
+// learner record is set or cleared first, so that no leader sees the
+// non-voter in the wrong role.
+func (n *Node) addNonvoter(a *MemberArgs, exists bool, role string) (string, error) {
+	learner := role == RoleLearner
+	if n.fsm.learners.has(a.ID) != learner {
+		if err := n.setLearner(a.ID, learner); err != nil {
 			return "", err
 		}
 	}
-	if err := n.raft.AddNonvoter(id, addr, 0, n.cfg.ApplyTimeout).Error(); err != nil {
-		return "", fmt.Errorf("add learner %s: %w", a.ID, err)
+	if err := n.raft.AddNonvoter(raft.ServerID(a.ID), raft.ServerAddress(a.Addr), 0, n.cfg.ApplyTimeout).Error(); err != nil {
+		return "", fmt.Errorf("add %s %s: %w", role, a.ID, err)
 	}
 	if !exists {
-		n.logger.Info("member added as a learner; it becomes a voter once it has caught up", "member", a.ID, "addr", a.Addr)
+		if learner {
+			n.logger.Info("member added as a learner; it becomes a voter once it has caught up", "member", a.ID, "addr", a.Addr)
+		} else {
+			n.logger.Info("member added as a non-voter", "member", a.ID, "addr", a.Addr)
+		}
 	}
-	return RoleLearner, nil
+	return role, nil
 }
 
 // promoteNow makes the non-voter id a voter once it has caught up,

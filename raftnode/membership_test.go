@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushflo/pushflo/internal/testwait"
 )
 
 // publishWithin publishes one message through n within d, or fails.
@@ -27,7 +29,7 @@ func publishWithin(t *testing.T, n *testNode, ch string, i int, d time.Duration)
 // leading and publishing, and the member can be removed.
 func TestMembership_BadJoinLeavesSingleNodeServing(t *testing.T) {
 	n := startNode(t, "n1", t.TempDir(), nil)
-	waitFor(t, "leadership", n.IsLeader)
+	testwait.For(t, "leadership", n.IsLeader)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	role, err := n.AddMember(ctx, "evil", "127.0.0.1:1", false)
@@ -74,7 +76,7 @@ func TestMembership_BadJoinLeavesSingleNodeServing(t *testing.T) {
 func TestMembership_LearnerPromotedOnceCaughtUp(t *testing.T) {
 	base := t.TempDir()
 	n1 := startNode(t, "n1", base+"/n1", nil)
-	waitFor(t, "n1 leadership", n1.IsLeader)
+	testwait.For(t, "n1 leadership", n1.IsLeader)
 	for i := 0; i < 50; i++ {
 		publishWithin(t, n1, "h", i, 5*time.Second)
 	}
@@ -91,15 +93,15 @@ func TestMembership_LearnerPromotedOnceCaughtUp(t *testing.T) {
 	}
 	publishWithin(t, n1, "h", 50, 5*time.Second)
 	n2.net.setCut(false)
-	waitFor(t, "n2 promoted", func() bool { return roleIn(t, n1, "n2") == RoleVoter })
-	waitFor(t, "n2 off the learners", func() bool { return !n1.Node.fsm.learners.has("n2") })
-	waitFor(t, "n2 applies the history", func() bool { return n2.store.Applied() >= n1.store.Applied() })
+	testwait.For(t, "n2 promoted", func() bool { return roleIn(t, n1, "n2") == RoleVoter })
+	testwait.For(t, "n2 off the learners", func() bool { return !n1.Node.fsm.learners.has("n2") })
+	testwait.For(t, "n2 applies the history", func() bool { return n2.store.Applied() >= n1.store.Applied() })
 	msgs, err := n2.store.Read("h", 0, 1000)
 	if err != nil || len(msgs) != 51 {
 		t.Fatalf("n2 holds %d messages (%v), want 51", len(msgs), err)
 	}
 	// The learners record is replicated: n2 agrees n2 is no learner.
-	waitFor(t, "n2 sees itself a voter", func() bool { return roleIn(t, n2, "n2") == RoleVoter && !n2.Node.fsm.learners.has("n2") })
+	testwait.For(t, "n2 sees itself a voter", func() bool { return roleIn(t, n2, "n2") == RoleVoter && !n2.Node.fsm.learners.has("n2") })
 }
 
 // TestMembership_NonvoterPromotion: a member added as a non-voter stays
@@ -110,7 +112,7 @@ func TestMembership_NonvoterPromotion(t *testing.T) {
 	base := t.TempDir()
 	short := func(c *Config) { c.Join = c.NodeID != "n1"; c.PromoteWait = time.Second }
 	n1 := startNode(t, "n1", base+"/n1", short)
-	waitFor(t, "n1 leadership", n1.IsLeader)
+	testwait.For(t, "n1 leadership", n1.IsLeader)
 	n2 := startNode(t, "n2", base+"/n2", short)
 	n3 := startNode(t, "n3", base+"/n3", short)
 	ctx := context.Background()
@@ -129,8 +131,8 @@ func TestMembership_NonvoterPromotion(t *testing.T) {
 	}
 	// n3 cannot hear the leader: asked through the follower n2, refused.
 	n3.net.setCut(true)
-	waitFor(t, "n2 knows the leader", func() bool { id, _ := n2.Leader(); return id == "n1" })
-	waitFor(t, "n1 sees n3 fall behind", func() bool {
+	testwait.For(t, "n2 knows the leader", func() bool { id, _ := n2.Leader(); return id == "n1" })
+	testwait.For(t, "n1 sees n3 fall behind", func() bool {
 		conf, _, _ := n1.configuration()
 		s, _ := findServer(conf, "n3")
 		return n1.caughtUp(ctx, s) != nil
@@ -162,7 +164,7 @@ func TestMembership_RemoveRefusedWithoutQuorum(t *testing.T) {
 	live, cut := followers[0], followers[1]
 	cut.net.setCut(true)
 	ctx := context.Background()
-	waitFor(t, "the leader sees "+cut.ID()+" gone", func() bool {
+	testwait.For(t, "the leader sees "+cut.ID()+" gone", func() bool {
 		conf, _, _ := leader.configuration()
 		s, _ := findServer(conf, cut.ID())
 		return leader.following(ctx, s) != nil

@@ -165,31 +165,11 @@ func Open(cfg Config) (*Node, error) {
 	}
 	n.fwd = newForwarder(n)
 	n.batch = newBatcher(cfg.MaxBatch, cfg.MaxInflight, n.applyPublish)
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		n.batch.run(n.ctx)
-	}()
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		n.watchLeader()
-	}()
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		n.watchDisk()
-	}()
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		n.promoteLoop()
-	}()
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		n.watchHeartbeats()
-	}()
+	n.wg.Go(func() { n.batch.run(n.ctx) })
+	n.wg.Go(n.watchLeader)
+	n.wg.Go(n.watchDisk)
+	n.wg.Go(n.promoteLoop)
+	n.wg.Go(n.watchHeartbeats)
 	ok = true
 	logger.Info("raft node started", "raft_addr", string(n.trans.LocalAddr()), "existing_state", has, "log_store", n.stores.kind)
 	return n, nil
@@ -356,13 +336,7 @@ func (p *proposal) answer() chan outcome { return p.done }
 // its outcome.
 func (n *Node) proposeLocal(ctx context.Context, e log.Entry) outcome {
 	p := &proposal{entry: e, done: make(chan outcome, 1)}
-	if err := n.batch.enqueue(ctx, p); err != nil {
-		if errors.Is(err, ErrClosed) {
-			return outcome{err: ErrClosed}
-		}
-		return outcome{err: ErrNoLeader}
-	}
-	return n.batch.wait(ctx, p)
+	return n.batch.submit(ctx, p)
 }
 
 // applyPublish is the batcher's flush: one Raft entry for the batch.

@@ -11,6 +11,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/hashicorp/raft"
 	"github.com/pushflo/pushflo/internal/testlog"
+	"github.com/pushflo/pushflo/internal/testwait"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -61,17 +62,6 @@ func (tn *testNode) stop() {
 
 func (tn *testNode) addr() string { return string(tn.trans.LocalAddr()) }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func entry(ch string, i int) log.Entry {
 	return log.Entry{Channel: ch, EventType: "e", Content: []byte(fmt.Sprintf(`{"i":%d}`, i))}
 }
@@ -81,7 +71,7 @@ func entry(ch string, i int) log.Entry {
 // into shared Raft entries, each gets its own ID, and all are stored.
 func TestNode_SingleNodePublish(t *testing.T) {
 	n := startNode(t, "n1", t.TempDir(), nil)
-	waitFor(t, "leadership", n.IsLeader)
+	testwait.For(t, "leadership", n.IsLeader)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	ids := make([]string, 200)
@@ -95,13 +85,13 @@ func TestNode_SingleNodePublish(t *testing.T) {
 	n.fsm.hold()
 	wg.Add(1)
 	go publish(0)
-	waitFor(t, "the first entry in flight", func() bool { return len(n.batch.in) == 0 && len(n.batch.inflight) == 1 })
+	testwait.For(t, "the first entry in flight", func() bool { return len(n.batch.in) == 0 && len(n.batch.inflight) == 1 })
 	for i := 1; i < len(ids); i++ {
 		wg.Add(1)
 		go publish(i)
 	}
 	// The batcher holds one, waiting for the in-flight slot; 198 queue.
-	waitFor(t, "199 publishes behind the first", func() bool { return len(n.batch.in) == 198 })
+	testwait.For(t, "199 publishes behind the first", func() bool { return len(n.batch.in) == 198 })
 	n.fsm.release()
 	wg.Wait()
 	for i, err := range errs {
@@ -197,7 +187,7 @@ func TestNode_ReplaysAfterStoreCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n2.Close()
-	waitFor(t, "replay", func() bool { return n2.IsLeader() && st2.Applied() >= log.IndexOf(mustParse(t, acked[len(acked)-1])) })
+	testwait.For(t, "replay", func() bool { return n2.IsLeader() && st2.Applied() >= log.IndexOf(mustParse(t, acked[len(acked)-1])) })
 	msgs, err := st2.Read("c", 0, 10000)
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +214,7 @@ func mustParse(t *testing.T, id string) uint64 {
 func TestNode_ThreeNodeCluster(t *testing.T) {
 	base := t.TempDir()
 	n1 := startNode(t, "n1", base+"/n1", nil)
-	waitFor(t, "n1 leadership", n1.IsLeader)
+	testwait.For(t, "n1 leadership", n1.IsLeader)
 	n2 := startNode(t, "n2", base+"/n2", func(c *Config) { c.Join = true })
 	n3 := startNode(t, "n3", base+"/n3", func(c *Config) { c.Join = true })
 	ctx := context.Background()
@@ -262,13 +252,13 @@ func TestNode_ThreeNodeCluster(t *testing.T) {
 
 	// Kill the leader: a new one is elected and writes continue.
 	n1.stop()
-	waitFor(t, "new leader", func() bool { return n2.IsLeader() || n3.IsLeader() })
+	testwait.For(t, "new leader", func() bool { return n2.IsLeader() || n3.IsLeader() })
 	r, err := n2.Publish(ctx, entry("x", 50))
 	if err != nil {
 		t.Fatalf("publish after failover: %v", err)
 	}
 	ids = append(ids, r.Message.ID())
-	waitFor(t, "both survivors apply", func() bool {
+	testwait.For(t, "both survivors apply", func() bool {
 		idx := log.IndexOf(r.Message.Position)
 		return n2.store.Applied() >= idx && n3.store.Applied() >= idx
 	})
@@ -287,7 +277,7 @@ func TestNode_ThreeNodeCluster(t *testing.T) {
 func TestNode_RejectsWrongSecret(t *testing.T) {
 	base := t.TempDir()
 	n1 := startNode(t, "n1", base+"/n1", nil)
-	waitFor(t, "leadership", n1.IsLeader)
+	testwait.For(t, "leadership", n1.IsLeader)
 	intruder := startNode(t, "evil", base+"/evil", func(c *Config) { c.Join = true; c.Secret = "wrong" })
 	// The intruder cannot reach the leader's forward port...
 	if _, err := intruder.fwd.client(string(n1.trans.LocalAddr())); err == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
+	"github.com/pushflo/pushflo/internal/testwait"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -16,12 +17,12 @@ import (
 // has promoted it to voter.
 func addMember(t *testing.T, nodes []*testNode, n *testNode) {
 	t.Helper()
-	waitFor(t, "adding "+n.ID(), func() bool {
+	testwait.For(t, "adding "+n.ID(), func() bool {
 		leader, _ := leaderOf(t, nodes)
 		_, err := leader.AddMember(context.Background(), n.ID(), n.addr(), false)
 		return err == nil
 	})
-	waitFor(t, n.ID()+" promoted to voter", func() bool {
+	testwait.For(t, n.ID()+" promoted to voter", func() bool {
 		leader, _ := leaderOf(t, nodes)
 		return roleIn(t, leader, n.ID()) == RoleVoter
 	})
@@ -42,7 +43,7 @@ func roleIn(t *testing.T, n *testNode, id string) string {
 
 func leaderOf(t *testing.T, nodes []*testNode) (leader *testNode, followers []*testNode) {
 	t.Helper()
-	waitFor(t, "a leader", func() bool {
+	testwait.For(t, "a leader", func() bool {
 		leader, followers = nil, nil
 		for _, n := range nodes {
 			if n.IsLeader() {
@@ -78,7 +79,7 @@ func transferTo(t *testing.T, leader, target *testNode) {
 	if err := leader.raft.LeadershipTransferToServer(raft.ServerID(target.ID()), raft.ServerAddress(target.addr())).Error(); err != nil {
 		t.Fatalf("transfer leadership %s -> %s: %v", leader.ID(), target.ID(), err)
 	}
-	waitFor(t, target.ID()+" leadership", target.IsLeader)
+	testwait.For(t, target.ID()+" leadership", target.IsLeader)
 }
 
 // holds reports whether n's store has applied the message with ID id.
@@ -137,7 +138,7 @@ func TestNode_ReadBarrier_CutOffLeader(t *testing.T) {
 	// Raft counts a heartbeat answered just before the cut as confirming
 	// leadership; the cut has taken effect once the leader has tried to
 	// dial each follower anew and been refused.
-	waitFor(t, "the leader to find its followers unreachable", func() bool {
+	testwait.For(t, "the leader to find its followers unreachable", func() bool {
 		return old.net.refusedDials(followers[0].addr()) > 0 && old.net.refusedDials(followers[1].addr()) > 0
 	})
 	stillLeader := old.IsLeader()
@@ -151,7 +152,7 @@ func TestNode_ReadBarrier_CutOffLeader(t *testing.T) {
 
 	// The majority moves on without it.
 	var r log.Result
-	waitFor(t, "a publish through the majority", func() bool {
+	testwait.For(t, "a publish through the majority", func() bool {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		var err error
@@ -179,26 +180,8 @@ func TestNode_ReadBarrier_CutOffLeader(t *testing.T) {
 // acknowledged in its Raft log but not in its store, and must not serve a
 // linearizable read until a barrier of its own term has applied.
 func TestNode_ReadBarrier_NewLeaderWaitsForItsBarrier(t *testing.T) {
-	nodes := transferCluster(t)
-	ctx := context.Background()
-	leader, followers := leaderOf(t, nodes)
-	next := followers[0]
-	next.fsm.hold()
-	r, err := leader.Publish(ctx, entry("c", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	transferTo(t, leader, next)
-	if holds(t, next, r) {
-		t.Fatal("the new leader applied with its FSM held")
-	}
-	refusesRead(t, next, "new leader before its barrier applied")
-
-	next.fsm.release()
-	mustRead(t, next)
-	if !holds(t, next, r) {
-		t.Fatal("new leader passed a read barrier without its predecessor's acknowledged write")
-	}
+	leader, followers := leaderOf(t, transferCluster(t))
+	takeOverHeld(t, leader, followers[0], "the new leader", "its predecessor's acknowledged write")
 }
 
 // TestNode_ReadBarrier_RegainedLeadership checks that readiness is tied to
@@ -210,27 +193,35 @@ func TestNode_ReadBarrier_NewLeaderWaitsForItsBarrier(t *testing.T) {
 // simulated on the old code by setting the flag after regaining
 // leadership.)
 func TestNode_ReadBarrier_RegainedLeadership(t *testing.T) {
-	nodes := transferCluster(t)
-	ctx := context.Background()
-	first, followers := leaderOf(t, nodes)
+	first, followers := leaderOf(t, transferCluster(t))
 	mustRead(t, first) // ready in its first term
 	second := followers[0]
 	transferTo(t, first, second)
 
-	first.fsm.hold()
-	r, err := second.Publish(ctx, entry("c", 0))
+	takeOverHeld(t, second, first, "the regained leader", "the write acknowledged while it was away")
+}
+
+// takeOverHeld publishes a write through from while to's FSM is held, moves
+// leadership to to, and checks that to refuses linearizable reads until,
+// its FSM released, a barrier of its own term has applied, bringing the
+// write with it. who names to in failures; write names the write it must
+// not pass a barrier without.
+func takeOverHeld(t *testing.T, from, to *testNode, who, write string) {
+	t.Helper()
+	to.fsm.hold()
+	r, err := from.Publish(context.Background(), entry("c", 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	transferTo(t, second, first)
-	if holds(t, first, r) {
-		t.Fatal("the regained leader applied with its FSM held")
+	transferTo(t, from, to)
+	if holds(t, to, r) {
+		t.Fatalf("%s applied with its FSM held", who)
 	}
-	refusesRead(t, first, "regained leader before a barrier of its new term")
+	refusesRead(t, to, who+" before a barrier of its new term applied")
 
-	first.fsm.release()
-	mustRead(t, first)
-	if !holds(t, first, r) {
-		t.Fatal("regained leader passed a read barrier without the write acknowledged while it was away")
+	to.fsm.release()
+	mustRead(t, to)
+	if !holds(t, to, r) {
+		t.Fatalf("%s passed a read barrier without %s", who, write)
 	}
 }

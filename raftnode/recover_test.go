@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushflo/pushflo/internal/testwait"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -55,7 +56,7 @@ func TestRecover_SurvivorLeadsAlone(t *testing.T) {
 	st.Close()
 
 	n := startNode(t, survivor.ID(), dir, func(c *Config) { c.RaftAddr = addr })
-	waitFor(t, "the recovered node leads", n.IsLeader)
+	testwait.For(t, "the recovered node leads", n.IsLeader)
 	checkHolds(t, n, "r", acked)
 	acked = append(acked, publishN(t, n, "r", 30, 5)...)
 	n4 := startNode(t, "n4", base+"/n4", func(c *Config) { c.Join = true })

@@ -98,13 +98,7 @@ func (c *Conn) revoke(sub *subscription, channel string) {
 // checkAllAccess revokes, on every connection, the subscriptions it may
 // no longer read: a channel made private reaches idle subscribers too.
 func (h *Hub) checkAllAccess() {
-	h.mu.RLock()
-	conns := make([]*Conn, 0, len(h.conns))
-	for c := range h.conns {
-		conns = append(conns, c)
-	}
-	h.mu.RUnlock()
-	for _, c := range conns {
+	for _, c := range h.connList() {
 		c.checkAccess()
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/pushflo/pushflo/internal/testwait"
 )
 
 // TestConn_AccessRechecked: access is a property of the whole connection.
@@ -21,10 +23,10 @@ func TestConn_AccessRechecked(t *testing.T) {
 			t.Fatal(err)
 		}
 		first := f.publish("p", 1, 40)
-		waitFor(t, "the public message", func() bool { return len(s.got()) == 1 })
+		testwait.For(t, "the public message", func() bool { return len(s.got()) == 1 })
 		f.setPrivate("p", true)
 		f.publish("p", 3, 40)
-		waitFor(t, "the subscription revoked", func() bool { return len(s.revocations()) == 1 })
+		testwait.For(t, "the subscription revoked", func() bool { return len(s.revocations()) == 1 })
 		if r := s.revocations(); r[0] != "p/p" {
 			t.Fatalf("revoked %v, want p/p", r)
 		}
@@ -43,7 +45,7 @@ func TestConn_AccessRechecked(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.setPrivate("p", true)
-		waitFor(t, "an idle subscription revoked by the periodic check", func() bool { return len(s.revocations()) == 1 })
+		testwait.For(t, "an idle subscription revoked by the periodic check", func() bool { return len(s.revocations()) == 1 })
 	})
 	t.Run("replay", func(t *testing.T) {
 		f := newFixture(t, Config{AccessInterval: time.Hour})
@@ -54,7 +56,7 @@ func TestConn_AccessRechecked(t *testing.T) {
 		if err := s.c.Subscribe("p", []string{"p"}, 0, true, nil); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the resuming subscription revoked", func() bool { return len(s.revocations()) == 1 })
+		testwait.For(t, "the resuming subscription revoked", func() bool { return len(s.revocations()) == 1 })
 		if got := s.got(); len(got) != 0 {
 			t.Fatalf("a replay of a private channel queued %d messages", len(got))
 		}
@@ -69,7 +71,7 @@ func TestConn_AccessRechecked(t *testing.T) {
 		}
 		f.setPrivate("p", true)
 		f.publish("p", 1, 40)
-		waitFor(t, "the connection failed", func() bool { return s.closeReason() != nil })
+		testwait.For(t, "the connection failed", func() bool { return s.closeReason() != nil })
 		if r := s.closeReason(); r.Kind != CloseForbidden || r.Channel != "p" {
 			t.Fatalf("close reason %+v, want CloseForbidden on p", r)
 		}
@@ -94,7 +96,7 @@ func TestConn_AccessRechecked(t *testing.T) {
 		f := newFixture(t, Config{})
 		s := f.open(true)
 		s.c.SetAccess(nil, time.Now().Add(50*time.Millisecond), nil)
-		waitFor(t, "the connection failed at expiry", func() bool { return s.closeReason() != nil })
+		testwait.For(t, "the connection failed at expiry", func() bool { return s.closeReason() != nil })
 		if r := s.closeReason(); r.Kind != CloseTokenExpired {
 			t.Fatalf("close reason %+v, want CloseTokenExpired", r)
 		}
@@ -104,7 +106,7 @@ func TestConn_AccessRechecked(t *testing.T) {
 		s := f.open(true)
 		s.c.SetAccess(nil, time.Now().Add(time.Hour), nil)
 		s.c.SetAccess(nil, time.Now().Add(-time.Second), nil) // already expired: fails at once
-		waitFor(t, "an expired refresh fails the connection", func() bool { return s.closeReason() != nil })
+		testwait.For(t, "an expired refresh fails the connection", func() bool { return s.closeReason() != nil })
 
 		s2 := f.open(true)
 		s2.c.SetAccess(nil, time.Now().Add(100*time.Millisecond), nil)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/pushflo/pushflo/internal/testwait"
 )
 
 // TestHub_FansOutLiveInOrder: each connection receives exactly the live
@@ -33,7 +34,7 @@ func TestHub_FansOutLiveInOrder(t *testing.T) {
 		a = append(a, f.publish("a", 1, 40)...)
 		b = append(b, f.publish("b", 1, 40)...)
 	}
-	waitFor(t, "50 messages on each connection", func() bool {
+	testwait.For(t, "50 messages on each connection", func() bool {
 		return len(s1.got()) >= 50 && len(s2.got()) >= 50 && len(s3.got()) >= 50
 	})
 	for name, c := range map[string]struct {
@@ -54,11 +55,11 @@ func TestHub_FansOutLiveInOrder(t *testing.T) {
 	}
 	a = append(a, f.publish("a", 10, 40)...)
 	f.publish("b", 10, 40)
-	waitFor(t, "s1 gets the 10 more", func() bool { return len(s1.got()) == 60 })
+	testwait.For(t, "s1 gets the 10 more", func() bool { return len(s1.got()) == 60 })
 	// The tailer queues a message for every subscriber before the next:
 	// once s1 has the last, s2 would have had its copy queued too.
 	s2.c.Push(Frame{Data: []byte("marker")})
-	waitFor(t, "s2's queue drained", func() bool { return f.hub.QueuedBytes() == 0 })
+	testwait.For(t, "s2's queue drained", func() bool { return f.hub.QueuedBytes() == 0 })
 	if got := s2.got(); len(got) != 50 {
 		t.Fatalf("s2 received %d messages after unsubscribing at 50", len(got))
 	}
@@ -134,7 +135,7 @@ func TestHub_SlowConsumerCutOff(t *testing.T) {
 	var want []uint64
 	for i := range 200 {
 		want = append(want, f.publish("c", 1, 1024)...)
-		waitFor(t, "the reader gets the message", func() bool { return len(fast.got()) == i+1 })
+		testwait.For(t, "the reader gets the message", func() bool { return len(fast.got()) == i+1 })
 	}
 	if got := fast.got(); !equal(got, want) {
 		t.Fatalf("reader: %s", firstDiff(got, want))

@@ -215,19 +215,6 @@ func (s *sink) revocations() []string {
 	return append([]string(nil), s.revoked...)
 }
 
-// waitFor polls cond for up to 30 s (a loaded machine is slow, never
-// wrong) and fails the test naming what did not happen.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func equal(a, b []uint64) bool {
 	if len(a) != len(b) {
 		return false

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -136,17 +138,9 @@ func New(cfg Config, l Log) (*Hub, error) {
 func (h *Hub) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
-	h.wg.Add(3)
-	go func() {
-		defer h.wg.Done()
-		h.tail(ctx)
-	}()
-	go func() {
-		defer h.wg.Done()
-		h.pingAll(ctx, h.cfg.PingInterval)
-	}()
-	go func() {
-		defer h.wg.Done()
+	h.wg.Go(func() { h.tail(ctx) })
+	h.wg.Go(func() { h.pingAll(ctx, h.cfg.PingInterval) })
+	h.wg.Go(func() {
 		t := time.NewTicker(h.cfg.AccessInterval)
 		defer t.Stop()
 		for {
@@ -157,7 +151,7 @@ func (h *Hub) Start() {
 				h.checkAllAccess()
 			}
 		}
-	}()
+	})
 }
 
 // Close fails every connection with CloseShutdown and stops the tailer and
@@ -224,6 +218,14 @@ func (h *Hub) removeConn(c *Conn) {
 	h.metrics.connections.WithLabelValues(c.transport).Dec()
 }
 
+// connList returns the open connections, copied so that the caller can
+// act on them without holding h.mu.
+func (h *Hub) connList() []*Conn {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return slices.Collect(maps.Keys(h.conns))
+}
+
 // ConnCount returns how many connections are open.
 func (h *Hub) ConnCount() int {
 	h.mu.RLock()
@@ -234,14 +236,8 @@ func (h *Hub) ConnCount() int {
 // QueuedBytes returns the bytes queued on all connections, waiting for
 // their writers (Frame.Size).
 func (h *Hub) QueuedBytes() int {
-	h.mu.RLock()
-	conns := make([]*Conn, 0, len(h.conns))
-	for c := range h.conns {
-		conns = append(conns, c)
-	}
-	h.mu.RUnlock()
 	n := 0
-	for _, c := range conns {
+	for _, c := range h.connList() {
 		c.mu.Lock()
 		n += c.queuedBytes
 		c.mu.Unlock()
@@ -390,13 +386,7 @@ func (h *Hub) resyncAll() {
 // CloseAll fails every connection with CloseShutdown as the server shuts
 // down; clients reconnect (to another node) and resume.
 func (h *Hub) CloseAll() {
-	h.mu.RLock()
-	conns := make([]*Conn, 0, len(h.conns))
-	for c := range h.conns {
-		conns = append(conns, c)
-	}
-	h.mu.RUnlock()
-	for _, c := range conns {
+	for _, c := range h.connList() {
 		c.Fail(CloseReason{Kind: CloseShutdown})
 	}
 }

@@ -114,6 +114,18 @@ type figure struct {
 func figures(r *Result) []figure {
 	var out []figure
 	add := func(name string, v float64, lower bool) { out = append(out, figure{name, v, lower}) }
+	// perOp adds an operation's rate, its latency's p50 and p99, and the
+	// server CPU one operation cost.
+	perOp := func(rateName string, rate float64, op string, l *Latency) {
+		add(rateName, rate, false)
+		if l != nil && l.Count > 0 {
+			add(op+" p50 ms", l.P50Ms, true)
+			add(op+" p99 ms", l.P99Ms, true)
+		}
+		if rate > 0 && r.CPU.ServerCores > 0 {
+			add("server CPU µs per "+op, r.CPU.ServerCores/rate*1e6, true)
+		}
+	}
 	switch r.Kind {
 	case "fanout", "crossnode":
 		if l := r.Delivery; l != nil && l.Count > 0 {
@@ -133,14 +145,7 @@ func figures(r *Result) []figure {
 		}
 		add("lost", float64(r.Lost), true)
 	case "throughput":
-		add("acked publishes/s", r.PublishesPerSec, false)
-		if l := r.PublishLatency; l != nil && l.Count > 0 {
-			add("publish p50 ms", l.P50Ms, true)
-			add("publish p99 ms", l.P99Ms, true)
-		}
-		if r.PublishesPerSec > 0 && r.CPU.ServerCores > 0 {
-			add("server CPU µs per publish", r.CPU.ServerCores/r.PublishesPerSec*1e6, true)
-		}
+		perOp("acked publishes/s", r.PublishesPerSec, "publish", r.PublishLatency)
 	case "connections":
 		if c := r.Connections; c != nil && c.Connected > 0 {
 			add("RSS KB per connection", c.BytesPerConn/1000, true)
@@ -149,14 +154,7 @@ func figures(r *Result) []figure {
 			add("connected", float64(c.Connected), false)
 		}
 	case "reads":
-		add("reads/s", r.ReadsPerSec, false)
-		if l := r.ReadLatency; l != nil && l.Count > 0 {
-			add("read p50 ms", l.P50Ms, true)
-			add("read p99 ms", l.P99Ms, true)
-		}
-		if r.ReadsPerSec > 0 && r.CPU.ServerCores > 0 {
-			add("server CPU µs per read", r.CPU.ServerCores/r.ReadsPerSec*1e6, true)
-		}
+		perOp("reads/s", r.ReadsPerSec, "read", r.ReadLatency)
 		add("failed", float64(r.ReadsFailed), true)
 	case "idle":
 		add("server CPU, % of a core (all nodes)", r.CPU.ServerCores*100, true)

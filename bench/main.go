@@ -367,44 +367,33 @@ func (r *runner) runLocal(ctx context.Context, spec serverSpec) ([]Result, error
 	var results []Result
 	o := r.opts
 	singleNames, clusterNames := o.localScenarios()
-	if anyWanted(o, singleNames) {
-		r.prog.logf("starting one node…")
-		t, err := startServers(ctx, spec, "single", 1)
+	cs, ss := spec, spec
+	cs.Extra = append(slices.Clone(spec.Extra), "--max-conns-per-ip", strconv.Itoa(o.connections+1000))
+	ss.Extra = append(slices.Clone(spec.Extra), "--max-conns-per-ip", strconv.Itoa(o.stalled+1000), "--max-conn-queue-bytes", strconv.Itoa(o.stalledQueueBytes))
+	for _, st := range []struct {
+		want  bool
+		what  string // "starting …" in the progress log
+		spec  serverSpec
+		name  string
+		nodes int
+		run   func(t *target) []Result
+	}{
+		{anyWanted(o, singleNames), "one node", spec, "single", 1, func(t *target) []Result { return r.singleNodeSuite(ctx, t, "1node") }},
+		{o.wants("connections-ws-1node"), "a fresh node for the connections scenario", cs, "connections", 1,
+			func(t *target) []Result { return []Result{r.connections(ctx, t, o.connections)} }},
+		{o.wants("stalled-resume-1node"), "a fresh node for the stalled-resumers scenario", ss, "stalled", 1,
+			func(t *target) []Result { return []Result{r.stalled(ctx, t, o.stalled)} }},
+		{anyWanted(o, clusterNames), "a three-node cluster", spec, "cluster", 3, func(t *target) []Result { return r.clusterSuite(ctx, t, "3node") }},
+	} {
+		if !st.want || ctx.Err() != nil {
+			continue
+		}
+		r.prog.logf("starting %s…", st.what)
+		t, err := startServers(ctx, st.spec, st.name, st.nodes)
 		if err != nil {
 			return results, err
 		}
-		results = append(results, r.singleNodeSuite(ctx, t, "1node")...)
-		t.stop()
-	}
-	if o.wants("connections-ws-1node") && ctx.Err() == nil {
-		r.prog.logf("starting a fresh node for the connections scenario…")
-		cs := spec
-		cs.Extra = append(slices.Clone(spec.Extra), "--max-conns-per-ip", strconv.Itoa(o.connections+1000))
-		t, err := startServers(ctx, cs, "connections", 1)
-		if err != nil {
-			return results, err
-		}
-		results = append(results, r.connections(ctx, t, o.connections))
-		t.stop()
-	}
-	if o.wants("stalled-resume-1node") && ctx.Err() == nil {
-		r.prog.logf("starting a fresh node for the stalled-resumers scenario…")
-		ss := spec
-		ss.Extra = append(slices.Clone(spec.Extra), "--max-conns-per-ip", strconv.Itoa(o.stalled+1000), "--max-conn-queue-bytes", strconv.Itoa(o.stalledQueueBytes))
-		t, err := startServers(ctx, ss, "stalled", 1)
-		if err != nil {
-			return results, err
-		}
-		results = append(results, r.stalled(ctx, t, o.stalled))
-		t.stop()
-	}
-	if anyWanted(o, clusterNames) && ctx.Err() == nil {
-		r.prog.logf("starting a three-node cluster…")
-		t, err := startServers(ctx, spec, "cluster", 3)
-		if err != nil {
-			return results, err
-		}
-		results = append(results, r.clusterSuite(ctx, t, "3node")...)
+		results = append(results, st.run(t)...)
 		t.stop()
 	}
 	return results, nil

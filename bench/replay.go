@@ -69,68 +69,13 @@ func (r *runner) replay(ctx context.Context, t *target, transport, name string, 
 	cpuA := takeCPU(t.pids())
 	subAt := sinceEpoch()
 	start := time.Now()
-	var next func() (id, frame []byte, err error)
-	var closeConn func()
-	switch transport {
-	case "sse":
-		s, err := dialSSE(ctx, newSSEClient(), nd.URL, t.Keys.Publish, channel, marker)
-		if err != nil {
-			res.Error = err.Error()
-			stopLive()
-			liveWG.Wait()
-			smp.finish()
-			return res, nil
-		}
-		var ev sseEvent
-		next = func() ([]byte, []byte, error) {
-			for {
-				if err := s.next(&ev); err != nil {
-					return nil, nil, err
-				}
-				if len(ev.id) > 0 {
-					return ev.id, ev.data, nil
-				}
-				if string(ev.event) == "gap" || string(ev.event) == "error" {
-					return nil, nil, fmt.Errorf("sse %s event: %s", ev.event, truncate(ev.data, 200))
-				}
-			}
-		}
-		closeConn = s.close
-	default:
-		w, err := dialWS(ctx, nd.URL, t.Keys.Publish, 64<<10)
-		if err == nil {
-			err = w.subscribe(channel, marker, 30*time.Second)
-		}
-		if err != nil {
-			res.Error = err.Error()
-			stopLive()
-			liveWG.Wait()
-			smp.finish()
-			return res, nil
-		}
-		next = func() ([]byte, []byte, error) {
-			for {
-				f, err := w.next()
-				if err != nil {
-					return nil, nil, err
-				}
-				if bytes.HasPrefix(f, prefixMsg) {
-					i := bytes.Index(f, keyMessageID)
-					if i < 0 {
-						continue
-					}
-					id := f[i+len(keyMessageID):]
-					if j := bytes.IndexByte(id, '"'); j >= 0 {
-						id = id[:j]
-					}
-					return id, f, nil
-				}
-				if bytes.HasPrefix(f, []byte(`{"type":"error"`)) || bytes.HasPrefix(f, []byte(`{"type":"gap"`)) {
-					return nil, nil, fmt.Errorf("frame: %s", truncate(f, 200))
-				}
-			}
-		}
-		closeConn = w.close
+	next, closeConn, err := dialReplay(ctx, transport, nd.URL, t.Keys.Publish, channel, marker)
+	if err != nil {
+		res.Error = err.Error()
+		stopLive()
+		liveWG.Wait()
+		smp.finish()
+		return res, nil
 	}
 	defer closeConn()
 
@@ -239,4 +184,58 @@ func transportName(t string) string {
 		return "SSE"
 	}
 	return "WebSocket"
+}
+
+// dialReplay subscribes to channel from marker over transport ("sse", or
+// WebSocket otherwise) and returns a reader of the messages' IDs and frames,
+// which fails on a gap or an error from the server, and the connection's
+// close.
+func dialReplay(ctx context.Context, transport, url, key, channel, marker string) (next func() (id, frame []byte, err error), closeConn func(), err error) {
+	if transport == "sse" {
+		s, err := dialSSE(ctx, newSSEClient(), url, key, channel, marker)
+		if err != nil {
+			return nil, nil, err
+		}
+		var ev sseEvent
+		next = func() ([]byte, []byte, error) {
+			for {
+				if err := s.next(&ev); err != nil {
+					return nil, nil, err
+				}
+				if len(ev.id) > 0 {
+					return ev.id, ev.data, nil
+				}
+				if string(ev.event) == "gap" || string(ev.event) == "error" {
+					return nil, nil, fmt.Errorf("sse %s event: %s", ev.event, truncate(ev.data, 200))
+				}
+			}
+		}
+		return next, s.close, nil
+	}
+	w, err := dialWS(ctx, url, key, 64<<10)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := w.subscribe(channel, marker, 30*time.Second); err != nil {
+		w.close()
+		return nil, nil, err
+	}
+	next = func() ([]byte, []byte, error) {
+		for {
+			f, err := w.next()
+			if err != nil {
+				return nil, nil, err
+			}
+			if bytes.HasPrefix(f, prefixMsg) {
+				if id, ok := messageID(f); ok {
+					return id, f, nil
+				}
+				continue
+			}
+			if bytes.HasPrefix(f, []byte(`{"type":"error"`)) || bytes.HasPrefix(f, []byte(`{"type":"gap"`)) {
+				return nil, nil, fmt.Errorf("frame: %s", truncate(f, 200))
+			}
+		}
+	}
+	return next, w.close, nil
 }

@@ -202,10 +202,7 @@ func markdown(rep *Report, plots []string) string {
 		p("Disk fdatasync of 4 KiB at the %s: p50 %s ms, p99 %s ms, max %s ms (%d syncs).", f.When, ms(f.P50Ms), ms(f.P99Ms), ms(f.MaxMs), f.Count)
 	}
 	p("")
-	p("## Targets")
-	p("")
-	p("| scenario | goal | measured | met |")
-	p("|---|---|---|---|")
+	tableHead(p, "Targets", "scenario | goal | measured | met")
 	for _, t := range rep.Targets {
 		got, met := "not run", "—"
 		if t.Measured {
@@ -236,23 +233,18 @@ func markdown(rep *Report, plots []string) string {
 			reads = append(reads, r)
 		}
 	}
-	if len(fan) > 0 {
-		p("## Fan-out latency (publish sent → message received)")
-		p("")
-		p("| scenario | nodes | via | subs × ch | pub/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | deliveries/s | lost | publish→201 p50 / p99 ms | server's own publish p50 / p99 ms | CPU gen / server / irq / other | limit |")
-		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-		for _, r := range fan {
-			if r.Delivery == nil {
-				p("| %s | %d | | | | | | | | | | | | failed: %s |", r.Name, r.Nodes, r.Error)
-				continue
-			}
-			l := r.Delivery
-			p("| %s | %d | %s %s → %s | %v × %v | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", r.Name, r.Nodes, r.Transport,
-				r.Params["publishVia"], r.Params["subscribersOn"], r.Params["subscribers"], r.Params["channels"], fmtNum(r.PublishesPerSec),
-				ms(l.P50Ms), ms(l.P90Ms), ms(l.P99Ms), ms(l.P999Ms), ms(l.MaxMs), fmtNum(r.DeliveriesPerSec), lostCell(&r),
-				pubCell(r.PublishLatency), serverCell(r.ServerPublish), cpuCell(r.CPU), limitCell(&r))
+	table(p, "Fan-out latency (publish sent → message received)", "scenario | nodes | via | subs × ch | pub/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | deliveries/s | lost | publish→201 p50 / p99 ms | server's own publish p50 / p99 ms | CPU gen / server / irq / other | limit", fan, func(r *Result) {
+		if r.Delivery == nil {
+			p("| %s | %d | | | | | | | | | | | | failed: %s |", r.Name, r.Nodes, r.Error)
+			return
 		}
-		p("")
+		l := r.Delivery
+		p("| %s | %d | %s %s → %s | %v × %v | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", r.Name, r.Nodes, r.Transport,
+			r.Params["publishVia"], r.Params["subscribersOn"], r.Params["subscribers"], r.Params["channels"], fmtNum(r.PublishesPerSec),
+			ms(l.P50Ms), ms(l.P90Ms), ms(l.P99Ms), ms(l.P999Ms), ms(l.MaxMs), fmtNum(r.DeliveriesPerSec), lostCell(r),
+			pubCell(r.PublishLatency), serverCell(r.ServerPublish), cpuCell(r.CPU), limitCell(r))
+	})
+	if len(fan) > 0 {
 		for _, r := range fan {
 			if len(r.DeliveryByNode) == 0 {
 				continue
@@ -266,83 +258,47 @@ func markdown(rep *Report, plots []string) string {
 		}
 		p("")
 	}
-	if len(thr) > 0 {
-		p("## Publish throughput (closed loop, keep-alive, acknowledged = committed by a majority)")
-		p("")
-		p("| scenario | nodes | via | publishers | acked/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | failed | server's own p50 / p99 ms | CPU gen / server / irq / other | limit |")
-		p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-		for _, r := range thr {
-			l := r.PublishLatency
-			if l == nil {
-				l = &Latency{}
-			}
-			failed := int64(0)
-			if r.Publish != nil {
-				failed = r.Publish.Failed
-			}
-			p("| %s | %d | %v | %v | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s |", r.Name, r.Nodes, r.Params["publishVia"], r.Params["publishers"],
-				fmtNum(r.PublishesPerSec), ms(l.P50Ms), ms(l.P90Ms), ms(l.P99Ms), ms(l.P999Ms), ms(l.MaxMs), failed, serverCell(r.ServerPublish), cpuCell(r.CPU), limitCell(&r))
+	table(p, "Publish throughput (closed loop, keep-alive, acknowledged = committed by a majority)", "scenario | nodes | via | publishers | acked/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | failed | server's own p50 / p99 ms | CPU gen / server / irq / other | limit", thr, func(r *Result) {
+		l := r.PublishLatency
+		if l == nil {
+			l = &Latency{}
 		}
-		p("")
-	}
-	if len(conns) > 0 {
-		p("## Idle connections")
-		p("")
-		p("| scenario | connected / asked | time to connect | connects/s | server RSS before → after | RSS per connection | of which Go stack / heap | goroutines per connection | alive after | CPU gen / server / irq / other |")
-		p("|---|---|---|---|---|---|---|---|---|---|")
-		for _, r := range conns {
-			c := r.Connections
-			p("| %s | %d / %d | %.2f s | %s | %s → %s | %s | %s / %s | %.2f | %d | %s |", r.Name, c.Connected, c.Requested, c.ConnectSeconds, fmtNum(c.ConnectsPerSec),
-				mib(c.RSSBeforeBytes), mib(c.RSSAfterBytes), kb(c.BytesPerConn), kb(c.StackBytesPerConn), kb(c.HeapBytesPerConn), c.GoroutinesPerConn, c.Verified, cpuCell(r.CPU))
+		failed := int64(0)
+		if r.Publish != nil {
+			failed = r.Publish.Failed
 		}
-		p("")
-	}
-	if len(reads) > 0 {
-		p("## History reads and idle cost")
-		p("")
-		p("| scenario | via | stale | reads/s | p50 ms | p99 ms | failed | CPU gen / server / irq / other |")
-		p("|---|---|---|---|---|---|---|---|")
-		for _, r := range reads {
-			l := r.ReadLatency
-			if l == nil {
-				l = &Latency{}
-			}
-			p("| %s | %v | %v | %s | %s | %s | %d | %s |", r.Name, r.Params["readVia"], r.Params["stale"], fmtNum(r.ReadsPerSec), ms(l.P50Ms), ms(l.P99Ms), r.ReadsFailed, cpuCell(r.CPU))
+		p("| %s | %d | %v | %v | %s | %s | %s | %s | %s | %s | %d | %s | %s | %s |", r.Name, r.Nodes, r.Params["publishVia"], r.Params["publishers"],
+			fmtNum(r.PublishesPerSec), ms(l.P50Ms), ms(l.P90Ms), ms(l.P99Ms), ms(l.P999Ms), ms(l.MaxMs), failed, serverCell(r.ServerPublish), cpuCell(r.CPU), limitCell(r))
+	})
+	table(p, "Idle connections", "scenario | connected / asked | time to connect | connects/s | server RSS before → after | RSS per connection | of which Go stack / heap | goroutines per connection | alive after | CPU gen / server / irq / other", conns, func(r *Result) {
+		c := r.Connections
+		p("| %s | %d / %d | %.2f s | %s | %s → %s | %s | %s / %s | %.2f | %d | %s |", r.Name, c.Connected, c.Requested, c.ConnectSeconds, fmtNum(c.ConnectsPerSec),
+			mib(c.RSSBeforeBytes), mib(c.RSSAfterBytes), kb(c.BytesPerConn), kb(c.StackBytesPerConn), kb(c.HeapBytesPerConn), c.GoroutinesPerConn, c.Verified, cpuCell(r.CPU))
+	})
+	table(p, "History reads and idle cost", "scenario | via | stale | reads/s | p50 ms | p99 ms | failed | CPU gen / server / irq / other", reads, func(r *Result) {
+		l := r.ReadLatency
+		if l == nil {
+			l = &Latency{}
 		}
-		p("")
-	}
+		p("| %s | %v | %v | %s | %s | %s | %d | %s |", r.Name, r.Params["readVia"], r.Params["stale"], fmtNum(r.ReadsPerSec), ms(l.P50Ms), ms(l.P99Ms), r.ReadsFailed, cpuCell(r.CPU))
+	})
+	table(p, "Stalled resumers (resume from the start of a large channel, never read)", "scenario | subscribers (WS + SSE) connected | channel | queue budget | server RSS before → peak (at) → end | growth per subscriber | bound | within | kernel TCP buffers, peak | cut off as slow | publish after / fresh subscriber got it", stall, func(r *Result) {
+		s := r.Stalled
+		p("| %s | %d + %d: %d | %d × %d B | %s | %s → %s (%.1f s) → %s | %s | %s | %s | %s | %s | %.1f ms / %s |", r.Name, s.WS, s.SSE, s.Connected, s.Messages, s.MessageBytes,
+			kib(s.QueueBytes), mib(s.RSSBeforeBytes), mib(s.RSSPeakBytes), s.PeakAfterSeconds, mib(s.RSSEndBytes), kb(s.GrowthPerConnBytes), mib(s.BoundBytes), yes(s.Within), mib(s.KernelTCPPeakBytes),
+			fmtNum(s.SlowConsumers), s.PublishAfterMs, yes(s.LiveAfter))
+	})
 	if len(stall) > 0 {
-		p("## Stalled resumers (resume from the start of a large channel, never read)")
-		p("")
-		p("| scenario | subscribers (WS + SSE) connected | channel | queue budget | server RSS before → peak (at) → end | growth per subscriber | bound | within | kernel TCP buffers, peak | cut off as slow | publish after / fresh subscriber got it |")
-		p("|---|---|---|---|---|---|---|---|---|---|---|")
-		for _, r := range stall {
-			s := r.Stalled
-			p("| %s | %d + %d: %d | %d × %d B | %s | %s → %s (%.1f s) → %s | %s | %s | %s | %s | %s | %.1f ms / %s |", r.Name, s.WS, s.SSE, s.Connected, s.Messages, s.MessageBytes,
-				kib(s.QueueBytes), mib(s.RSSBeforeBytes), mib(s.RSSPeakBytes), s.PeakAfterSeconds, mib(s.RSSEndBytes), kb(s.GrowthPerConnBytes), mib(s.BoundBytes), yes(s.Within), mib(s.KernelTCPPeakBytes),
-				fmtNum(s.SlowConsumers), s.PublishAfterMs, yes(s.LiveAfter))
-		}
-		p("")
 		p("Bound = RSS before + 2 × subscribers × (queue budget + one %d KiB write batch + 2 × the largest message, %d KiB); the factor 2 is Go's collector, which lets the heap reach twice the live data.", writeBatchBytes>>10, maxMessageBytes>>10)
 		p("")
 	}
-	if len(rep2) > 0 {
-		p("## Replay (resume from an ID far back, until live)")
-		p("")
-		p("| scenario | backlog | seeded at | replayed | replay time | messages/s | first message | reached live | live msgs during replay | lost | disordered | CPU gen / server / irq / other |")
-		p("|---|---|---|---|---|---|---|---|---|---|---|---|")
-		for _, r := range rep2 {
-			x := r.Replay
-			p("| %s | %d | %s/s | %d | %.3f s | %s | %.1f ms | %.3f s | %d / %d | %d | %d | %s |", r.Name, x.Backlog, fmtNum(x.SeedPerSec), x.Replayed, x.Seconds,
-				fmtNum(x.PerSec), x.FirstMessageMs, x.ReachedLiveSeconds, x.LiveReceived, x.LiveAcked, r.Lost, x.Disordered, cpuCell(r.CPU))
-		}
-		p("")
-	}
+	table(p, "Replay (resume from an ID far back, until live)", "scenario | backlog | seeded at | replayed | replay time | messages/s | first message | reached live | live msgs during replay | lost | disordered | CPU gen / server / irq / other", rep2, func(r *Result) {
+		x := r.Replay
+		p("| %s | %d | %s/s | %d | %.3f s | %s | %.1f ms | %.3f s | %d / %d | %d | %d | %s |", r.Name, x.Backlog, fmtNum(x.SeedPerSec), x.Replayed, x.Seconds,
+			fmtNum(x.PerSec), x.FirstMessageMs, x.ReachedLiveSeconds, x.LiveReceived, x.LiveAcked, r.Lost, x.Disordered, cpuCell(r.CPU))
+	})
 	if len(rep.Hosted) > 0 {
-		p("## Against the hosted service's advertised latency (p50 < 50 ms, p95 < 150 ms, p99 < 300 ms)")
-		p("")
-		p("| scenario | p50 ms | p95 ms | p99 ms | within |")
-		p("|---|---|---|---|---|")
+		tableHead(p, "Against the hosted service's advertised latency (p50 < 50 ms, p95 < 150 ms, p99 < 300 ms)", "scenario | p50 ms | p95 ms | p99 ms | within")
 		for i := 0; i+2 < len(rep.Hosted); i += 3 {
 			h := rep.Hosted[i : i+3]
 			p("| %s | %s | %s | %s | %s |", h[0].Scenario, ms(h[0].Got), ms(h[1].Got), ms(h[2].Got), yes(h[0].Met && h[1].Met && h[2].Met))
@@ -372,6 +328,29 @@ func markdown(rep *Report, plots []string) string {
 		}
 	}
 	return b.String()
+}
+
+// tableHead writes a "## title" section's heading and the head of its
+// Markdown table; cols are the column names separated by " | ".
+func tableHead(p func(format string, args ...any), title, cols string) {
+	p("## %s", title)
+	p("")
+	p("| %s |", cols)
+	p("|%s", strings.Repeat("---|", strings.Count(cols, " | ")+1))
+}
+
+// table writes a "## title" section holding a Markdown table with a row
+// per result (written by row) and a blank line after it; nothing when
+// there are no results.
+func table(p func(format string, args ...any), title, cols string, results []Result, row func(r *Result)) {
+	if len(results) == 0 {
+		return
+	}
+	tableHead(p, title, cols)
+	for i := range results {
+		row(&results[i])
+	}
+	p("")
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -74,15 +74,9 @@ func (w *wsConn) read(s *sink) {
 			}
 			continue
 		}
-		i := bytes.Index(f, keyMessageID)
-		if i < 0 {
-			continue
+		if id, ok := messageID(f); ok {
+			s.message(id, f, now)
 		}
-		id := f[i+len(keyMessageID):]
-		if j := bytes.IndexByte(id, '"'); j >= 0 {
-			id = id[:j]
-		}
-		s.message(id, f, now)
 	}
 }
 

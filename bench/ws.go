@@ -25,6 +25,20 @@ var (
 	prefixMsg    = []byte(`{"type":"message"`)
 )
 
+// messageID returns the messageId field of a message frame, and false
+// when the frame has none.
+func messageID(f []byte) ([]byte, bool) {
+	i := bytes.Index(f, keyMessageID)
+	if i < 0 {
+		return nil, false
+	}
+	id := f[i+len(keyMessageID):]
+	if j := bytes.IndexByte(id, '"'); j >= 0 {
+		id = id[:j]
+	}
+	return id, true
+}
+
 // wsFramesQuery asks for lean message frames (flat fields only), as
 // pushflo's SDKs do; --frames full sets it empty, for the shape the
 // hosted SDK ≤ 1.0.4 reads. A server without the option ignores it.

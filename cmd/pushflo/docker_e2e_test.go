@@ -21,6 +21,7 @@ import (
 
 	"github.com/pushflo/pushflo/client"
 	"github.com/pushflo/pushflo/internal/testcert"
+	"github.com/pushflo/pushflo/internal/testwait"
 )
 
 func docker(t *testing.T, args ...string) string {
@@ -98,22 +99,12 @@ func TestDocker_ClusterSurvivesLosingAContainer(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode == 200
 	}
-	waitFor := func(what string, d time.Duration, ok func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(d)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within %s", what, d)
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}
 	for i, u := range urls {
-		waitFor(fmt.Sprintf("n%d ready over https", i+1), 90*time.Second, func() bool { return ready(u) })
+		testwait.Within(t, fmt.Sprintf("n%d ready over https", i+1), 90*time.Second, func() bool { return ready(u) })
 	}
 	for i := 1; i <= 3; i++ {
 		name := fmt.Sprintf("%s-n%d", prefix, i)
-		waitFor(name+" healthy (HEALTHCHECK: pushflo healthcheck)", 90*time.Second, func() bool {
+		testwait.Within(t, name+" healthy (HEALTHCHECK: pushflo healthcheck)", 90*time.Second, func() bool {
 			return docker(t, "inspect", "--format", "{{.State.Health.Status}}", name) == "healthy"
 		})
 		t.Logf("%s: %s", name, docker(t, "inspect", "--format", "user={{.Config.User}} health={{.State.Health.Status}} mounts={{range .Mounts}}{{.Destination}}:{{.Type}} {{end}}", name))
@@ -134,7 +125,7 @@ func TestDocker_ClusterSurvivesLosingAContainer(t *testing.T) {
 		return st.Data.Leader
 	}
 	var leader string
-	waitFor("a leader", 60*time.Second, func() bool { leader = leaderID(urls[0]); return leader != "" })
+	testwait.Within(t, "a leader", 60*time.Second, func() bool { leader = leaderID(urls[0]); return leader != "" })
 	t.Logf("leader: %s", leader)
 
 	c, err := client.New(client.Config{Addrs: urls, SecretKey: secKey, PublishKey: pubKey,
@@ -216,8 +207,8 @@ func TestDocker_ClusterSurvivesLosingAContainer(t *testing.T) {
 			killedURL = urls[i]
 		}
 	}
-	waitFor(killed+" ready again", 90*time.Second, func() bool { return ready(killedURL) })
-	waitFor(killed+" has all 20 messages", 60*time.Second, func() bool {
+	testwait.Within(t, killed+" ready again", 90*time.Second, func() bool { return ready(killedURL) })
+	testwait.Within(t, killed+" has all 20 messages", 60*time.Second, func() bool {
 		req, _ := http.NewRequest("GET", killedURL+"/api/v1/channels/docker:a/messages?pageSize=100", nil)
 		req.Header.Set("Authorization", "Bearer "+secKey)
 		resp, err := hc.Do(req)

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pushflo/pushflo/internal/testproc"
+	"github.com/pushflo/pushflo/client/testproc"
 )
 
 func main() {

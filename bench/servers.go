@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pushflo/pushflo/internal/testproc"
+	"github.com/pushflo/pushflo/client/testproc"
 )
 
 // Keys are the API keys a target accepts.
@@ -81,7 +81,7 @@ type serverSpec struct {
 }
 
 // startServers starts size nodes (1: a single node; more: a cluster that
-// bootstraps together) under spec.Dir/name through internal/testproc
+// bootstraps together) under spec.Dir/name through client/testproc
 // (ports reserved for the run and handed over as sockets) and waits until
 // every node answers /ready.
 func startServers(ctx context.Context, spec serverSpec, name string, size int) (*target, error) {
@@ -137,7 +137,7 @@ func startServers(ctx context.Context, spec serverSpec, name string, size int) (
 
 // socketActivation reports whether the pushflo binary at path takes its
 // listening sockets from systemd socket activation (LISTEN_FDS), as every
-// build since internal/testproc does; baseline mode may compare with an
+// build since client/testproc does; baseline mode may compare with an
 // older one. It looks for the variable's name in the binary.
 func socketActivation(path string) bool {
 	b, err := os.ReadFile(path)

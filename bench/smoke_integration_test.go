@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushflo/pushflo/internal/testproc"
+	"github.com/pushflo/pushflo/client/testproc"
 )
 
 // TestBench_Smoke runs every scenario with tiny counts against servers it

@@ -13,17 +13,17 @@ import (
 	"time"
 
 	"github.com/pushflo/pushflo/client"
-	"github.com/pushflo/pushflo/internal/testproc"
+	"github.com/pushflo/pushflo/client/testproc"
 )
 
 // BuildBinary builds ./cmd/pushflo of the module in moduleDir into
-// outDir/pushflo and returns its path (internal/testproc.Build).
+// outDir/pushflo and returns its path (client/testproc.Build).
 func BuildBinary(ctx context.Context, moduleDir, outDir string) (string, error) {
 	return testproc.Build(ctx, moduleDir, outDir)
 }
 
 // ModuleDir returns the root of the pushflo module that contains dir
-// (internal/testproc.ModuleDir).
+// (client/testproc.ModuleDir).
 func ModuleDir(dir string) (string, error) { return testproc.ModuleDir(dir) }
 
 // ClusterConfig describes a cluster of local pushflo processes. Zero values
@@ -96,7 +96,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 	}
 	c := &Cluster{cfg: cfg}
 	// Loopback ports stay reserved for the cluster's life and are handed
-	// to each start as sockets (internal/testproc); a node moved into a
+	// to each start as sockets (client/testproc); a node moved into a
 	// network namespace gives its pair back.
 	ports, err := testproc.ReservePorts("127.0.0.1", 2*(cfg.Size+cfg.Spares))
 	if err != nil {
@@ -416,7 +416,7 @@ type Node struct {
 
 	args   []string
 	logger *slog.Logger
-	// proc runs the process (internal/testproc); ports are its reserved
+	// proc runs the process (client/testproc); ports are its reserved
 	// loopback ports, nil under NetworkNetns.
 	proc  *testproc.Proc
 	ports []*testproc.Port

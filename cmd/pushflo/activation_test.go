@@ -10,7 +10,7 @@ import (
 // TestInheritedListeners_Refusals: socket-activation variables that do not
 // fit are refused with a sentence naming the value; variables meant for
 // another process are ignored. (Sockets actually passed are used by every
-// end-to-end test: internal/testproc starts nodes that way.)
+// end-to-end test: client/testproc starts nodes that way.)
 func TestInheritedListeners_Refusals(t *testing.T) {
 	pid := strconv.Itoa(os.Getpid())
 	for _, tc := range []struct {

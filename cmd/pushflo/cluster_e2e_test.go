@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pushflo/pushflo/internal/testproc"
+	"github.com/pushflo/pushflo/client/testproc"
 )
 
 // startCluster starts n real processes bootstrapped as one cluster.

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/pushflo/pushflo/client/sse"
-	"github.com/pushflo/pushflo/internal/testproc"
+	"github.com/pushflo/pushflo/client/testproc"
 )
 
 // These tests build the real binary and talk to it over HTTP only.
@@ -44,7 +44,7 @@ const (
 )
 
 // proc is one pushflo process on ports reserved for the test's life
-// (internal/testproc); args may be changed before each start.
+// (client/testproc); args may be changed before each start.
 type proc struct {
 	*testproc.Node
 	t        *testing.T

@@ -1,10 +1,18 @@
 // Package testproc runs the real pushflo binary as child processes: build
 // it once, start, stop, kill, pause and resume a process, capture its
 // output in a log file, wait until it is ready, and ask a cluster of them
-// which node leads. The end-to-end tests of cmd/pushflo, the bench and the
-// jepsen harness all start servers through it. It imports no server
-// package (jepsen and bench speak only the public protocol) and talks to
-// the processes over HTTP only.
+// which node leads. The end-to-end tests of cmd/pushflo, the bench, the
+// jepsen harness and the Go client's own tests all start servers through
+// it. It imports no server package (jepsen and bench speak only the public
+// protocol), talks to the processes over HTTP only, and needs nothing
+// beyond the standard library.
+//
+// It lives in the client module (github.com/pushflo/pushflo/client), not
+// the server's, because the client must not depend on the server module
+// while the server module already requires the client: this is the one
+// place both can import. It is a harness for tests, not part of the
+// client's API (package client does not import it), and it may change
+// with any release.
 //
 // # Ports: reserved for the harness's life, handed over as sockets
 //
@@ -39,8 +47,4 @@
 // Jepsen runs nodes inside network namespaces on fixed addresses that no
 // other process can bind, so it starts its processes without sockets and
 // with its own start function (Proc.StartFunc); everything else is shared.
-//
-// The Go client (module github.com/pushflo/pushflo/client) cannot import
-// this package, because it must not depend on the server module; its
-// client/internal/testnode follows the same mechanism in a few lines.
 package testproc

@@ -5,8 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
-
-	"golang.org/x/sys/unix"
+	"syscall"
 )
 
 // reserve binds a socket with SO_REUSEPORT to host:0 without listening.
@@ -15,27 +14,27 @@ func reserve(host string) (*os.File, string, error) {
 	if err != nil || !ip.Is4() {
 		return nil, "", fmt.Errorf("reserve needs an IPv4 address, got %q", host)
 	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, "", fmt.Errorf("socket: %w", err)
 	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
-		unix.Close(fd)
+	if err := setReusePort(uintptr(fd)); err != nil {
+		syscall.Close(fd)
 		return nil, "", fmt.Errorf("SO_REUSEPORT: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: ip.As4()}); err != nil {
-		unix.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: ip.As4()}); err != nil {
+		syscall.Close(fd)
 		return nil, "", fmt.Errorf("bind: %w", err)
 	}
-	sa, err := unix.Getsockname(fd)
+	sa, err := syscall.Getsockname(fd)
 	if err != nil {
-		unix.Close(fd)
+		syscall.Close(fd)
 		return nil, "", fmt.Errorf("getsockname: %w", err)
 	}
-	port := sa.(*unix.SockaddrInet4).Port
+	port := sa.(*syscall.SockaddrInet4).Port
 	return os.NewFile(uintptr(fd), "reserved port"), net.JoinHostPort(host, fmt.Sprint(port)), nil
 }
 
 func setReusePort(fd uintptr) error {
-	return unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+	return syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1)
 }

@@ -34,10 +34,7 @@ func TestWS_ChannelMadePrivateDropsSubscribers(t *testing.T) {
 	pub.expect("connected")
 	pub.subscribe("orders:before", "")
 	pub.subscribe("orders:patched", "")
-	tok, _, err := ts.srv.mintToken("granted", []string{"orders:before", "orders:patched"}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok, _ := ts.token("granted", []string{"orders:before", "orders:patched"}, time.Hour)
 	granted := ts.dialWS(tok)
 	granted.expect("connected")
 	granted.subscribe("orders:before", "")
@@ -149,10 +146,7 @@ func (s *sseStream) expectEnd() {
 
 func TestWS_TokenExpiryClosesConnection(t *testing.T) {
 	ts := startServer(t, nil)
-	tok, exp, err := ts.srv.mintToken("short", nil, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok, exp := ts.token("short", nil, 2*time.Second)
 	c := ts.dialWS(tok)
 	c.expect("connected")
 	c.subscribe("orders:a", "")
@@ -163,7 +157,7 @@ func TestWS_TokenExpiryClosesConnection(t *testing.T) {
 	if time.Now().Before(exp) {
 		t.Fatalf("closed before the token's exp %v", exp)
 	}
-	_, err = c.next()
+	_, err := c.next()
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) || ce.Code != 4001 {
 		t.Fatalf("close = %v, want 4001", err)
@@ -172,10 +166,7 @@ func TestWS_TokenExpiryClosesConnection(t *testing.T) {
 
 func TestWS_RefreshKeepsConnection(t *testing.T) {
 	ts := startServer(t, nil)
-	tok, exp, err := ts.srv.mintToken("refresh", nil, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok, exp := ts.token("refresh", nil, 2*time.Second)
 	c := ts.dialWS(tok)
 	c.expect("connected")
 	c.subscribe("orders:a", "")
@@ -184,10 +175,7 @@ func TestWS_RefreshKeepsConnection(t *testing.T) {
 	if m := c.expect("error"); m["code"] != CodeUnauthorized {
 		t.Fatalf("bad refresh = %v", m)
 	}
-	next, nextExp, err := ts.srv.mintToken("refresh", []string{"orders:private"}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	next, nextExp := ts.token("refresh", []string{"orders:private"}, time.Hour)
 	c.send(map[string]any{"type": "refresh", "token": next})
 	if m := c.expect("refreshed"); int64(m["expiresAt"].(float64)) != nextExp.UnixMilli() {
 		t.Fatalf("refreshed = %v, want expiresAt %d", m, nextExp.UnixMilli())
@@ -208,10 +196,7 @@ func TestWS_RefreshKeepsConnection(t *testing.T) {
 
 func TestSSE_TokenExpiryEndsStream(t *testing.T) {
 	ts := startServer(t, nil)
-	tok, exp, err := ts.srv.mintToken("short", nil, 2*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok, exp := ts.token("short", nil, 2*time.Second)
 	s := ts.openSSE(url.Values{"channel": {"orders:a"}, "token": {tok}}, "")
 	ev := s.next()
 	if ev.event != "error" || !contains(ev.data, `"code":"TOKEN_EXPIRED"`) {

@@ -81,8 +81,22 @@ func parseChannelRequest(body []byte) (channelRequest, log.Settings, *apiError) 
 	return req, set, joinProblems(problems)
 }
 
-func (s *Server) channelCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(s.ctx, s.cfg.PublishTimeout)
+// channelCommand applies a channel command through Raft, within
+// PublishTimeout, and answers the request: the channel with status, no
+// body for StatusNoContent, or the error.
+func (s *Server) channelCommand(ctx *fasthttp.RequestCtx, op raftnode.ChannelOp, slug string, set log.Settings, status int) {
+	cctx, cancel := context.WithTimeout(s.ctx, s.cfg.PublishTimeout)
+	defer cancel()
+	c, err := s.node.ChannelCommand(cctx, op, slug, set)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if status == fasthttp.StatusNoContent {
+		ctx.SetStatusCode(status)
+		return
+	}
+	writeOK(ctx, status, s.toChannelJSON(&c))
 }
 
 // handleListChannels: GET /api/v1/channels.
@@ -135,14 +149,7 @@ func (s *Server) handleCreateChannel(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, p)
 		return
 	}
-	cctx, cancel := s.channelCtx()
-	defer cancel()
-	c, err := s.node.ChannelCommand(cctx, raftnode.OpCreate, slug, set)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	writeOK(ctx, fasthttp.StatusCreated, s.toChannelJSON(&c))
+	s.channelCommand(ctx, raftnode.OpCreate, slug, set, fasthttp.StatusCreated)
 }
 
 // channelRequest authorises a request on one channel (a secret or mgmt
@@ -189,14 +196,7 @@ func (s *Server) handleUpdateChannel(ctx *fasthttp.RequestCtx, slug string) {
 		s.writeError(ctx, bad)
 		return
 	}
-	cctx, cancel := s.channelCtx()
-	defer cancel()
-	c, err := s.node.ChannelCommand(cctx, raftnode.OpUpdate, slug, set)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	writeOK(ctx, fasthttp.StatusOK, s.toChannelJSON(&c))
+	s.channelCommand(ctx, raftnode.OpUpdate, slug, set, fasthttp.StatusOK)
 }
 
 // handleDeleteChannel: DELETE /api/v1/channels/{slug}.
@@ -204,11 +204,5 @@ func (s *Server) handleDeleteChannel(ctx *fasthttp.RequestCtx, slug string) {
 	if !s.channelRequest(ctx, slug) {
 		return
 	}
-	cctx, cancel := s.channelCtx()
-	defer cancel()
-	if _, err := s.node.ChannelCommand(cctx, raftnode.OpDelete, slug, log.Settings{}); err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	s.channelCommand(ctx, raftnode.OpDelete, slug, log.Settings{}, fasthttp.StatusNoContent)
 }

@@ -57,19 +57,25 @@ func expireAll(t *testing.T, retention time.Duration) {
 	clock.SetOffset(clock.Offset() + retention + time.Minute)
 }
 
-// resetClock undoes expireAll when the test ends.
-func resetClock(t *testing.T) { t.Cleanup(func() { clock.SetOffset(0) }) }
+// startRetentionServer starts a server whose channels keep messages for
+// retention, read against the unguarded process clock that expireAll moves
+// forward; the clock is reset when the test ends.
+func startRetentionServer(t *testing.T, retention time.Duration) *testServer {
+	t.Helper()
+	ts := startServer(t, func(_ *Config, h *stream.Config) {
+		h.Retention = func(*log.Channel) time.Duration { return retention }
+		h.Now = clock.Now // unguarded: expireAll moves the clock forward
+	})
+	t.Cleanup(func() { clock.SetOffset(0) })
+	return ts
+}
 
 // TestServer_SinceGapWhenLimitExpired: when exactly as many expired
 // messages as the read asks for come first after the cursor, the answer
 // still names the gap (it once said complete:false with no gap).
 func TestServer_SinceGapWhenLimitExpired(t *testing.T) {
 	const retention = time.Hour
-	ts := startServer(t, func(_ *Config, h *stream.Config) {
-		h.Retention = func(*log.Channel) time.Duration { return retention }
-		h.Now = clock.Now // unguarded: expireAll moves the clock forward
-	})
-	resetClock(t)
+	ts := startRetentionServer(t, retention)
 	for _, limit := range []int{1, 2, 5} {
 		t.Run(fmt.Sprintf("limit=%d", limit), func(t *testing.T) {
 			ch := fmt.Sprintf("gap-%d", limit)
@@ -94,11 +100,7 @@ func TestServer_SinceGapWhenLimitExpired(t *testing.T) {
 // has expired whole is told recovered:false and gets a gap frame.
 func TestWS_ResumeGapWhenReplayPageExpired(t *testing.T) {
 	const retention = time.Hour
-	ts := startServer(t, func(_ *Config, h *stream.Config) {
-		h.Retention = func(*log.Channel) time.Duration { return retention }
-		h.Now = clock.Now // unguarded: expireAll moves the clock forward
-	})
-	resetClock(t)
+	ts := startRetentionServer(t, retention)
 	ts.publishConcurrently("page", 512, nil) // one replay read (stream's replayPage)
 	expireAll(t, retention)
 	fresh := ts.publish("page", `{"fresh":true}`)

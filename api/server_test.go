@@ -164,6 +164,17 @@ func (ts *testServer) do(method, path, key string, body any, hdr ...string) resp
 }
 
 // publish publishes and returns the message ID, failing the test otherwise.
+// token mints a subscriber token for clientID, granting channels, valid
+// for ttl; it returns the token and its exp.
+func (ts *testServer) token(clientID string, channels []string, ttl time.Duration) (string, time.Time) {
+	ts.t.Helper()
+	tok, exp, err := ts.srv.mintToken(clientID, channels, ttl)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return tok, exp
+}
+
 func (ts *testServer) publish(channel string, content string) string {
 	ts.t.Helper()
 	r := ts.do("POST", "/api/v1/channels/"+channel+"/messages", testKeys.Secret, `{"content":`+content+`,"eventType":"test"}`)

@@ -5,7 +5,6 @@ import (
 	"net"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,26 +20,7 @@ func TestStream_StalledResumersBoundedMemory(t *testing.T) {
 	ts := startServer(t, nil)
 	const msgs, size, conns = 600, 30_000, 16
 	content := `{"pad":"` + strings.Repeat("x", size) + `"}`
-	var wg sync.WaitGroup
-	errs := make(chan string, 8)
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < msgs; i += 8 {
-				r := ts.do("POST", "/api/v1/channels/big/messages", testKeys.Secret, `{"content":`+content+`,"eventType":"x"}`)
-				if r.status != 201 {
-					errs <- fmt.Sprintf("publish: %d %s", r.status, r.body)
-					return
-				}
-			}
-		}(w)
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Fatal(e)
-	}
+	ts.publishConcurrently("big", msgs, func(int) string { return content })
 	heap := func() uint64 {
 		runtime.GC()
 		var m runtime.MemStats

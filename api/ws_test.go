@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
-	"github.com/pushflo/pushflo/internal/clock"
-	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/stream"
 )
 
@@ -471,11 +469,7 @@ func TestWS_ConnectionsDoNotLeak(t *testing.T) {
 // served, even before compaction drops them; a resume from before them is
 // told recovered:false with a gap, then continues live.
 func TestWS_ResumePastRetention(t *testing.T) {
-	ts := startServer(t, func(_ *Config, h *stream.Config) {
-		h.Retention = func(*log.Channel) time.Duration { return time.Hour }
-		h.Now = clock.Now // unguarded: expireAll moves the clock forward
-	})
-	resetClock(t)
+	ts := startRetentionServer(t, time.Hour)
 	ids := ts.publishN("brief", 5)
 	expireAll(t, time.Hour)
 	fresh := ts.publish("brief", `{"fresh":true}`)

@@ -33,67 +33,70 @@ func waitSerial(t *testing.T, r *Reloader, want string) {
 	}
 }
 
-func TestReloader_FollowsReplacedFiles(t *testing.T) {
-	ca := testcert.NewCA(t)
-	dir := t.TempDir()
-	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1").Write(t, dir)
-	r, err := New(certFile, keyFile, testlog.New(t, slog.LevelDebug))
+// fixture is a Reloader following a certificate of serial 1 and its key,
+// issued by ca and written to dir.
+type fixture struct {
+	ca                *testcert.CA
+	dir               string
+	certFile, keyFile string
+	r                 *Reloader
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{ca: testcert.NewCA(t), dir: t.TempDir()}
+	f.certFile, f.keyFile = f.ca.Issue(t, 1, "127.0.0.1").Write(t, f.dir)
+	r, err := New(f.certFile, f.keyFile, testlog.New(t, slog.LevelDebug))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := serial(t, r); got != "1" {
+	f.r = r
+	return f
+}
+
+func TestReloader_FollowsReplacedFiles(t *testing.T) {
+	f := newFixture(t)
+	if got := serial(t, f.r); got != "1" {
 		t.Fatalf("serial %s", got)
 	}
-	ca.Issue(t, 2, "127.0.0.1").Write(t, dir)
-	waitSerial(t, r, "2")
+	f.ca.Issue(t, 2, "127.0.0.1").Write(t, f.dir)
+	waitSerial(t, f.r, "2")
 }
 
 // TestReloader_HalfReplacedKeepsOld: a new certificate beside the old key
 // (certbot mid-renewal) is not loaded; the old pair stays until the key
 // arrives too.
 func TestReloader_HalfReplacedKeepsOld(t *testing.T) {
-	ca := testcert.NewCA(t)
-	dir := t.TempDir()
-	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1").Write(t, dir)
-	r, err := New(certFile, keyFile, testlog.New(t, slog.LevelDebug))
-	if err != nil {
+	f := newFixture(t)
+	next := f.ca.Issue(t, 2, "127.0.0.1")
+	if err := os.WriteFile(f.certFile, next.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	next := ca.Issue(t, 2, "127.0.0.1")
-	if err := os.WriteFile(certFile, next.CertPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Reload(); err == nil {
+	if err := f.r.Reload(); err == nil {
 		t.Fatal("Reload loaded a certificate with someone else's key")
 	}
-	if got := serial(t, r); got != "1" {
+	if got := serial(t, f.r); got != "1" {
 		t.Fatalf("serving serial %s after a failed reload, want the old 1", got)
 	}
-	if err := os.WriteFile(keyFile, next.KeyPEM, 0o600); err != nil {
+	if err := os.WriteFile(f.keyFile, next.KeyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	waitSerial(t, r, "2")
+	waitSerial(t, f.r, "2")
 }
 
 // TestReloader_Reload rereads at once, even when the files look unchanged
 // (same size and modification time), which is what SIGHUP is for.
 func TestReloader_Reload(t *testing.T) {
-	ca := testcert.NewCA(t)
-	dir := t.TempDir()
-	certFile, keyFile := ca.Issue(t, 1, "127.0.0.1").Write(t, dir)
-	r, err := New(certFile, keyFile, testlog.New(t, slog.LevelDebug))
-	if err != nil {
+	f := newFixture(t)
+	ci, _ := os.Stat(f.certFile)
+	ki, _ := os.Stat(f.keyFile)
+	f.ca.Issue(t, 2, "127.0.0.1").Write(t, f.dir)
+	os.Chtimes(f.certFile, ci.ModTime(), ci.ModTime())
+	os.Chtimes(f.keyFile, ki.ModTime(), ki.ModTime())
+	if err := f.r.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	ci, _ := os.Stat(certFile)
-	ki, _ := os.Stat(keyFile)
-	ca.Issue(t, 2, "127.0.0.1").Write(t, dir)
-	os.Chtimes(certFile, ci.ModTime(), ci.ModTime())
-	os.Chtimes(keyFile, ki.ModTime(), ki.ModTime())
-	if err := r.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	if got := serial(t, r); got != "2" {
+	if got := serial(t, f.r); got != "2" {
 		t.Fatalf("serial %s after Reload", got)
 	}
 }

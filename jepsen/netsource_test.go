@@ -6,16 +6,14 @@ import (
 	"net"
 	"os"
 	"testing"
+
+	"github.com/pushflo/pushflo/internal/testnet"
 )
 
 // TestSocketOwner_FindsProcess checks that the proxy network can tell which
 // process dialled a loopback connection: here, this one.
 func TestSocketOwner_FindsProcess(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := testnet.Listen(t)
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

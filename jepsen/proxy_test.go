@@ -9,16 +9,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushflo/pushflo/internal/testnet"
 )
 
 // startEcho runs a line echo server on loopback until the test ends.
 func startEcho(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := testnet.Listen(t)
 	go func() {
 		for {
 			c, err := ln.Accept()

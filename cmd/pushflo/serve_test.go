@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushflo/pushflo/internal/testnet"
 	"go.uber.org/goleak"
 )
 
@@ -32,7 +33,7 @@ func TestServe_EarlyErrorsStopEverything(t *testing.T) {
 	}{
 		{name: "http address in use", block: "http", wantErr: "listen on http address"},
 		{name: "debug address in use", wantErr: "listen on debug address", setup: func(t *testing.T) ([]string, func()) {
-			ln := listen(t)
+			ln := testnet.Listen(t)
 			return []string{"--debug-addr", ln.Addr().String()}, func() { ln.Close() }
 		}},
 		{name: "join refused", wantErr: "join via", setup: func(t *testing.T) ([]string, func()) {
@@ -53,7 +54,7 @@ func TestServe_EarlyErrorsStopEverything(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			httpLn, raftLn := listen(t), listen(t)
+			httpLn, raftLn := testnet.Listen(t), testnet.Listen(t)
 			base := []string{"--node-id", "n1", "--data-dir", t.TempDir(),
 				"--http-addr", httpLn.Addr().String(), "--raft-addr", raftLn.Addr().String(),
 				"--publish-key", "pub_leaktestkey1", "--secret-key", "sec_leaktestkey1", "--mgmt-key", "mgmt_leaktestkey1",
@@ -104,16 +105,6 @@ func TestServe_EarlyErrorsStopEverything(t *testing.T) {
 			}
 		})
 	}
-}
-
-func listen(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
 }
 
 // waitReady polls /ready until 200; serve ending first fails the test.

@@ -146,10 +146,7 @@ func (s *sseStream) expectEnd() {
 
 func TestWS_TokenExpiryClosesConnection(t *testing.T) {
 	ts := startServer(t, nil)
-	tok, exp := ts.token("short", nil, 2*time.Second)
-	c := ts.dialWS(tok)
-	c.expect("connected")
-	c.subscribe("orders:a", "")
+	c, exp := ts.subscribeWithToken("short", 2*time.Second, "orders:a")
 	m := c.expect("error")
 	if m["code"] != CodeTokenExpired {
 		t.Fatalf("frame = %v, want TOKEN_EXPIRED", m)
@@ -166,10 +163,7 @@ func TestWS_TokenExpiryClosesConnection(t *testing.T) {
 
 func TestWS_RefreshKeepsConnection(t *testing.T) {
 	ts := startServer(t, nil)
-	tok, exp := ts.token("refresh", nil, 2*time.Second)
-	c := ts.dialWS(tok)
-	c.expect("connected")
-	c.subscribe("orders:a", "")
+	c, exp := ts.subscribeWithToken("refresh", 2*time.Second, "orders:a")
 	// A bad token is refused and changes nothing.
 	c.send(map[string]any{"type": "refresh", "token": "nope"})
 	if m := c.expect("error"); m["code"] != CodeUnauthorized {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -47,14 +46,7 @@ func TestWS_IdleConnDropsReadBuffer(t *testing.T) {
 		return c
 	}
 	dial() // warm pools and lazily built state
-	heap := func() uint64 {
-		runtime.GC()
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapInuse
-	}
-	before := heap()
+	before := heapInuse()
 	for range conns {
 		dial()
 	}
@@ -62,7 +54,7 @@ func TestWS_IdleConnDropsReadBuffer(t *testing.T) {
 	for ts.hub.ConnCount() < conns+1 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	perConn := (int64(heap()) - int64(before)) / conns
+	perConn := (int64(heapInuse()) - int64(before)) / conns
 	t.Logf("heap per idle WebSocket (server and raw client) with MaxHeaderBytes %d: %d bytes", headerBytes, perConn)
 	if perConn > 16<<10 {
 		t.Fatalf("each idle WebSocket holds %d bytes of heap with MaxHeaderBytes %d; want well under it (the read buffer is returned after the upgrade)", perConn, headerBytes)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,28 @@ func (ts *testServer) do(method, path, key string, body any, hdr ...string) resp
 }
 
 // publish publishes and returns the message ID, failing the test otherwise.
+// heapInuse returns the process's in-use heap bytes after two garbage
+// collections, for tests that bound what connections hold.
+func heapInuse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// subscribeWithToken opens a WebSocket with a token minted for clientID
+// that expires after ttl, waits for "connected" and subscribes to channel;
+// it returns the connection and the token's exp.
+func (ts *testServer) subscribeWithToken(clientID string, ttl time.Duration, channel string) (*wsClient, time.Time) {
+	ts.t.Helper()
+	tok, exp := ts.token(clientID, nil, ttl)
+	c := ts.dialWS(tok)
+	c.expect("connected")
+	c.subscribe(channel, "")
+	return c, exp
+}
+
 // token mints a subscriber token for clientID, granting channels, valid
 // for ttl; it returns the token and its exp.
 func (ts *testServer) token(clientID string, channels []string, ttl time.Duration) (string, time.Time) {

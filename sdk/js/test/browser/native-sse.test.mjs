@@ -2,34 +2,23 @@
 // reconnects by itself with Last-Event-ID, and the server replays exactly
 // what it missed.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PushFloServer } from '../../dist/esm/server.js';
+import { launchChromium, skipWithoutChromium } from '../support/chromium.mjs';
 import { startProxy } from '../support/proxy.mjs';
 import { keys, startPushflo } from '../support/pushflo.mjs';
 import { deferrer, waitFor } from '../support/wait.mjs';
 
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 
-test('native EventSource resumes by itself after its stream breaks', { skip: existsSync(chromiumPath) ? false : `no Chromium at ${chromiumPath}: install it with "apt-get install -y chromium" to run the browser test` }, async (t) => {
+test('native EventSource resumes by itself after its stream breaks', { skip: skipWithoutChromium }, async (t) => {
   const defer = deferrer(t);
-  const { chromium } = await import('playwright-core');
   const srv = await startPushflo(defer);
   const proxy = await startProxy(defer, srv.url, { statics: { '/page/': join(here, 'page') } });
   const publisher = new PushFloServer({ secretKey: keys.secretKey, baseUrl: srv.url });
-  const profile = mkdtempSync(join(tmpdir(), 'pushflo-chromium-'));
-  defer(() => rmSync(profile, { recursive: true, force: true }));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    timeout: 30000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  defer(() => browser.close());
+  const browser = await launchChromium(defer);
   const page = await browser.newPage();
   const channel = 'native:sse';
   await page.goto(`${proxy.url}/page/native-sse.html?channel=${encodeURIComponent(channel)}&key=${encodeURIComponent(keys.publishKey)}`, { timeout: 15000 });

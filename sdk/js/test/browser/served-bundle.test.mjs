@@ -6,17 +6,15 @@
 // server sends the headers a browser needs. Skipped (with the reason) while
 // the server does not serve /sdk/pushflo.js.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PushFloServer } from '../../dist/esm/server.js';
+import { launchChromium, skipWithoutChromium } from '../support/chromium.mjs';
 import { keys, startPushflo } from '../support/pushflo.mjs';
 import { deferrer, waitFor } from '../support/wait.mjs';
 
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-
-test('a plain page imports /sdk/pushflo.js from the server and receives a message', { skip: existsSync(chromiumPath) ? false : `no Chromium at ${chromiumPath}` }, async (t) => {
+test('a plain page imports /sdk/pushflo.js from the server and receives a message', { skip: skipWithoutChromium }, async (t) => {
   const defer = deferrer(t);
   const srv = await startPushflo(defer);
   const res = await fetch(`${srv.url}/sdk/pushflo.js`);
@@ -25,16 +23,7 @@ test('a plain page imports /sdk/pushflo.js from the server and receives a messag
   assert.match(res.headers.get('content-type') ?? '', /javascript/);
   assert.equal(served, readFileSync(new URL('../../../../web/sdk/pushflo.js', import.meta.url), 'utf8'), 'the server serves the committed bundle');
 
-  const { chromium } = await import('playwright-core');
-  const profile = mkdtempSync(join(tmpdir(), 'pushflo-chromium-'));
-  defer(() => rmSync(profile, { recursive: true, force: true }));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    timeout: 30000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  defer(() => browser.close());
+  const browser = await launchChromium(defer);
   const page = await browser.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(m.text()));

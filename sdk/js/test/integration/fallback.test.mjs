@@ -6,6 +6,7 @@ import { EventSource } from 'eventsource';
 import WebSocket from 'ws';
 import { PushFloClient } from '../../dist/esm/index.js';
 import { PushFloServer } from '../../dist/esm/server.js';
+import { collect } from '../support/collect.mjs';
 import { startProxy } from '../support/proxy.mjs';
 import { keys, startPushflo } from '../support/pushflo.mjs';
 import { deferrer, waitFor } from '../support/wait.mjs';
@@ -28,13 +29,11 @@ test('SSE fallback when the WebSocket endpoint is refused', async (t) => {
     ...fast,
   });
   defer(() => client.destroy());
-  const got = [];
-  let subscribed = 0;
-  client.subscribe('fallback:a', { onMessage: (m) => got.push(m), onSubscribed: () => subscribed++ });
+  const { got, subscribed } = collect(client, 'fallback:a');
   await client.connect();
   assert.equal(client.transport, 'sse');
   assert.ok(proxy.state.wsRefused >= 2, 'websocket was tried first');
-  await waitFor(() => subscribed >= 1, 'sse stream open');
+  await waitFor(() => subscribed() >= 1, 'sse stream open');
 
   const sent = [];
   sent.push((await publisher.publish('fallback:a', { n: 1 }, { eventType: 'order-updated' })).id);
@@ -70,11 +69,9 @@ test('SSE through a supplied EventSource', async (t) => {
     ...fast,
   });
   defer(() => client.destroy());
-  const got = [];
-  let subscribed = 0;
-  client.subscribe('es:a', { onMessage: (m) => got.push(m), onSubscribed: () => subscribed++ });
+  const { got, subscribed } = collect(client, 'es:a');
   await client.connect();
-  await waitFor(() => subscribed >= 1, 'eventsource open');
+  await waitFor(() => subscribed() >= 1, 'eventsource open');
   const a = await publisher.publish('es:a', { n: 1 });
   const b = await publisher.publish('es:a', { n: 2 }, { eventType: 'order-updated' });
   await waitFor(() => got.length === 2, 'both event types');

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import WebSocket from 'ws';
 import { PushFloClient } from '../../dist/esm/index.js';
 import { PushFloServer } from '../../dist/esm/server.js';
+import { collect } from '../support/collect.mjs';
 import { startProxy } from '../support/proxy.mjs';
 import { keys, startPushflo } from '../support/pushflo.mjs';
 import { deferrer, waitFor } from '../support/wait.mjs';
@@ -21,11 +22,9 @@ test('resume after the connection drops', async (t) => {
   defer(() => client.destroy());
   const states = [];
   client.onConnectionChange((s) => states.push(s));
-  const got = [];
-  let subscribedCount = 0;
-  client.subscribe('resume:a', { onMessage: (m) => got.push(m), onSubscribed: () => subscribedCount++ });
+  const { got, subscribed } = collect(client, 'resume:a');
   await client.connect();
-  await waitFor(() => subscribedCount === 1, 'subscribed');
+  await waitFor(() => subscribed() === 1, 'subscribed');
 
   const sent = [];
   for (let i = 1; i <= 2; i++) sent.push((await publisher.publish('resume:a', { i })).id);
@@ -56,11 +55,9 @@ test('resume after the server restarts', async (t) => {
   const publisher = new PushFloServer({ secretKey: keys.secretKey, baseUrl: srv.url });
   const client = new PushFloClient({ publishKey: keys.publishKey, baseUrl: srv.url, WebSocket, transports: ['websocket'], ...fast });
   defer(() => client.destroy());
-  const got = [];
-  let subscribedCount = 0;
-  client.subscribe('resume:b', { onMessage: (m) => got.push(m), onSubscribed: () => subscribedCount++ });
+  const { got, subscribed } = collect(client, 'resume:b');
   await client.connect();
-  await waitFor(() => subscribedCount === 1, 'subscribed');
+  await waitFor(() => subscribed() === 1, 'subscribed');
   const sent = [];
   for (let i = 1; i <= 3; i++) sent.push((await publisher.publish('resume:b', { i })).id);
   await waitFor(() => got.length === 3, 'first three');
@@ -68,7 +65,7 @@ test('resume after the server restarts', async (t) => {
   await srv.restart('SIGKILL');
   for (let i = 4; i <= 6; i++) sent.push((await publisher.publish('resume:b', { i })).id);
   await waitFor(() => got.length >= 6, `all six after restart (server log: ${srv.logs().slice(-500)})`, 20000);
-  await waitFor(() => subscribedCount >= 2, 're-subscribed');
+  await waitFor(() => subscribed() >= 2, 're-subscribed');
   sent.push((await publisher.publish('resume:b', { i: 7 })).id);
   await waitFor(() => got.length >= 7, 'live after restart');
   assert.deepEqual(got.map((m) => m.id), sent, 'every message once, in order');

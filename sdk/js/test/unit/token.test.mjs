@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { AuthenticationError, PushFloClient } from '../../dist/esm/index.js';
+import { collect } from '../support/collect.mjs';
 import { startFakeServer } from '../support/fake-server.mjs';
 import { deferrer, waitFor } from '../support/wait.mjs';
 
@@ -40,10 +41,8 @@ async function setup(t, tokens, opts = {}) {
   defer(() => client.destroy());
   const states = [];
   client.onConnectionChange((s) => states.push(s));
-  const got = [];
-  let subscribed = 0;
-  client.subscribe('ch', { onMessage: (m) => got.push(m), onSubscribed: () => subscribed++ });
-  return { server, client, handed, states, got, subscribed: () => subscribed };
+  const { got, subscribed } = collect(client, 'ch');
+  return { server, client, handed, states, got, subscribed };
 }
 
 test('PushFloClient_TokenExpiredRefreshesAndResumes', async (t) => {

@@ -6,25 +6,15 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/pushflo/pushflo/client"
+	"github.com/pushflo/pushflo/internal/testlog"
 )
 
-// testLogger sends the harness's lines to t.Log.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(b), "\n"))
-	return len(b), nil
-}
+// testLogger sends the harness's lines (Info and above) to t.Log.
+func testLogger(t *testing.T) *slog.Logger { return testlog.New(t, slog.LevelInfo) }
 
 // networkModes are the mechanisms this machine can run: netns where it
 // allows, and proxy always.

@@ -2,24 +2,18 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 
+	"github.com/pushflo/pushflo/client"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
 	"github.com/valyala/fasthttp"
 )
 
-// messageJSON is a message as history, since and SSE show it.
-type messageJSON struct {
-	ID        string          `json:"id"`
-	Channel   string          `json:"channel"`
-	EventType string          `json:"eventType"`
-	ClientID  string          `json:"clientId"`
-	Content   json.RawMessage `json:"content"`
-	Timestamp int64           `json:"timestamp"`
-	CreatedAt string          `json:"createdAt"`
-}
+// messageJSON is a message as history, since and SSE show it (and the
+// nested "message" of a full WebSocket frame). Its wire shape is defined
+// once, by the Go client's Message; the server always fills CreatedAt.
+type messageJSON = client.Message
 
 func toJSON(m *log.Message) messageJSON {
 	return messageJSON{ID: m.ID(), Channel: m.Channel, EventType: m.EventType, ClientID: m.ClientID,

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pushflo/pushflo/client"
 	"github.com/pushflo/pushflo/log"
 	"github.com/valyala/fasthttp"
 )
@@ -17,14 +18,9 @@ type publishRequest struct {
 	ClientID  *string         `json:"clientId"`
 }
 
-type publishResponse struct {
-	ID          string `json:"id"`
-	ChannelSlug string `json:"channelSlug"`
-	EventType   string `json:"eventType"`
-	ClientID    string `json:"clientId"`
-	Delivered   int    `json:"delivered"`
-	CreatedAt   string `json:"createdAt"`
-}
+// publishResponse is the data of a 201 answer to a publish. Its wire shape
+// is defined once, by the Go client's PublishResult.
+type publishResponse = client.PublishResult
 
 // isoTime renders Unix ms as the protocol's ISO 8601 with milliseconds.
 func isoTime(ms int64) string {

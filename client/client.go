@@ -31,7 +31,7 @@ type Config struct {
 	// When empty, Subscribe uses SecretKey.
 	PublishKey string
 
-	// MgmtKey (mgmt_…) authorises AddMember and RemoveMember. ClusterStatus
+	// MgmtKey (mgmt_…) authorises AddMember, RemoveMember and Backup. ClusterStatus
 	// uses it when set, else SecretKey.
 	MgmtKey string
 

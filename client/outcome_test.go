@@ -5,20 +5,28 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
 	"testing"
 	"time"
+
+	"github.com/pushflo/pushflo/client/testproc"
 )
 
 // These tests inject faults at the network boundary (a closed port, a black
 // hole that reads and never answers); no server behaviour is imitated.
 
 func TestPublish_ClosedPortIsNotApplied(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// A port the harness reserves refuses connections, and no other
+	// process can start listening on it meanwhile (Linux only).
+	if runtime.GOOS != "linux" {
+		t.Skip("reserving a port needs Linux")
+	}
+	port, err := testproc.ReservePort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	t.Cleanup(func() { port.Close() })
+	addr := port.Addr
 
 	c, err := New(Config{Addrs: []string{"http://" + addr, "http://" + addr}, SecretKey: "sec_x", RequestTimeout: 2 * time.Second})
 	if err != nil {

@@ -195,25 +195,20 @@ func (s *Subscription) WaitConnected(ctx context.Context) error {
 }
 
 // LastID returns the ID of the last message delivered, or FromID if none.
-func (s *Subscription) LastID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last
-}
+func (s *Subscription) LastID() string { return locked(&s.mu, &s.last) }
 
 // Stats returns counters of the subscription's life so far.
-func (s *Subscription) Stats() SubscriptionStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
-}
+func (s *Subscription) Stats() SubscriptionStats { return locked(&s.mu, &s.stats) }
 
 // Err returns why the subscription ended: nil while it runs and after
 // Close, the context's error if it was cancelled, or the server's refusal.
-func (s *Subscription) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
+func (s *Subscription) Err() error { return locked(&s.mu, &s.err) }
+
+// locked reads *v under mu.
+func locked[T any](mu *sync.Mutex, v *T) T {
+	mu.Lock()
+	defer mu.Unlock()
+	return *v
 }
 
 // Close ends the subscription and waits for its goroutines to stop. Events

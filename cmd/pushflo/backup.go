@@ -1,27 +1,21 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/pushflo/pushflo/raftnode"
 )
 
 // runBackup downloads a consistent backup of the cluster from a running
-// node (GET /api/v1/cluster/backup, mgmt key) into a file: it checks the
-// whole stream as it arrives, syncs the file and only then renames it into
-// place, so the named file is always a complete backup.
+// node (GET /api/v1/cluster/backup, mgmt key; the --server nodes in turn,
+// through the Go client's Backup) into a file: it checks the whole stream
+// as it arrives, syncs the file and only then renames it into place, so the
+// named file is always a complete backup.
 func runBackup(args []string) error {
-	fs := newFlagSet("backup")
-	var c clientFlags
-	c.register(fs, "management key mgmt_… (default: ./data/secrets.json)")
+	fs, c := newClientFlagSet("backup", "management key mgmt_… (default: ./data/secrets.json)")
 	out := fs.String("o", "", "file to write the backup to (required); written in full or not at all")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -29,46 +23,26 @@ func runBackup(args []string) error {
 	if *out == "" || fs.NArg() != 0 {
 		return usageError{"usage: pushflo backup -o FILE [--server URL] [--key mgmt_…]"}
 	}
-	if err := c.resolveKey(func(s secrets) string { return s.Keys.Mgmt }); err != nil {
+	cl, ctx, stop, err := c.start(func(s secrets) string { return s.Keys.Mgmt })
+	if err != nil {
 		return err
 	}
-	ctx, stop := commandContext()
 	defer stop()
-	var errs []error
-	for _, base := range strings.Split(c.server, ",") {
-		if base = strings.TrimSpace(base); base == "" {
-			continue
-		}
-		info, err := downloadBackup(ctx, strings.TrimRight(base, "/"), c.key, *out)
-		if err == nil {
-			fmt.Fprintf(os.Stderr, "backup of %s at Raft index %d (term %d), snapshot %d bytes, written to %s\n", info.NodeID, info.Index, info.Term, info.Size, *out)
-			return nil
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", base, err))
-		if ctx.Err() != nil {
-			break
-		}
+	var info raftnode.BackupInfo
+	err = cl.Backup(ctx, func(r io.Reader) (err error) {
+		info, err = saveBackup(r, *out)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("backup failed: %w", err)
 	}
-	return fmt.Errorf("backup failed: %w", errors.Join(errs...))
+	fmt.Fprintf(os.Stderr, "backup of %s at Raft index %d (term %d), snapshot %d bytes, written to %s\n", info.NodeID, info.Index, info.Term, info.Size, *out)
+	return nil
 }
 
-func downloadBackup(ctx context.Context, base, key, out string) (raftnode.BackupInfo, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/cluster/backup", nil)
-	if err != nil {
-		return raftnode.BackupInfo{}, err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return raftnode.BackupInfo{}, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		var e struct{ Error, Code string }
-		_ = json.Unmarshal(body, &e)
-		return raftnode.BackupInfo{}, fmt.Errorf("%s %s: %s", resp.Status, e.Code, e.Error)
-	}
+// saveBackup checks the backup stream r as it writes it to a temporary
+// file beside out, syncs the file and only then renames it to out.
+func saveBackup(r io.Reader, out string) (raftnode.BackupInfo, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".partial-*")
 	if err != nil {
 		return raftnode.BackupInfo{}, fmt.Errorf("create backup file: %w", err)
@@ -80,7 +54,7 @@ func downloadBackup(ctx context.Context, base, key, out string) (raftnode.Backup
 			os.Remove(tmp.Name())
 		}
 	}()
-	info, err := raftnode.VerifyBackup(io.TeeReader(resp.Body, tmp))
+	info, err := raftnode.VerifyBackup(io.TeeReader(r, tmp))
 	if err != nil {
 		return raftnode.BackupInfo{}, fmt.Errorf("the backup stream is not complete: %w", err)
 	}

@@ -67,6 +67,16 @@ func (c *clientFlags) connect(pick func(secrets) string) (*client.Client, error)
 	return c.newClient()
 }
 
+// start is connect for a command: it also returns the command's context,
+// which ends on Ctrl-C or SIGTERM; call stop when done.
+func (c *clientFlags) start(pick func(secrets) string) (cl *client.Client, ctx context.Context, stop context.CancelFunc, err error) {
+	if cl, err = c.connect(pick); err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, stop = commandContext()
+	return cl, ctx, stop, nil
+}
+
 // newClient builds a client for the --server list with the resolved key in
 // every role; the server decides what the key may do. Its log lines
 // (reconnects, retries) go to stderr.
@@ -119,15 +129,14 @@ func runPublish(args []string) error {
 	if fs.NArg() != 2 {
 		return usageError{`usage: pushflo publish CHANNEL '{"json":"object"}' [--event TYPE]`}
 	}
-	cl, err := c.connect(func(s secrets) string { return s.Keys.Secret })
+	cl, ctx, stop, err := c.start(func(s secrets) string { return s.Keys.Secret })
 	if err != nil {
 		return err
 	}
+	defer stop()
 	if !json.Valid([]byte(fs.Arg(1))) {
 		return usageError{fmt.Sprintf("the message %q is not JSON; send an object such as '{\"status\":\"shipped\"}'", fs.Arg(1))}
 	}
-	ctx, stop := commandContext()
-	defer stop()
 	opts := []client.PublishOption{client.WithEventType(*event)}
 	if *clientID != "" {
 		opts = append(opts, client.WithClientID(*clientID))
@@ -162,11 +171,10 @@ func runHistory(args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"usage: pushflo history CHANNEL [--page N] [--page-size N]"}
 	}
-	cl, err := c.connect(func(s secrets) string { return s.Keys.Secret })
+	cl, ctx, stop, err := c.start(func(s secrets) string { return s.Keys.Secret })
 	if err != nil {
 		return err
 	}
-	ctx, stop := commandContext()
 	defer stop()
 	res, err := cl.History(ctx, fs.Arg(0), client.HistoryOptions{Page: *page, PageSize: *size})
 	if err != nil {
@@ -197,11 +205,10 @@ func runSubscribe(args []string) error {
 	default:
 		return usageError{fmt.Sprintf("--transport is %q; use sse or ws", *transport)}
 	}
-	cl, err := c.connect(func(s secrets) string { return s.Keys.Publish })
+	cl, ctx, stop, err := c.start(func(s secrets) string { return s.Keys.Publish })
 	if err != nil {
 		return err
 	}
-	ctx, stop := commandContext()
 	defer stop()
 	var subs []*client.Subscription
 	defer func() {

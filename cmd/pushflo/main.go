@@ -29,28 +29,10 @@ func main() {
 		cmd, args = args[0], args[1:]
 	}
 	var err error
-	switch cmd {
-	case "serve":
-		err = runServe(context.Background(), args, os.Stderr)
-	case "cluster":
-		err = runCluster(args)
-	case "publish":
-		err = runPublish(args)
-	case "history":
-		err = runHistory(args)
-	case "subscribe":
-		err = runSubscribe(args)
-	case "version":
-		err = runVersion(args)
-	case "healthcheck":
-		err = runHealthcheck(args)
-	case "backup":
-		err = runBackup(args)
-	case "restore":
-		err = runRestore(args)
-	case "recover":
-		err = runRecover(args, os.Stdout)
-	case "help", "-h", "--help":
+	switch run, ok := commands[cmd]; {
+	case ok:
+		err = run(args)
+	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		usage()
 	default:
 		err = usageError{fmt.Sprintf("unknown command %q", cmd)}
@@ -67,6 +49,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pushflo:", err)
 		os.Exit(1)
 	}
+}
+
+// commands runs each subcommand, by name, on the arguments after its name.
+var commands = map[string]func(args []string) error{
+	"serve":       func(args []string) error { return runServe(context.Background(), args, os.Stderr) },
+	"cluster":     runCluster,
+	"publish":     runPublish,
+	"history":     runHistory,
+	"subscribe":   runSubscribe,
+	"version":     runVersion,
+	"healthcheck": runHealthcheck,
+	"backup":      runBackup,
+	"restore":     runRestore,
+	"recover":     func(args []string) error { return runRecover(args, os.Stdout) },
 }
 
 type usageError struct{ msg string }

@@ -13,6 +13,19 @@ import { deferrer, waitFor } from '../support/wait.mjs';
 
 const fast = { reconnectDelay: 50, maxReconnectDelay: 300, connectionTimeout: 5000 };
 
+// subscribeAndPublish connects client subscribed to channel, publishes
+// messages {i: 1} … {i: n} and waits until the client has all n; `sent`
+// holds their IDs in publish order.
+async function subscribeAndPublish(client, publisher, channel, n) {
+  const { got, subscribed } = collect(client, channel);
+  await client.connect();
+  await waitFor(() => subscribed() === 1, 'subscribed');
+  const sent = [];
+  for (let i = 1; i <= n; i++) sent.push((await publisher.publish(channel, { i })).id);
+  await waitFor(() => got.length === n, `the first ${n} messages`);
+  return { got, subscribed, sent };
+}
+
 test('resume after the connection drops', async (t) => {
   const defer = deferrer(t);
   const srv = await startPushflo(defer);
@@ -22,13 +35,7 @@ test('resume after the connection drops', async (t) => {
   defer(() => client.destroy());
   const states = [];
   client.onConnectionChange((s) => states.push(s));
-  const { got, subscribed } = collect(client, 'resume:a');
-  await client.connect();
-  await waitFor(() => subscribed() === 1, 'subscribed');
-
-  const sent = [];
-  for (let i = 1; i <= 2; i++) sent.push((await publisher.publish('resume:a', { i })).id);
-  await waitFor(() => got.length === 2, 'first two');
+  const { got, sent } = await subscribeAndPublish(client, publisher, 'resume:a', 2);
 
   // The network path fails and stays down while more is published.
   proxy.state.blockWebSocket = true;
@@ -55,12 +62,7 @@ test('resume after the server restarts', async (t) => {
   const publisher = new PushFloServer({ secretKey: keys.secretKey, baseUrl: srv.url });
   const client = new PushFloClient({ publishKey: keys.publishKey, baseUrl: srv.url, WebSocket, transports: ['websocket'], ...fast });
   defer(() => client.destroy());
-  const { got, subscribed } = collect(client, 'resume:b');
-  await client.connect();
-  await waitFor(() => subscribed() === 1, 'subscribed');
-  const sent = [];
-  for (let i = 1; i <= 3; i++) sent.push((await publisher.publish('resume:b', { i })).id);
-  await waitFor(() => got.length === 3, 'first three');
+  const { got, subscribed, sent } = await subscribeAndPublish(client, publisher, 'resume:b', 3);
 
   await srv.restart('SIGKILL');
   for (let i = 4; i <= 6; i++) sent.push((await publisher.publish('resume:b', { i })).id);

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/pushflo/pushflo/internal/defaults"
 	"github.com/pushflo/pushflo/log"
 	"github.com/pushflo/pushflo/raftnode"
 	"github.com/pushflo/pushflo/stream"
@@ -133,53 +134,7 @@ func DefaultConfig() Config {
 		RateKey:        50000,
 		RateKeyBurst:   100000,
 		RateAddrs:      65536,
-	}
-}
-
-// ensureDefaults fills each zero field from DefaultConfig.
-func (c *Config) ensureDefaults() {
-	d := DefaultConfig()
-	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = d.MaxBodyBytes
-	}
-	if c.MaxHeaderBytes <= 0 {
-		c.MaxHeaderBytes = d.MaxHeaderBytes
-	}
-	if c.PublishTimeout <= 0 {
-		c.PublishTimeout = d.PublishTimeout
-	}
-	if c.MaxConnsPerIP <= 0 {
-		c.MaxConnsPerIP = d.MaxConnsPerIP
-	}
-	if c.MaxFrameBytes <= 0 {
-		c.MaxFrameBytes = d.MaxFrameBytes
-	}
-	if c.SubscribeRate <= 0 {
-		c.SubscribeRate = d.SubscribeRate
-	}
-	if c.SubscribeBurst <= 0 {
-		c.SubscribeBurst = d.SubscribeBurst
-	}
-	if c.TokenTTL <= 0 {
-		c.TokenTTL = d.TokenTTL
-	}
-	if c.RateAddr <= 0 {
-		c.RateAddr = d.RateAddr
-	}
-	if c.RateAddrBurst <= 0 {
-		c.RateAddrBurst = d.RateAddrBurst
-	}
-	if c.RateKey <= 0 {
-		c.RateKey = d.RateKey
-	}
-	if c.RateKeyBurst <= 0 {
-		c.RateKeyBurst = d.RateKeyBurst
-	}
-	if c.RateAddrs <= 0 {
-		c.RateAddrs = d.RateAddrs
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
+		Logger:         slog.Default(),
 	}
 }
 
@@ -212,7 +167,7 @@ type Server struct {
 // New builds a server over a node, its store and the hub that fans the
 // store's messages out (started and closed by the caller). Serve listens.
 func New(cfg Config, node Node, store *log.Store, hub *stream.Hub) (*Server, error) {
-	cfg.ensureDefaults()
+	defaults.Fill(&cfg, DefaultConfig())
 	if err := cfg.Keys.Validate(); err != nil {
 		return nil, fmt.Errorf("frontend config: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/pushflo/pushflo/internal/defaults"
 )
 
 // Errors returned by the store.
@@ -64,24 +65,10 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// DefaultConfig returns the configuration a zero field falls back to. Dir
-// stays empty; the caller must set it.
+// DefaultConfig returns the configuration a zero (or negative) field falls
+// back to. Dir stays empty; the caller must set it.
 func DefaultConfig() Config {
-	return Config{FS: vfs.Default, FeedBytes: DefaultFeedBytes}
-}
-
-// ensureDefaults fills each zero field from DefaultConfig.
-func (c *Config) ensureDefaults() {
-	d := DefaultConfig()
-	if c.FS == nil {
-		c.FS = d.FS
-	}
-	if c.FeedBytes <= 0 {
-		c.FeedBytes = d.FeedBytes
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	return Config{FS: vfs.Default, FeedBytes: DefaultFeedBytes, Logger: slog.Default()}
 }
 
 // Store is the message log. Reads may run on any goroutine; writes go only
@@ -116,7 +103,7 @@ type Store struct {
 
 // Open opens (creating if needed) the store in cfg.Dir.
 func Open(cfg Config) (*Store, error) {
-	cfg.ensureDefaults()
+	defaults.Fill(&cfg, DefaultConfig())
 	if cfg.Dir == "" {
 		return nil, errors.New("open store: Config.Dir is empty")
 	}

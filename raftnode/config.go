@@ -185,62 +185,7 @@ func DefaultConfig() Config {
 		PromoteStable:      3 * time.Second,
 		PromoteMaxLag:      256,
 		PromoteWait:        10 * time.Second,
-	}
-}
-
-// ensureDefaults fills each zero field from DefaultConfig.
-func (c *Config) ensureDefaults() {
-	d := DefaultConfig()
-	if c.RaftAddr == "" {
-		c.RaftAddr = d.RaftAddr
-	}
-	if c.MaxBatch <= 0 {
-		c.MaxBatch = d.MaxBatch
-	}
-	if c.RPCsInFlight <= 0 {
-		c.RPCsInFlight = d.RPCsInFlight
-	}
-	if c.MaxInflight <= 0 {
-		c.MaxInflight = d.MaxInflight
-	}
-	if c.LeaderWait <= 0 {
-		c.LeaderWait = d.LeaderWait
-	}
-	if c.ApplyTimeout <= 0 {
-		c.ApplyTimeout = d.ApplyTimeout
-	}
-	if c.HeartbeatTimeout <= 0 {
-		c.HeartbeatTimeout = d.HeartbeatTimeout
-	}
-	if c.ElectionTimeout <= 0 {
-		c.ElectionTimeout = d.ElectionTimeout
-	}
-	if c.LeaderLeaseTimeout <= 0 {
-		c.LeaderLeaseTimeout = d.LeaderLeaseTimeout
-	}
-	if c.CommitTimeout <= 0 {
-		c.CommitTimeout = d.CommitTimeout
-	}
-	if c.SnapshotThreshold == 0 {
-		c.SnapshotThreshold = d.SnapshotThreshold
-	}
-	if c.SnapshotInterval <= 0 {
-		c.SnapshotInterval = d.SnapshotInterval
-	}
-	if c.TrailingLogs == 0 {
-		c.TrailingLogs = d.TrailingLogs
-	}
-	if c.PromoteStable <= 0 {
-		c.PromoteStable = d.PromoteStable
-	}
-	if c.PromoteMaxLag == 0 {
-		c.PromoteMaxLag = d.PromoteMaxLag
-	}
-	if c.PromoteWait <= 0 {
-		c.PromoteWait = d.PromoteWait
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
+		Logger:             slog.Default(),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/raft"
 	"github.com/pushflo/pushflo/internal/clock"
+	"github.com/pushflo/pushflo/internal/defaults"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -65,7 +66,7 @@ type Node struct {
 // Open starts the node: opens the Raft log, listens on the Raft address,
 // bootstraps or rejoins the cluster as configured.
 func Open(cfg Config) (*Node, error) {
-	cfg.ensureDefaults()
+	defaults.Fill(&cfg, DefaultConfig())
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("raftnode config: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/raft"
+	"github.com/pushflo/pushflo/internal/defaults"
 )
 
 // LocalState is what a stopped node's Raft directory holds, read without
@@ -109,7 +110,7 @@ func Recover(cfg Config, peers []Peer) error {
 // to fn with a Raft configuration and an FSM over cfg.Store, then closes
 // them.
 func withOfflineRaft(cfg Config, fn func(*raft.Config, *fsm, *raftStores, raft.SnapshotStore, raft.Transport) error) error {
-	cfg.ensureDefaults()
+	defaults.Fill(&cfg, DefaultConfig())
 	if err := errors.Join(cfg.requiredMissing()...); err != nil {
 		return fmt.Errorf("raftnode config: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pushflo/pushflo/internal/clock"
+	"github.com/pushflo/pushflo/internal/defaults"
 	"github.com/pushflo/pushflo/log"
 )
 
@@ -66,31 +67,11 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// DefaultConfig returns the defaults; Retention is left nil.
+// DefaultConfig returns the configuration a zero (or negative) field falls
+// back to; Retention is left nil.
 func DefaultConfig() Config {
-	return Config{QueueFrames: 4096, QueueBytes: 256 << 10, MaxSubscriptionsPerConn: 100, PingInterval: 25 * time.Second, AccessInterval: time.Second}
-}
-
-func (c *Config) ensureDefaults() {
-	d := DefaultConfig()
-	if c.QueueFrames <= 0 {
-		c.QueueFrames = d.QueueFrames
-	}
-	if c.QueueBytes <= 0 {
-		c.QueueBytes = d.QueueBytes
-	}
-	if c.MaxSubscriptionsPerConn <= 0 {
-		c.MaxSubscriptionsPerConn = d.MaxSubscriptionsPerConn
-	}
-	if c.PingInterval <= 0 {
-		c.PingInterval = d.PingInterval
-	}
-	if c.AccessInterval <= 0 {
-		c.AccessInterval = d.AccessInterval
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	return Config{QueueFrames: 4096, QueueBytes: 256 << 10, MaxSubscriptionsPerConn: 100, PingInterval: 25 * time.Second, AccessInterval: time.Second,
+		Logger: slog.Default()}
 }
 
 // Hub fans applied messages out to the subscriptions of this node. One
@@ -121,7 +102,7 @@ type Hub struct {
 
 // New builds a hub over a log. Start runs it.
 func New(cfg Config, l Log) (*Hub, error) {
-	cfg.ensureDefaults()
+	defaults.Fill(&cfg, DefaultConfig())
 	if cfg.Retention == nil {
 		return nil, errors.New("stream config: Retention is required")
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -29,11 +28,10 @@ func (r *runner) connections(ctx context.Context, t *target, n int) Result {
 	for i := range channels {
 		channels[i] = fmt.Sprintf("bench-%s-conns-%03d", r.runID, i)
 	}
-	hc := &http.Client{Timeout: 10 * time.Second}
 	// Touch every channel once so that the "before" figure holds their
 	// state and the difference is the connections alone.
 	for _, ch := range channels {
-		if _, err := postMessage(ctx, hc, nd.URL, t.Keys.Secret, ch, []byte(`{"content":{"warm":true}}`)); err != nil {
+		if _, err := postMessage(ctx, nd.URL, t.Keys, ch, `{"warm":true}`); err != nil {
 			res.Error = fmt.Sprintf("warm-up publish: %v", err)
 			return res
 		}
@@ -130,7 +128,7 @@ func (r *runner) connections(ctx context.Context, t *target, n int) Result {
 	// every subscriber of it.
 	c.delivered.Store(0)
 	for _, ch := range channels {
-		if _, err := postMessage(ctx, hc, nd.URL, t.Keys.Secret, ch, []byte(`{"content":{"check":true}}`)); err != nil {
+		if _, err := postMessage(ctx, nd.URL, t.Keys, ch, `{"check":true}`); err != nil {
 			res.Notes = append(res.Notes, fmt.Sprintf("check publish failed: %v", err))
 		}
 	}

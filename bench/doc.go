@@ -8,8 +8,8 @@
 // running deployment given by --target. It talks to them only over the
 // network, the way a user would: REST publishes through fasthttp with
 // keep-alive, WebSocket and SSE subscriptions spoken directly on the wire
-// (see README.md for why not through the client SDK). It imports no server
-// package. Server memory and CPU come from /proc of the server processes,
+// (see README.md for why not through the client SDK; only the unmeasured
+// setup calls use it). It imports no server package. Server memory and CPU come from /proc of the server processes,
 // the generator's own CPU from getrusage, so a report can say whether the
 // generator or the server was the limit on a shared machine.
 //

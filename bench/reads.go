@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,9 +31,8 @@ func (r *runner) reads(ctx context.Context, t *target, spec readsSpec) Result {
 	res := Result{Name: spec.Name, Kind: "reads", Title: spec.Title, Nodes: len(t.Nodes),
 		Params: map[string]any{"readers": spec.Readers, "durationSec": spec.Duration.Seconds(), "readVia": spec.ViaName, "stale": spec.Stale, "pageSize": 10}}
 	channel := fmt.Sprintf("bench-%s-%s", r.runID, spec.Name)
-	hc := &http.Client{Timeout: 10 * time.Second}
 	for i := 0; i < 100 && ctx.Err() == nil; i++ {
-		if _, err := postMessage(ctx, hc, t.Nodes[0].URL, t.Keys.Secret, channel, []byte(`{"content":{"n":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}`)); err != nil {
+		if _, err := postMessage(ctx, t.Nodes[0].URL, t.Keys, channel, `{"n":1,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`); err != nil {
 			res.Error = fmt.Sprintf("seed publish: %v", err)
 			return res
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -155,9 +154,8 @@ func (r *runner) replay(ctx context.Context, t *target, transport, name string, 
 func (r *runner) seedReplay(ctx context.Context, t *target, p *poster, backlog int) (*replayBase, error) {
 	nd := t.Nodes[0]
 	b := &replayBase{channel: fmt.Sprintf("bench-%s-replay", r.runID)}
-	hc := &http.Client{Timeout: 10 * time.Second}
 	var err error
-	if b.marker, err = postMessage(ctx, hc, nd.URL, t.Keys.Secret, b.channel, []byte(`{"content":{"marker":true}}`)); err != nil {
+	if b.marker, err = postMessage(ctx, nd.URL, t.Keys, b.channel, `{"marker":true}`); err != nil {
 		return nil, fmt.Errorf("publish marker: %w", err)
 	}
 	var c counters

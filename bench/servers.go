@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,65 +155,16 @@ func (t *target) waitReady(ctx context.Context) error {
 	return testproc.WaitAllReady(ctx, targets, testproc.Warmup{Channel: "bench-warmup", SecretKey: t.Keys.Secret, Every: 2 * time.Second})
 }
 
-// postMessage publishes body to channel through base with net/http and
-// returns the message ID. It serves setup and checks, not measurements.
-func postMessage(ctx context.Context, hc *http.Client, base, secret, channel string, body []byte) (string, error) {
-	var env struct {
-		Data struct {
-			ID string `json:"id"`
-		} `json:"data"`
-	}
-	what := "publish to " + base
-	if err := callAPI(ctx, hc, http.MethodPost, base+"/api/v1/channels/"+channel+"/messages", secret, body, http.StatusCreated, what, &env); err != nil {
-		return "", err
-	}
-	if env.Data.ID == "" {
-		return "", fmt.Errorf("%s: no id in the answer", what)
-	}
-	return env.Data.ID, nil
-}
-
-// callAPI makes one REST call with a bearer key and decodes the JSON answer
-// into out, failing unless the status is want.
-func callAPI(ctx context.Context, hc *http.Client, method, url, key string, body []byte, want int, what string, out any) error {
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s: status %d: %s", what, resp.StatusCode, truncate(raw, 200))
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("%s: %w in %s", what, err, truncate(raw, 200))
-	}
-	return nil
-}
-
 // roles asks the cluster who leads and returns each node's role
 // ("leader" or "follower") by node ID, matched on HTTP address.
 func (t *target) roles(ctx context.Context) (leader *node, followers []*node, err error) {
 	if len(t.Nodes) == 1 {
 		return t.Nodes[0], nil, nil
 	}
-	hc := &http.Client{Timeout: 3 * time.Second}
 	var lastErr error
 	for attempt := 0; attempt < 50 && ctx.Err() == nil; attempt++ {
 		for _, n := range t.Nodes {
-			leaderAddr, err := clusterLeader(ctx, hc, n.URL, t.Keys.Mgmt)
+			leaderAddr, err := clusterLeader(ctx, n.URL, t.Keys)
 			if err != nil {
 				lastErr = err
 				continue
@@ -238,29 +186,6 @@ func (t *target) roles(ctx context.Context) (leader *node, followers []*node, er
 		time.Sleep(200 * time.Millisecond)
 	}
 	return nil, nil, fmt.Errorf("find the leader: %w", lastErr)
-}
-
-// clusterLeader reads GET /api/v1/cluster on base and returns the leader's
-// HTTP address.
-func clusterLeader(ctx context.Context, hc *http.Client, base, mgmt string) (string, error) {
-	var env struct {
-		Data struct {
-			Leader  string `json:"leader"`
-			Members []struct {
-				ID       string `json:"id"`
-				HTTPAddr string `json:"httpAddr"`
-			} `json:"members"`
-		} `json:"data"`
-	}
-	if err := callAPI(ctx, hc, http.MethodGet, base+"/api/v1/cluster", mgmt, nil, http.StatusOK, "GET "+base+"/api/v1/cluster", &env); err != nil {
-		return "", err
-	}
-	for _, m := range env.Data.Members {
-		if m.ID == env.Data.Leader && env.Data.Leader != "" {
-			return m.HTTPAddr, nil
-		}
-	}
-	return "", fmt.Errorf("GET %s/api/v1/cluster: no leader yet", base)
 }
 
 // stop ends the nodes bench started: SIGTERM, then SIGKILL after 5 s.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -94,9 +93,8 @@ func (r *runner) stalled(ctx context.Context, t *target, n int) Result {
 		res.Error = "the server's pid is unknown (with --target, pass --server-pids); cannot read its memory"
 		return res
 	}
-	hc := &http.Client{Timeout: 10 * time.Second}
 	channel := fmt.Sprintf("bench-%s-stalled", r.runID)
-	marker, err := postMessage(ctx, hc, nd.URL, t.Keys.Secret, channel, []byte(`{"content":{"marker":true}}`))
+	marker, err := postMessage(ctx, nd.URL, t.Keys, channel, `{"marker":true}`)
 	if err != nil {
 		res.Error = fmt.Sprintf("publish marker: %v", err)
 		return res
@@ -229,7 +227,7 @@ func (r *runner) stalled(ctx context.Context, t *target, n int) Result {
 		res.Notes = append(res.Notes, fmt.Sprintf("after the watch, a fresh subscriber could not subscribe: %v", err))
 	} else {
 		t0 := time.Now()
-		if _, err := postMessage(ctx, hc, nd.URL, t.Keys.Secret, liveCh, []byte(`{"content":{"after":true}}`)); err != nil {
+		if _, err := postMessage(ctx, nd.URL, t.Keys, liveCh, `{"after":true}`); err != nil {
 			res.Notes = append(res.Notes, fmt.Sprintf("after the watch, a publish failed: %v", err))
 		} else {
 			st.PublishAfterMs = float64(time.Since(t0).Microseconds()) / 1000

@@ -40,3 +40,16 @@ func TestFill(t *testing.T) {
 		})
 	}
 }
+
+// TestFill_TrueBoolDefaultPanics: a bool that defaults to true would turn
+// every explicit false back into true, so Fill refuses such a default.
+func TestFill_TrueBoolDefaultPanics(t *testing.T) {
+	type withBool struct{ On bool }
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Fill accepted a bool defaulting to true")
+		}
+	}()
+	var c withBool
+	Fill(&c, withBool{On: true})
+}

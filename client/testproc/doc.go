@@ -14,6 +14,10 @@
 // client's API (package client does not import it), and it may change
 // with any release.
 //
+// It builds on Unix systems only (process groups and stop/continue
+// signals); on Windows the package is empty, so the client module still
+// builds and vets there.
+//
 // # Ports: reserved for the harness's life, handed over as sockets
 //
 // Picking a free port by listening on :0, closing, and passing the number

@@ -1,3 +1,5 @@
+//go:build !windows
+
 // Package testnode starts the real pushflo binary for the client's tests,
 // through the shared harness github.com/pushflo/pushflo/client/testproc
 // (which builds the binary, reserves ports and hands them over by socket

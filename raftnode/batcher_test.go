@@ -57,3 +57,32 @@ func TestBatcher_AnswersEveryItemWhenStopped(t *testing.T) {
 		}
 	}
 }
+
+// TestBatcher_NeverFlushesOnceStopped runs a batcher whose context has
+// already ended, with an item queued and the flush slot free: select picks
+// at random among ready cases, so without the ctx.Err check after taking
+// the slot, run flushed the item in about one run in four (so
+// TestBatcher_AnswersEveryItemWhenStopped failed only under load). 64 runs
+// let such a flush through with a chance of (3/4)^64, about 1e-8.
+func TestBatcher_NeverFlushesOnceStopped(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for run := range 64 {
+		flushed := 0
+		b := newBatcher(16, 1, func(items []*testItem) {
+			flushed += len(items)
+			for _, it := range items {
+				it.done <- outcome{}
+			}
+		})
+		it := &testItem{done: make(chan outcome, 1)}
+		b.in <- it
+		b.run(ctx) // returns once every flush has finished
+		if flushed != 0 {
+			t.Fatalf("run %d: a stopped batcher flushed %d item(s)", run, flushed)
+		}
+		if o := <-it.done; o.err != ErrClosed {
+			t.Fatalf("run %d: the queued item was answered %v; want ErrClosed", run, o.err)
+		}
+	}
+}

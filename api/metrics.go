@@ -42,7 +42,7 @@ func (s *Server) handleMetrics(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if s.cfg.MetricsPrivate || s.cfg.MetricsKey != "" {
-		cred, ok := strings.CutPrefix(string(ctx.Request.Header.Peek("Authorization")), "Bearer ")
+		cred, ok := bearer(ctx)
 		cred = strings.TrimSpace(cred)
 		if !ok || cred == "" {
 			s.writeError(ctx, errorf(CodeUnauthorized, "/metrics needs a key here: send Authorization: Bearer <metrics, secret or management key>"))

@@ -318,7 +318,7 @@ func (b *Batch) SetRecord(index uint64, name string, value []byte) {
 		b.err = b.b.Delete(recordKey(name), nil)
 		return
 	}
-	b.put(recordKey(name), append([]byte(nil), value...))
+	b.put(recordKey(name), value) // Set copies key and value into the batch
 }
 
 // SetApplied records index as applied; for Raft entries that carry no

@@ -456,7 +456,7 @@ func TestStore_ExpireDropsIdempotencyKeys(t *testing.T) {
 
 // TestStore_RecordsTravelInSnapshots: a record set through a batch reads
 // back after commit and after a reopen, travels in a snapshot, and a nil
-// value deletes it.
+// value deletes it. The caller may reuse the value once SetRecord returns.
 func TestStore_RecordsTravelInSnapshots(t *testing.T) {
 	dir := t.TempDir() + "/a"
 	src, err := Open(Config{Dir: dir, Logger: testLogger(t)})
@@ -465,7 +465,9 @@ func TestStore_RecordsTravelInSnapshots(t *testing.T) {
 	}
 	b := src.NewBatch()
 	b.SetRecord(1, "learners", []byte(`["n4"]`))
-	b.SetRecord(2, "other", []byte("x"))
+	other := []byte("x")
+	b.SetRecord(2, "other", other)
+	other[0] = 'y' // the caller's buffer is its own once SetRecord returns
 	if err := b.Commit(); err != nil {
 		t.Fatal(err)
 	}

@@ -34,8 +34,13 @@ type Guard struct {
 }
 
 // Now returns the guarded time of Now and the monotonic clock, and whether
-// it was held back.
-func (g *Guard) Now() (time.Time, bool) { return g.At(Now(), time.Now()) }
+// it was held back. One reading serves as both: its monotonic part is the
+// monotonic clock, and with the offset added (At drops the monotonic part)
+// it is Now.
+func (g *Guard) Now() (time.Time, bool) {
+	mono := time.Now()
+	return g.At(mono.Add(Offset()), mono)
+}
 
 // At returns the guarded time given a wall-clock reading (offset applied)
 // and a monotonic one taken at the same moment, and whether it held the

@@ -61,3 +61,25 @@ func TestGuard_StaysHeldWhileTheClockStaysAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestGuard_NowHoldsBackAnOffsetJump: Now reads the clock with its offset,
+// so an offset set after the first reading is held back to the tolerance.
+func TestGuard_NowHoldsBackAnOffsetJump(t *testing.T) {
+	t.Cleanup(func() { SetOffset(0) })
+	g := Guard{Tolerance: 5 * time.Second}
+	if _, held := g.Now(); held {
+		t.Fatal("the first reading was held back")
+	}
+	SetOffset(time.Hour)
+	got, held := g.Now()
+	if !held || got.After(time.Now().Add(time.Minute)) {
+		t.Fatalf("with the clock an hour ahead Now = %s (held %v); want it held near %s", got, held, time.Now())
+	}
+	if got.Before(time.Now().Add(-time.Minute)) {
+		t.Fatalf("Now = %s, well behind the real clock %s", got, time.Now())
+	}
+	SetOffset(0)
+	if _, held := g.Now(); held {
+		t.Fatal("held back once the offset was gone")
+	}
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -36,15 +37,23 @@ func ParseAllowedOrigins(list string) ([]string, error) {
 	return out, nil
 }
 
-// anyOrigin reports whether every origin is allowed (AllowedOrigins empty
-// or holding "*").
-func (s *Server) anyOrigin() bool {
-	for _, o := range s.cfg.AllowedOrigins {
-		if o == "*" {
-			return true
-		}
+// originPolicy is what New derives once from Config for originAllowed
+// and cors.
+type originPolicy struct {
+	// any is whether every origin is allowed (AllowedOrigins empty or
+	// holding "*").
+	any bool
+	// public is PublicURL's origin, lower-case scheme://host[:port]; empty
+	// when PublicURL has no host.
+	public string
+}
+
+func newOriginPolicy(cfg *Config) originPolicy {
+	p := originPolicy{any: len(cfg.AllowedOrigins) == 0 || slices.Contains(cfg.AllowedOrigins, "*")}
+	if pu, err := url.Parse(cfg.PublicURL); err == nil && pu.Host != "" {
+		p.public = strings.ToLower(pu.Scheme + "://" + pu.Host)
 	}
-	return len(s.cfg.AllowedOrigins) == 0
+	return p
 }
 
 // originAllowed reports whether a browser page of the request's Origin may
@@ -55,14 +64,14 @@ func (s *Server) anyOrigin() bool {
 // other client can send whatever Origin it likes.
 func (s *Server) originAllowed(ctx *fasthttp.RequestCtx) bool {
 	origin := string(ctx.Request.Header.Peek("Origin"))
-	if origin == "" || s.anyOrigin() {
+	if origin == "" || s.origins.any {
 		return true
 	}
 	origin = strings.ToLower(origin)
 	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, string(ctx.Host())) {
 		return true
 	}
-	if pu, err := url.Parse(s.cfg.PublicURL); err == nil && pu.Host != "" && origin == strings.ToLower(pu.Scheme+"://"+pu.Host) {
+	if s.origins.public != "" && origin == s.origins.public {
 		return true // behind a proxy that rewrites Host, the public URL is the server's own origin
 	}
 	for _, o := range s.cfg.AllowedOrigins {

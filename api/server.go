@@ -156,6 +156,8 @@ type Server struct {
 	// keyLimits holds the secret key's bucket, then the management key's.
 	addrs     *addrLimiter
 	keyLimits [2]*rate.Limiter
+	// origins is the allowed-origin policy (origin.go), from Config.
+	origins originPolicy
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -179,6 +181,7 @@ func New(cfg Config, node Node, store *log.Store, hub *stream.Hub) (*Server, err
 	if cfg.PublicURL != "" {
 		s.wsEndpoint.Store(ptr(wsEndpoint(cfg.PublicURL)))
 	}
+	s.origins = newOriginPolicy(&cfg)
 	s.addrs = newAddrLimiter(cfg.RateAddr, cfg.RateAddrBurst, cfg.RateAddrs)
 	for i := range s.keyLimits {
 		s.keyLimits[i] = rate.NewLimiter(rate.Limit(cfg.RateKey), cfg.RateKeyBurst)
@@ -361,7 +364,7 @@ func (s *Server) methods(ctx *fasthttp.RequestCtx, hs map[string]fasthttp.Reques
 func (s *Server) cors(ctx *fasthttp.RequestCtx) {
 	h := &ctx.Response.Header
 	switch {
-	case s.anyOrigin():
+	case s.origins.any:
 		h.Set("Access-Control-Allow-Origin", "*")
 	default:
 		h.Set("Vary", "Origin")

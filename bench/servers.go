@@ -135,11 +135,25 @@ func startServers(ctx context.Context, spec serverSpec, name string, size int) (
 // socketActivation reports whether the pushflo binary at path takes its
 // listening sockets from systemd socket activation (LISTEN_FDS), as every
 // build since client/testproc does; baseline mode may compare with an
-// older one. It looks for the variable's name in the binary.
+// older one. It looks for the variable's name in the binary, once per
+// path: a run starts servers from the same one or two binaries for every
+// scenario and round, and each is tens of megabytes.
 func socketActivation(path string) bool {
+	activationMu.Lock()
+	defer activationMu.Unlock()
+	if v, ok := activation[path]; ok {
+		return v
+	}
 	b, err := os.ReadFile(path)
-	return err != nil || bytes.Contains(b, []byte("LISTEN_FDNAMES"))
+	v := err != nil || bytes.Contains(b, []byte("LISTEN_FDNAMES"))
+	activation[path] = v
+	return v
 }
+
+var (
+	activationMu sync.Mutex
+	activation   = map[string]bool{} // socketActivation's answer per path
+)
 
 // waitReady waits until every node answers /ready. A fresh cluster
 // reports itself catching up until its first write is applied, so after

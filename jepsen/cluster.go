@@ -94,6 +94,12 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.FaultFS {
+		if err := diskSupported(); err != nil {
+			return nil, fmt.Errorf("start cluster: %w", err)
+		}
+		cleanStaleFaultFS(cfg.Logger)
+	}
 	c := &Cluster{cfg: cfg}
 	// Loopback ports stay reserved for the cluster's life and are handed
 	// to each start as sockets (client/testproc); a node moved into a
@@ -184,11 +190,6 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 			return nil, fmt.Errorf("start cluster: %w", err)
 		}
 		if cfg.FaultFS {
-			if err := diskSupported(ctx); err != nil {
-				c.Close()
-				return nil, fmt.Errorf("start cluster: %w", err)
-			}
-			cleanStaleFaultFS(cfg.Logger)
 			fs, err := mountFaultFS(n, cfg.Logger)
 			if err != nil {
 				c.Close()

@@ -4,7 +4,6 @@ package jepsen
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -68,6 +67,6 @@ func cleanStaleFaultFS(logger *slog.Logger) {
 }
 
 // diskSupported says whether faultfs can be mounted here.
-func diskSupported(ctx context.Context) error {
+func diskSupported() error {
 	return faultfs.Supported()
 }

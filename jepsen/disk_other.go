@@ -3,7 +3,6 @@
 package jepsen
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 )
@@ -14,4 +13,4 @@ func mountFaultFS(n *Node, logger *slog.Logger) (diskFS, error) {
 
 func cleanStaleFaultFS(logger *slog.Logger) {}
 
-func diskSupported(ctx context.Context) error { return errors.New("faultfs exists only on Linux") }
+func diskSupported() error { return errors.New("faultfs exists only on Linux") }

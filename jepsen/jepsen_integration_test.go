@@ -109,7 +109,7 @@ func allNemeses(faultFS bool) []Nemesis {
 // why not when it cannot (the disk nemeses are then left out).
 func faultFSAvailable(t *testing.T) bool {
 	t.Helper()
-	if err := diskSupported(context.Background()); err != nil {
+	if err := diskSupported(); err != nil {
 		t.Logf("faultfs unavailable (%v): no power-cut or disk nemesis", err)
 		return false
 	}

@@ -40,37 +40,17 @@ func runBackup(args []string) error {
 	return nil
 }
 
-// saveBackup checks the backup stream r as it writes it to a temporary
-// file beside out, syncs the file and only then renames it to out.
-func saveBackup(r io.Reader, out string) (raftnode.BackupInfo, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".partial-*")
-	if err != nil {
-		return raftnode.BackupInfo{}, fmt.Errorf("create backup file: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
+// saveBackup checks the backup stream r as it writes it to out, through
+// writeFileDurable: out is replaced only by a complete, synced backup.
+func saveBackup(r io.Reader, out string) (info raftnode.BackupInfo, err error) {
+	err = writeFileDurable(out, 0o600, func(w io.Writer) error {
+		if info, err = raftnode.VerifyBackup(io.TeeReader(r, w)); err != nil {
+			return fmt.Errorf("the backup stream is not complete: %w", err)
 		}
-	}()
-	info, err := raftnode.VerifyBackup(io.TeeReader(r, tmp))
+		return nil
+	})
 	if err != nil {
-		return raftnode.BackupInfo{}, fmt.Errorf("the backup stream is not complete: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return raftnode.BackupInfo{}, fmt.Errorf("sync backup file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return raftnode.BackupInfo{}, fmt.Errorf("close backup file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return raftnode.BackupInfo{}, fmt.Errorf("rename backup file: %w", err)
-	}
-	done = true
-	if d, err := os.Open(filepath.Dir(out)); err == nil {
-		d.Sync()
-		d.Close()
+		return raftnode.BackupInfo{}, err
 	}
 	return info, nil
 }

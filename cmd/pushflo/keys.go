@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -73,7 +74,7 @@ func loadSecrets(dataDir string, given secrets) (out, fresh secrets, err error) 
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return secrets{}, secrets{}, err
 		}
-		if err := writeFileDurable(path, b, 0o600); err != nil {
+		if err := writeFileDurable(path, 0o600, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 			return secrets{}, secrets{}, fmt.Errorf("save %s: %w", path, err)
 		}
 	}
@@ -115,30 +116,29 @@ func restrictDataDir(dataDir string) error {
 	})
 }
 
-// writeFileDurable replaces path with data so that after a crash or power
-// loss it holds either the old or the new content, whole: a temporary file
-// beside it is written and fsynced, renamed over path, and the directory
-// fsynced.
-func writeFileDurable(path string, data []byte, perm os.FileMode) error {
+// writeFileDurable replaces path with what write writes, so that after a
+// crash or power loss it holds either the old or the new content, whole: a
+// temporary file beside it (hidden, mode perm) is written and fsynced,
+// renamed over path, and the directory fsynced. When write or any step
+// fails, path is left as it was and the temporary file is removed.
+func writeFileDurable(path string, perm os.FileMode, write func(w io.Writer) error) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
+	err = tmp.Chmod(perm)
+	if err == nil {
+		err = write(tmp)
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
+	if err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

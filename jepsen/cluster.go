@@ -260,11 +260,11 @@ func (c *Cluster) waitReadyWarm(ctx context.Context) error {
 	if err == nil {
 		return nil
 	}
+	cl, err := client.New(client.Config{Addrs: c.directURLs(), SecretKey: c.cfg.SecretKey, RequestTimeout: 5 * time.Second})
+	if err != nil {
+		return err
+	}
 	for ctx.Err() == nil {
-		cl, cerr := client.New(client.Config{Addrs: c.directURLs(), SecretKey: c.cfg.SecretKey, RequestTimeout: 5 * time.Second})
-		if cerr != nil {
-			return cerr
-		}
 		if _, perr := cl.Publish(ctx, WarmupChannel, map[string]bool{"warmup": true}); perr == nil {
 			c.cfg.Logger.Info("published a warm-up message to make the cluster ready")
 			break

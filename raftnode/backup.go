@@ -117,14 +117,14 @@ func (n *Node) openSnapshotForBackup() (*raft.SnapshotMeta, io.ReadCloser, error
 	if !errors.Is(err, raft.ErrNothingNewToSnapshot) {
 		return nil, nil, fmt.Errorf("backup: snapshot: %w", err)
 	}
-	list, err := n.snaps.List()
+	list, err := n.stores.snaps.List()
 	if err != nil {
 		return nil, nil, fmt.Errorf("backup: list snapshots: %w", err)
 	}
 	if len(list) == 0 {
 		return nil, nil, fmt.Errorf("backup: raft has nothing to snapshot and no snapshot on disk")
 	}
-	meta, rc, err := n.snaps.Open(list[0].ID)
+	meta, rc, err := n.stores.snaps.Open(list[0].ID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("backup: open snapshot %s: %w", list[0].ID, err)
 	}
@@ -169,11 +169,7 @@ func RestoreBackup(cfg RestoreConfig, r io.Reader) (BackupInfo, error) {
 		return BackupInfo{}, fmt.Errorf("restore: %w", err)
 	}
 	defer stores.Close()
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog)
-	if err != nil {
-		return BackupInfo{}, fmt.Errorf("restore: open snapshot store: %w", err)
-	}
-	has, err := raft.HasExistingState(stores.log, stores.stable, snaps)
+	has, err := stores.hasState()
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("restore: read raft state: %w", err)
 	}
@@ -191,7 +187,7 @@ func RestoreBackup(cfg RestoreConfig, r io.Reader) (BackupInfo, error) {
 	// transport; an in-memory one encodes them as the address strings, as
 	// the network transport the node runs with does.
 	_, enc := raft.NewInmemTransport("")
-	sink, err := snaps.Create(raft.SnapshotVersionMax, info.Index, info.Term, conf, info.Index, enc)
+	sink, err := stores.snaps.Create(raft.SnapshotVersionMax, info.Index, info.Term, conf, info.Index, enc)
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("restore: create snapshot: %w", err)
 	}

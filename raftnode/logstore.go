@@ -43,7 +43,11 @@ type raftStores struct {
 	log    raft.LogStore
 	stable *raftboltdb.BoltStore
 	wal    *wal.WAL // nil unless kind is LogStoreWAL
+	snaps  raft.SnapshotStore
 }
+
+// snapshotsRetained is how many Raft snapshots the snapshot store keeps.
+const snapshotsRetained = 2
 
 // detectLogStore reports which log store dir already holds: LogStoreWAL if
 // it has a wal directory, LogStoreBoltDB if it has only raft.db, "" if it
@@ -84,7 +88,8 @@ func chooseLogStore(dir, want string) (string, error) {
 	return DefaultLogStore, nil
 }
 
-// openRaftStores opens the Raft log and stable store in dir. want is
+// openRaftStores opens the Raft log, stable store and snapshot store in
+// dir. want is
 // Config.LogStore; noSync turns off their fsyncs (unsafe, for tests that
 // prove what fsync is for); segmentBytes is raft-wal's segment size (zero:
 // its default).
@@ -130,7 +135,17 @@ func openRaftStores(dir, want string, noSync bool, segmentBytes int, hlog hclog.
 		}
 		s.log = s.wal
 	}
+	s.snaps, err = raft.NewFileSnapshotStoreWithLogger(dir, snapshotsRetained, hlog)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open snapshot store: %w", err)
+	}
 	return s, nil
+}
+
+// hasState reports whether the stores hold a log, a term or a snapshot.
+func (s *raftStores) hasState() (bool, error) {
+	return raft.HasExistingState(s.log, s.stable, s.snaps)
 }
 
 func optionList[T any](o ...T) []T { return o }

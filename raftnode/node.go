@@ -46,7 +46,6 @@ type Node struct {
 	trans      *raft.NetworkTransport
 	stream     *streamLayer
 	stores     *raftStores
-	snaps      raft.SnapshotStore
 	disk       *failStop // Raft's view of stores; diskFailCh is closed when it fails
 	diskFailCh chan struct{}
 	store      *log.Store
@@ -90,11 +89,6 @@ func Open(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog)
-	if err != nil {
-		return nil, fmt.Errorf("open snapshot store: %w", err)
-	}
-	n.snaps = snaps
 	creds, err := cfg.linkCreds()
 	if err != nil {
 		return nil, err
@@ -134,7 +128,7 @@ func Open(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.fsm = f
-	has, err := raft.HasExistingState(n.stores.log, n.stores.stable, snaps)
+	has, err := n.stores.hasState()
 	if err != nil {
 		return nil, fmt.Errorf("read raft state: %w", err)
 	}
@@ -145,7 +139,7 @@ func Open(cfg Config) (*Node, error) {
 		logs = cfg.wrapLogStore(logs)
 	}
 	n.disk = &failStop{log: logs, stable: n.stores.stable, onFail: n.diskFailed}
-	n.raft, err = raft.NewRaft(rc, cfg.hooks.wrapFSM(f), failStopLog{n.disk}, failStopStable{n.disk}, snaps, n.trans)
+	n.raft, err = raft.NewRaft(rc, cfg.hooks.wrapFSM(f), failStopLog{n.disk}, failStopStable{n.disk}, n.stores.snaps, n.trans)
 	if err != nil {
 		return nil, fmt.Errorf("start raft: %w", err)
 	}

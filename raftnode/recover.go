@@ -26,12 +26,12 @@ type LocalState struct {
 // needs NodeID, Dir and Store (the node's log store, open).
 func ReadLocalState(cfg Config) (LocalState, error) {
 	var st LocalState
-	err := withOfflineRaft(cfg, func(rc *raft.Config, f *fsm, stores *raftStores, snaps raft.SnapshotStore, trans raft.Transport) error {
-		conf, err := raft.GetConfiguration(rc, f, stores.log, stores.stable, snaps, trans)
+	err := withOfflineRaft(cfg, func(rc *raft.Config, f *fsm, stores *raftStores, trans raft.Transport) error {
+		conf, err := raft.GetConfiguration(rc, f, stores.log, stores.stable, stores.snaps, trans)
 		if err != nil {
 			return fmt.Errorf("read configuration: %w", err)
 		}
-		st.LastIndex, st.LastTerm, err = lastEntry(stores.log, snaps)
+		st.LastIndex, st.LastTerm, err = lastEntry(stores.log, stores.snaps)
 		if err != nil {
 			return err
 		}
@@ -98,8 +98,8 @@ func Recover(cfg Config, peers []Peer) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
-	return withOfflineRaft(cfg, func(rc *raft.Config, f *fsm, stores *raftStores, snaps raft.SnapshotStore, trans raft.Transport) error {
-		if err := raft.RecoverCluster(rc, f, stores.log, stores.stable, snaps, trans, conf); err != nil {
+	return withOfflineRaft(cfg, func(rc *raft.Config, f *fsm, stores *raftStores, trans raft.Transport) error {
+		if err := raft.RecoverCluster(rc, f, stores.log, stores.stable, stores.snaps, trans, conf); err != nil {
 			return fmt.Errorf("recover: %w", err)
 		}
 		return nil
@@ -109,7 +109,7 @@ func Recover(cfg Config, peers []Peer) error {
 // withOfflineRaft opens the Raft stores of a stopped node and hands them
 // to fn with a Raft configuration and an FSM over cfg.Store, then closes
 // them.
-func withOfflineRaft(cfg Config, fn func(*raft.Config, *fsm, *raftStores, raft.SnapshotStore, raft.Transport) error) error {
+func withOfflineRaft(cfg Config, fn func(*raft.Config, *fsm, *raftStores, raft.Transport) error) error {
 	defaults.Fill(&cfg, DefaultConfig())
 	if err := errors.Join(cfg.requiredMissing()...); err != nil {
 		return fmt.Errorf("raftnode config: %w", err)
@@ -125,10 +125,6 @@ func withOfflineRaft(cfg Config, fn func(*raft.Config, *fsm, *raftStores, raft.S
 		return fmt.Errorf("%w (is the node still running? stop it first)", err)
 	}
 	defer stores.Close()
-	snaps, err := raft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hlog)
-	if err != nil {
-		return fmt.Errorf("open snapshot store: %w", err)
-	}
 	rc := raft.DefaultConfig()
 	rc.LocalID = raft.ServerID(cfg.NodeID)
 	rc.Logger = hlog
@@ -138,5 +134,5 @@ func withOfflineRaft(cfg Config, fn func(*raft.Config, *fsm, *raftStores, raft.S
 	}
 	_, trans := raft.NewInmemTransport(raft.ServerAddress(cfg.RaftAddr))
 	defer trans.Close()
-	return fn(rc, f, stores, snaps, trans)
+	return fn(rc, f, stores, trans)
 }

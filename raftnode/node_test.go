@@ -2,8 +2,10 @@ package raftnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -286,5 +288,31 @@ func TestNode_RejectsWrongSecret(t *testing.T) {
 	// ...and the leader cannot complete a Raft handshake with it.
 	if _, err := n1.stream.dial(string(intruder.trans.LocalAddr()), time.Second, connRaft); err == nil {
 		t.Fatal("leader completed a handshake with a node holding another secret")
+	}
+}
+
+// TestNode_ServesOnGivenListener: with Config.RaftListener (a socket the
+// service manager bound) the node serves Raft on that listener instead of
+// listening on RaftAddr, advertises its address, leads and commits, and
+// closes it on Close.
+func TestNode_ServesOnGivenListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, "n1", t.TempDir(), func(c *Config) {
+		c.RaftAddr = "127.0.0.1:1" // never listened on
+		c.RaftListener = ln
+	})
+	if got, want := n.addr(), ln.Addr().String(); got != want {
+		t.Fatalf("node advertises %s; want the given listener's %s", got, want)
+	}
+	testwait.For(t, "leadership", n.IsLeader)
+	if _, err := n.Publish(context.Background(), entry("c", 1)); err != nil {
+		t.Fatal(err)
+	}
+	n.stop()
+	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Accept on the listener after Close = %v; want net.ErrClosed", err)
 	}
 }

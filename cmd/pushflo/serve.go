@@ -315,11 +315,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		stop.goroutine("metrics server", func(ctx context.Context) {
-			go func() { <-ctx.Done(); msrv.Close() }()
-			msrv.Serve(mln)
-		})
+		stop.httpServer("metrics server", mln, mux)
 		logger.Info("metrics listening", "addr", mln.Addr().String())
 	}
 
@@ -331,11 +327,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 				return fmt.Errorf("listen on debug address %s: %w", f.debugAddr, err)
 			}
 		}
-		debug := &http.Server{Handler: http.DefaultServeMux, ReadHeaderTimeout: 10 * time.Second}
-		stop.goroutine("pprof server", func(ctx context.Context) {
-			go func() { <-ctx.Done(); debug.Close() }()
-			debug.Serve(dln)
-		})
+		stop.httpServer("pprof server", dln, http.DefaultServeMux)
 		logger.Info("pprof listening", "addr", dln.Addr().String())
 	}
 

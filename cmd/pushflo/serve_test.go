@@ -44,6 +44,15 @@ func TestServe_EarlyErrorsStopEverything(t *testing.T) {
 			}))
 			return []string{"--join", ts.URL}, ts.Close
 		}},
+		{name: "join refused with metrics and debug servers", wantErr: "join via", setup: func(t *testing.T) ([]string, func()) {
+			m, d := testnet.Listen(t), testnet.Listen(t)
+			m.Close()
+			d.Close()
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusBadRequest)
+			}))
+			return []string{"--metrics-addr", m.Addr().String(), "--debug-addr", d.Addr().String(), "--join", ts.URL}, ts.Close
+		}},
 		{name: "bad tls key", wantErr: "load tls certificate", setup: func(t *testing.T) ([]string, func()) {
 			dir := t.TempDir()
 			cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")

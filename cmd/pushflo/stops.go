@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
+	"time"
 )
 
 // stops is the shutdown of everything serve has started, in the order it
@@ -41,6 +44,23 @@ func (s *stops) goroutine(what string, fn func(ctx context.Context)) {
 		fn(ctx)
 	}()
 	s.add(what, func() error { cancel(); wg.Wait(); return nil })
+}
+
+// httpServer serves h on ln (request headers read within 10 s) on its own
+// goroutine; stopping closes the server, ln and its connections, and waits
+// for Serve to return.
+func (s *stops) httpServer(what string, ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		srv.Serve(ln) // closes ln when it returns, even after Close
+	}()
+	s.add(what, func() error {
+		err := srv.Close()
+		<-served
+		return err
+	})
 }
 
 // run stops every registered step, newest first, and forgets them, so a

@@ -297,7 +297,9 @@ func smallBufferDial(ctx context.Context, network, addr string) (net.Conn, error
 }
 
 // stalledWS connects a WebSocket, resumes channel after lastID and then
-// reads nothing more; it returns the function that closes it.
+// reads nothing more; it returns the function that closes it. It asks for
+// no frame shape (not --frames): the server queues full frames, the larger
+// ones, for the stalled subscribers.
 func stalledWS(ctx context.Context, base, token, channel, lastID string) (func(), error) {
 	u := "ws" + strings.TrimPrefix(base, "http") + "/ws?token=" + url.QueryEscape(token)
 	d := websocket.Dialer{NetDialContext: smallBufferDial, ReadBufferSize: 512, WriteBufferSize: 512, HandshakeTimeout: 15 * time.Second}

@@ -22,11 +22,16 @@ type LocalState struct {
 	Voters []string
 }
 
-// ReadLocalState reads the Raft state in cfg.Dir of a stopped node. cfg
-// needs NodeID, Dir and Store (the node's log store, open).
+// ReadLocalState reads the Raft state in cfg.Dir of a stopped node,
+// changing nothing (neither the Raft state nor the store). cfg needs
+// NodeID, Dir and Store (the node's log store, open).
 func ReadLocalState(cfg Config) (LocalState, error) {
 	var st LocalState
 	err := withOfflineRaft(cfg, func(rc *raft.Config, f *fsm, stores *raftStores, trans raft.Transport) error {
+		// GetConfiguration runs raft's start-up, which would restore the
+		// newest snapshot into a store that is behind it: read its
+		// configuration from the snapshot's metadata only.
+		rc.NoSnapshotRestoreOnStart = true
 		conf, err := raft.GetConfiguration(rc, f, stores.log, stores.stable, stores.snaps, trans)
 		if err != nil {
 			return fmt.Errorf("read configuration: %w", err)

@@ -64,3 +64,35 @@ func TestRecover_SurvivorLeadsAlone(t *testing.T) {
 	acked = append(acked, publishN(t, n, "r", 35, 5)...)
 	checkHolds(t, n4, "r", acked)
 }
+
+// TestReadLocalState_LeavesTheStoreAlone: reading a stopped node's Raft
+// state (what `pushflo recover --dry-run` prints) changes nothing, even
+// when the log store given is behind the newest Raft snapshot: the old
+// read went through raft's start-up, which restored that snapshot into
+// the store.
+func TestReadLocalState_LeavesTheStoreAlone(t *testing.T) {
+	dir := t.TempDir()
+	n := startNode(t, "n1", dir, nil)
+	testwait.For(t, "leadership", n.IsLeader)
+	publishN(t, n, "r", 0, 5)
+	if err := n.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	n.stop()
+
+	behind, err := log.Open(log.Config{Dir: t.TempDir() + "/store", Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer behind.Close()
+	local, err := ReadLocalState(Config{NodeID: "n1", Dir: dir + "/raft", Store: behind, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(local.Voters) != 1 || local.Voters[0] != "n1" || local.LastIndex == 0 {
+		t.Fatalf("local state = %+v; want n1 the only voter and a log", local)
+	}
+	if got := behind.Applied(); got != 0 {
+		t.Fatalf("reading the local state moved the store given to applied index %d; want it left at 0", got)
+	}
+}

@@ -147,10 +147,3 @@ func (l *addrLimiter) evict(now time.Time) {
 		delete(l.m, b.key)
 	}
 }
-
-// size is the number of addresses tracked.
-func (l *addrLimiter) size() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.m)
-}

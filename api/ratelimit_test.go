@@ -234,3 +234,10 @@ func TestParseTrustedProxies(t *testing.T) {
 		t.Fatalf("error %v does not name both bad entries", err)
 	}
 }
+
+// size is the number of addresses tracked.
+func (l *addrLimiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.m)
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"github.com/pushflo/pushflo/api"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pushflo/pushflo/api"
 	"github.com/pushflo/pushflo/client"
 )
 
@@ -55,8 +55,7 @@ func clusterLocal(args []string) error {
 	}
 	keysFile := filepath.Join(*dir, "secrets.json")
 	if fresh.Keys != (api.Keys{}) {
-		fmt.Fprintf(os.Stderr, "keys generated and saved in %s; shown this once:\n  publish key: %s\n  secret key:  %s\n  mgmt key:    %s\n",
-			keysFile, sec.Keys.Publish, sec.Keys.Secret, sec.Keys.Mgmt)
+		printFreshKeys(os.Stderr, "", fresh.Keys, keysFile)
 	} else {
 		fmt.Fprintf(os.Stderr, "API keys: kept in %s\n", keysFile)
 	}

@@ -81,6 +81,21 @@ func loadSecrets(dataDir string, given secrets) (out, fresh secrets, err error) 
 	return out, fresh, nil
 }
 
+// printFreshKeys shows a person at a terminal the API keys this start
+// generated (fresh; the others empty), the only time they are shown, each
+// line after indent.
+func printFreshKeys(w io.Writer, indent string, fresh api.Keys, keysFile string) {
+	if fresh == (api.Keys{}) {
+		return
+	}
+	fmt.Fprintf(w, "%skeys generated and saved in %s; shown this once:\n", indent, keysFile)
+	for _, k := range []struct{ name, v string }{{"publish key:", fresh.Publish}, {"secret key:", fresh.Secret}, {"mgmt key:", fresh.Mgmt}} {
+		if k.v != "" {
+			fmt.Fprintf(w, "%s  %-12s %s\n", indent, k.name, k.v)
+		}
+	}
+}
+
 // restrictDataDir makes the data directory and everything in it private to
 // the server's user: directories 0700, files 0600. Files written by an
 // older version, or into a directory the operator created with looser

@@ -355,14 +355,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		if ac.PublicURL != listening {
 			fmt.Fprintf(stderr, "  public URL: %s\n", ac.PublicURL)
 		}
-		if fk := fresh.Keys; fk != (api.Keys{}) {
-			fmt.Fprintf(stderr, "  keys generated and saved in %s; shown this once:\n", keysFile)
-			for _, k := range []struct{ name, v string }{{"publish key", fk.Publish}, {"secret key ", fk.Secret}, {"mgmt key   ", fk.Mgmt}} {
-				if k.v != "" {
-					fmt.Fprintf(stderr, "    %s %s\n", k.name+":", k.v)
-				}
-			}
-		}
+		printFreshKeys(stderr, "  ", fresh.Keys, keysFile)
 		fmt.Fprintf(stderr, "  %s\n\n", keysWhere(f.api.Keys, keysFile))
 	} else {
 		logger.Info("serving", "url", listening, "public_url", ac.PublicURL, "raft_addr", f.raft.RaftAddr, "keys", keysWhere(f.api.Keys, keysFile), "keys_generated", fresh.Keys != (api.Keys{}))

@@ -11,10 +11,9 @@ import (
 	"github.com/pushflo/pushflo/log"
 )
 
-// addMember adds n as a voter through whichever of nodes leads, retrying
-// while leadership moves (a busy machine can make a leader step down).
-// addMember adds n through the leader of nodes and waits until the leader
-// has promoted it to voter.
+// addMember adds n through whichever of nodes leads, retrying while
+// leadership moves (a busy machine can make a leader step down), and waits
+// until the leader has promoted it to voter.
 func addMember(t *testing.T, nodes []*testNode, n *testNode) {
 	t.Helper()
 	testwait.For(t, "adding "+n.ID(), func() bool {

@@ -68,7 +68,9 @@ type MemberReply struct {
 	Reason  string
 }
 
-// toReply puts a local outcome into a reply; other errors stay errors.
+// toReply puts a local outcome into a reply; other errors stay errors. A
+// refusal carries the MembershipError's Reason only, never the text of an
+// error wrapping it (which may name the member asked for).
 func toReply(role string, err error, reply *MemberReply) error {
 	reply.Role = role
 	if err == nil {
@@ -76,10 +78,9 @@ func toReply(role string, err error, reply *MemberReply) error {
 	}
 	for k, sentinel := range refusalKinds {
 		if errors.Is(err, sentinel) {
-			reply.Refused, reply.Reason = k, err.Error()
-			var me *MembershipError
-			if !errors.As(err, &me) {
-				reply.Reason = ""
+			reply.Refused = k
+			if me := (*MembershipError)(nil); errors.As(err, &me) {
+				reply.Reason = me.Reason
 			}
 			return nil
 		}

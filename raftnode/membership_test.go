@@ -3,6 +3,7 @@ package raftnode
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,4 +191,36 @@ func TestMembership_RemoveRefusedWithoutQuorum(t *testing.T) {
 		t.Fatalf("removing the last voter: err = %v; want ErrNoQuorum", err)
 	}
 	publishWithin(t, leader, "q", 1, 10*time.Second)
+}
+
+// TestMembership_ForwardedRefusalKeepsOnlyTheReason: a refusal sent back
+// to the node that forwarded the change carries the MembershipError's
+// Reason, the sentence built from numbers only, not the wrapped error's
+// text: promoteNow wraps its conflict as "promote <member ID>: …", and the
+// frontend shows Reason to the client. The reply used to carry err.Error(),
+// so a forwarded conflict echoed the requested ID; asked on the leader it
+// did not.
+func TestMembership_ForwardedRefusalKeepsOnlyTheReason(t *testing.T) {
+	const reason = "the member was removed while waiting for it to catch up"
+	local := fmt.Errorf("promote %s: %w", "<requested-id>", &MembershipError{Err: ErrMemberConflict, Reason: reason})
+	var reply MemberReply
+	if err := toReply("", local, &reply); err != nil {
+		t.Fatalf("toReply(%v) = %v; want the refusal in the reply", local, err)
+	}
+	_, err := fromReply(&reply)
+	var me *MembershipError
+	if !errors.Is(err, ErrMemberConflict) || !errors.As(err, &me) {
+		t.Fatalf("forwarded refusal = %v; want a *MembershipError for ErrMemberConflict", err)
+	}
+	if me.Reason != reason {
+		t.Fatalf("forwarded reason = %q; want %q, as the leader's own caller sees it", me.Reason, reason)
+	}
+	// A refusal that is no MembershipError travels as its sentinel alone.
+	reply = MemberReply{}
+	if err := toReply("", fmt.Errorf("add %s: %w", "<requested-id>", ErrNotLeaderForAdmin), &reply); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fromReply(&reply); err != ErrNotLeaderForAdmin {
+		t.Fatalf("forwarded not-leader = %v; want ErrNotLeaderForAdmin alone", err)
+	}
 }

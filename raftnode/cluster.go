@@ -116,9 +116,6 @@ type NodeStatus struct {
 
 func (n *Node) localStatus() NodeStatus {
 	id, _ := n.Leader()
-	stats := n.raft.Stats()
-	var term uint64
-	fmt.Sscan(stats["term"], &term)
 	contact := int64(-1)
 	if n.IsLeader() {
 		contact = 0
@@ -127,7 +124,7 @@ func (n *Node) localStatus() NodeStatus {
 	}
 	return NodeStatus{
 		ID: n.cfg.NodeID, RaftAddr: string(n.trans.LocalAddr()), HTTPAddr: n.cfg.HTTPAddr,
-		State: n.raft.State().String(), Leader: id, Term: term,
+		State: n.raft.State().String(), Leader: id, Term: n.raft.CurrentTerm(),
 		LastIndex: n.raft.LastIndex(), CommitIndex: n.raft.CommitIndex(), Applied: n.store.Applied(),
 		LastContactMillis: contact,
 	}

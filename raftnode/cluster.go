@@ -146,12 +146,10 @@ func (n *Node) Status(ctx context.Context) ([]NodeStatus, error) {
 			defer wg.Done()
 			if string(s.ID) == n.cfg.NodeID {
 				out[i] = n.localStatus()
+			} else if st, err := n.probe(ctx, s); err != nil {
+				out[i] = NodeStatus{ID: string(s.ID), RaftAddr: string(s.Address), State: "Unreachable", Error: err.Error()}
 			} else {
-				cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				defer cancel()
-				if _, err := n.fwd.call(cctx, string(s.Address), "Node.Status", &struct{}{}, &out[i], false); err != nil {
-					out[i] = NodeStatus{ID: string(s.ID), RaftAddr: string(s.Address), State: "Unreachable", Error: err.Error()}
-				}
+				out[i] = st
 			}
 			out[i].Suffrage = s.Suffrage.String()
 			out[i].Role = n.roleOf(s)

@@ -454,7 +454,8 @@ func (n *Node) checkQuorum(ctx context.Context, vs []raft.Server, known map[raft
 	return nil
 }
 
-// probe asks member s for its status.
+// probe asks member s for its status, giving it at most 2 s (cluster
+// status and the membership checks both ask this way).
 func (n *Node) probe(ctx context.Context, s raft.Server) (NodeStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()

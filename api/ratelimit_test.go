@@ -241,3 +241,60 @@ func (l *addrLimiter) size() int {
 	defer l.mu.Unlock()
 	return len(l.m)
 }
+
+// TestStreams_ConnLimitPerIPv6Slash64: --max-conns-per-ip counts an IPv6
+// client by its /64, as the request rate limit does: one host usually
+// holds a whole /64 and can pick a new address in it for every
+// connection, so counting single addresses would not limit it at all.
+// With a limit of 2, a third WebSocket or SSE stream from another address
+// of the same /64 is refused with RATE_LIMITED; another /64 and an IPv4
+// address are still served.
+func TestStreams_ConnLimitPerIPv6Slash64(t *testing.T) {
+	ts := startServer(t, func(c *Config, _ *stream.Config) {
+		c.MaxConnsPerIP = 2
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	wsURL := strings.Replace(ts.url, "http://", "ws://", 1) + "/ws?token=" + testKeys.Publish
+	dialWS := func(from string) map[string]any {
+		t.Helper()
+		ws, _, err := websocket.DefaultDialer.Dial(wsURL, http.Header{"X-Forwarded-For": {from}})
+		if err != nil {
+			t.Fatalf("dial from %s: %v", from, err)
+		}
+		t.Cleanup(func() { ws.Close() })
+		var first map[string]any
+		if err := ws.ReadJSON(&first); err != nil {
+			t.Fatalf("first frame for %s: %v", from, err)
+		}
+		return first
+	}
+	sse := func(from string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", ts.url+"/sse?channel=conns&token="+testKeys.Publish, nil)
+		req.Header.Set("X-Forwarded-For", from)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("sse from %s: %v", from, err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp.StatusCode
+	}
+	if m := dialWS("2001:db8:1:2::1"); m["type"] != "connected" {
+		t.Fatalf("first connection of the /64: %v", m)
+	}
+	if st := sse("2001:db8:1:2::2"); st != 200 {
+		t.Fatalf("second connection of the /64 (SSE): status %d", st)
+	}
+	if m := dialWS("2001:db8:1:2::3"); m["code"] != CodeRateLimited {
+		t.Fatalf("third connection of the /64 from another address of it (WebSocket): %v; want an error frame %s", m, CodeRateLimited)
+	}
+	if st := sse("2001:db8:1:2:ffff::4"); st != 429 {
+		t.Fatalf("third connection of the /64 from another address of it (SSE): status %d; want 429", st)
+	}
+	if m := dialWS("2001:db8:1:3::1"); m["type"] != "connected" {
+		t.Fatalf("a connection from another /64: %v", m)
+	}
+	if m := dialWS("198.51.100.9"); m["type"] != "connected" {
+		t.Fatalf("a connection from an IPv4 address: %v", m)
+	}
+}

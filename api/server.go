@@ -55,7 +55,9 @@ type Config struct {
 	// PublishTimeout bounds a publish, leader election included; default 10s.
 	PublishTimeout time.Duration
 
-	// MaxConnsPerIP, default 10000.
+	// MaxConnsPerIP is the WebSocket and SSE connections one client
+	// address may hold (IPv6: one /64, as the request rate limit counts
+	// it), default 10000.
 	// MaxFrameBytes is the largest client frame answered (larger ones get
 	// PAYLOAD_TOO_LARGE and the connection stays up), default 16 KiB.
 	// SubscribeRate is subscribes per second per connection, default 50,
@@ -177,7 +179,7 @@ func New(cfg Config, node Node, store *log.Store, hub *stream.Hub) (*Server, err
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.metrics = newMetrics()
 	s.upgrader = s.newUpgrader()
-	s.ips.m = make(map[string]int)
+	s.ips.m = make(map[netip.Prefix]int)
 	if cfg.PublicURL != "" {
 		s.wsEndpoint.Store(ptr(wsEndpoint(cfg.PublicURL)))
 	}
@@ -419,13 +421,14 @@ type fasthttpLogger struct{ l *slog.Logger }
 
 func (f fasthttpLogger) Printf(format string, args ...any) { f.l.Debug(fmt.Sprintf(format, args...)) }
 
-// ipLimiter counts open streaming connections per remote IP.
+// ipLimiter counts open streaming connections per client, keyed as the
+// request rate limit keys it (addrKey: an IPv4 address, an IPv6 /64).
 type ipLimiter struct {
 	mu sync.Mutex
-	m  map[string]int
+	m  map[netip.Prefix]int
 }
 
-func (l *ipLimiter) acquire(ip string, max int) bool {
+func (l *ipLimiter) acquire(ip netip.Prefix, max int) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m[ip] >= max {
@@ -435,7 +438,7 @@ func (l *ipLimiter) acquire(ip string, max int) bool {
 	return true
 }
 
-func (l *ipLimiter) release(ip string) {
+func (l *ipLimiter) release(ip netip.Prefix) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m[ip]--; l.m[ip] <= 0 {

@@ -61,7 +61,7 @@ func (s *Server) serveSSE(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, bad)
 		return
 	}
-	ip := s.clientAddr(ctx).String()
+	ip := addrKey(s.clientAddr(ctx))
 	if !s.ips.acquire(ip, s.cfg.MaxConnsPerIP) {
 		s.writeError(ctx, errorf(CodeRateLimited, "too many connections from this address; at most %d are allowed", s.cfg.MaxConnsPerIP))
 		return

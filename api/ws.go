@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -101,7 +102,7 @@ func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 	}
 	p, bad := s.streamPrincipal(ctx)
 	clientID := string(ctx.QueryArgs().Peek("clientId"))
-	ip := s.clientAddr(ctx).String()
+	ip := addrKey(s.clientAddr(ctx))
 	// The server keeps hijacked connections (KeepHijackedConns), so the
 	// upgrade callback can hand the socket to a goroutine of ours and
 	// return at once: fasthttp then frees the request context and its
@@ -125,7 +126,7 @@ func (s *Server) serveWS(ctx *fasthttp.RequestCtx) {
 // its writer, the "connected" frame. It returns the read loop, which owns
 // the connection from then on and tears it down when the client goes, or
 // nil when the connection was refused (bad says why when p is nil).
-func (s *Server) openWS(ws *websocket.Conn, p *principal, bad *apiError, clientID, ip string, format *stream.Format) (read func()) {
+func (s *Server) openWS(ws *websocket.Conn, p *principal, bad *apiError, clientID string, ip netip.Prefix, format *stream.Format) (read func()) {
 	refuse := func(code string, closeCode int, msg, reason string) {
 		ws.WriteMessage(websocket.TextMessage, mustJSON(errorFrame{Type: "error", Code: code, Error: msg}))
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, reason), time.Now().Add(time.Second))

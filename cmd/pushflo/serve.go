@@ -85,7 +85,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.DurationVar(&f.raft.CommitTimeout, "commit-timeout", f.raft.CommitTimeout, "how soon an idle leader tells followers what is committed (bounds cross-node delivery latency)")
 	fs.Uint64Var(&f.raft.TrailingLogs, "trailing-logs", f.raft.TrailingLogs, "Raft entries kept after a snapshot, for followers to catch up without one")
 	fs.IntVar(&f.stream.MaxSubscriptionsPerConn, "max-subscriptions-per-conn", f.stream.MaxSubscriptionsPerConn, "subscriptions one connection may hold")
-	fs.IntVar(&f.api.MaxConnsPerIP, "max-conns-per-ip", f.api.MaxConnsPerIP, "WebSocket and SSE connections one address may hold")
+	fs.IntVar(&f.api.MaxConnsPerIP, "max-conns-per-ip", f.api.MaxConnsPerIP, "WebSocket and SSE connections one client address may hold (IPv6: one /64)")
 	fs.Float64Var(&f.api.RateAddr, "rate-limit-addr", f.api.RateAddr, "HTTP requests per second one client address may make (IPv6: one /64), WebSocket and SSE handshakes included, /health and /ready not; past it 429 RATE_LIMITED with Retry-After")
 	fs.IntVar(&f.api.RateAddrBurst, "rate-limit-addr-burst", f.api.RateAddrBurst, "requests one client address may make at once before --rate-limit-addr applies")
 	fs.Float64Var(&f.api.RateKey, "rate-limit-key", f.api.RateKey, "requests per second (publishes and other REST calls) the secret key, and apart from it the management key, may make, from any address; these requests do not count against their address")

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pushflo/pushflo/internal/testwait"
 	"github.com/pushflo/pushflo/stream"
 )
 
@@ -50,10 +51,7 @@ func TestWS_IdleConnDropsReadBuffer(t *testing.T) {
 	for range conns {
 		dial()
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for ts.hub.ConnCount() < conns+1 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.For(t, "every idle WebSocket registered with the hub", func() bool { return ts.hub.ConnCount() >= conns+1 })
 	perConn := (int64(heapInuse()) - int64(before)) / conns
 	t.Logf("heap per idle WebSocket (server and raw client) with MaxHeaderBytes %d: %d bytes", headerBytes, perConn)
 	if perConn > 16<<10 {

@@ -164,7 +164,6 @@ func (ts *testServer) do(method, path, key string, body any, hdr ...string) resp
 	return response{resp.StatusCode, resp.Header, b}
 }
 
-// publish publishes and returns the message ID, failing the test otherwise.
 // heapInuse returns the process's in-use heap bytes after two garbage
 // collections, for tests that bound what connections hold.
 func heapInuse() uint64 {
@@ -198,6 +197,7 @@ func (ts *testServer) token(clientID string, channels []string, ttl time.Duratio
 	return tok, exp
 }
 
+// publish publishes and returns the message ID, failing the test otherwise.
 func (ts *testServer) publish(channel string, content string) string {
 	ts.t.Helper()
 	r := ts.do("POST", "/api/v1/channels/"+channel+"/messages", testKeys.Secret, `{"content":`+content+`,"eventType":"test"}`)

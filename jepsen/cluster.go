@@ -16,20 +16,11 @@ import (
 	"github.com/pushflo/pushflo/client/testproc"
 )
 
-// BuildBinary builds ./cmd/pushflo of the module in moduleDir into
-// outDir/pushflo and returns its path (client/testproc.Build).
-func BuildBinary(ctx context.Context, moduleDir, outDir string) (string, error) {
-	return testproc.Build(ctx, moduleDir, outDir)
-}
-
-// ModuleDir returns the root of the pushflo module that contains dir
-// (client/testproc.ModuleDir).
-func ModuleDir(dir string) (string, error) { return testproc.ModuleDir(dir) }
-
 // ClusterConfig describes a cluster of local pushflo processes. Zero values
 // mean the documented default.
 type ClusterConfig struct {
-	// Bin is the pushflo binary (see BuildBinary). Required.
+	// Bin is the pushflo binary (client/testproc.Binary or Build makes
+	// one). Required.
 	Bin string
 	// Dir holds each node's data directory and log file. Required.
 	Dir string

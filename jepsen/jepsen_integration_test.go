@@ -13,21 +13,20 @@ import (
 	"time"
 
 	"github.com/pushflo/pushflo/client"
+	"github.com/pushflo/pushflo/client/testproc"
 )
 
-// pushfloBin returns PUSHFLO_BIN or builds the binary into a temp dir.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testproc.Cleanup()
+	os.Exit(code)
+}
+
+// pushfloBin returns PUSHFLO_BIN, or the binary client/testproc builds
+// once for this test binary.
 func pushfloBin(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("PUSHFLO_BIN"); p != "" {
-		return p
-	}
-	mod, err := ModuleDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	bin, err := BuildBinary(ctx, mod, t.TempDir())
+	bin, err := testproc.Binary()
 	if err != nil {
 		t.Fatal(err)
 	}

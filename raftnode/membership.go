@@ -265,12 +265,15 @@ func (n *Node) addMemberLocal(ctx context.Context, a *MemberArgs) (string, error
 		// it again.
 		return RoleVoter, nil
 	case exists && cur.Suffrage == raft.Voter:
-		if cur.Address != addr {
-			// A voter at a new address answers nowhere until it moves: count
-			// it unreachable.
-			if err := n.checkQuorum(ctx, voters(conf, nil, ""), map[raft.ServerID]bool{id: false}); err != nil {
-				return "", err
-			}
+		if cur.Address == addr {
+			// Nothing to change (a voter restarted with --join asks this):
+			// a configuration entry would still need a quorum to commit.
+			return RoleVoter, nil
+		}
+		// A voter at a new address answers nowhere until it moves: count
+		// it unreachable.
+		if err := n.checkQuorum(ctx, voters(conf, nil, ""), map[raft.ServerID]bool{id: false}); err != nil {
+			return "", err
 		}
 		if err := n.raft.AddVoter(id, addr, confIndex, n.cfg.ApplyTimeout).Error(); err != nil {
 			return "", fmt.Errorf("update voter %s: %w", a.ID, err)

@@ -224,3 +224,24 @@ func TestMembership_ForwardedRefusalKeepsOnlyTheReason(t *testing.T) {
 		t.Fatalf("forwarded not-leader = %v; want ErrNotLeaderForAdmin alone", err)
 	}
 }
+
+// TestMembership_VoterAddedAgainAppendsNothing: a voter added again at the
+// same address (every restart of a node started with --join asks this) is
+// answered voter without a configuration entry, which would change nothing
+// yet need a quorum to commit.
+func TestMembership_VoterAddedAgainAppendsNothing(t *testing.T) {
+	n := startNode(t, "n1", t.TempDir(), nil)
+	testwait.For(t, "leadership", n.IsLeader)
+	ctx := context.Background()
+	// The barrier commits the new leader's own entries first.
+	if err := n.raft.Barrier(30 * time.Second).Error(); err != nil {
+		t.Fatal(err)
+	}
+	before := n.raft.LastIndex()
+	if role, err := n.AddMember(ctx, "n1", n.addr(), false); err != nil || role != RoleVoter {
+		t.Fatalf("adding the voter n1 again = %q, %v; want voter", role, err)
+	}
+	if after := n.raft.LastIndex(); after != before {
+		t.Fatalf("adding the voter n1 again at its address appended %d Raft entries; want none", after-before)
+	}
+}

@@ -180,17 +180,17 @@ func TestBench_BaselineSmoke(t *testing.T) {
 	}
 }
 
-// serverBinary returns $PUSHFLO_BIN, or builds ./cmd/pushflo once per test.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testproc.Cleanup()
+	os.Exit(code)
+}
+
+// serverBinary returns $PUSHFLO_BIN, or the binary client/testproc builds
+// once for this test binary.
 func serverBinary(t *testing.T) string {
 	t.Helper()
-	if bin := os.Getenv("PUSHFLO_BIN"); bin != "" {
-		return bin
-	}
-	root, err := testproc.ModuleDir("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := testproc.Build(context.Background(), root, t.TempDir())
+	bin, err := testproc.Binary()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -281,7 +281,7 @@ func (n *Node) addMemberLocal(ctx context.Context, a *MemberArgs) (string, error
 		return RoleVoter, nil
 	case a.NonVoter:
 		// A permanent non-voter: never promoted.
-		return n.addNonvoter(a, exists, RoleNonvoter)
+		return n.addNonvoter(a, cur, exists, RoleNonvoter)
 	case exists && !n.fsm.learners.has(a.ID):
 		// A permanent non-voter asked to vote: promote it now, or refuse.
 		if cur.Address != addr {
@@ -293,19 +293,24 @@ func (n *Node) addMemberLocal(ctx context.Context, a *MemberArgs) (string, error
 	}
 	// A new member, or a learner added again: a learner, recorded before it
 	// is added so that no leader ever sees it as a permanent non-voter.
-	return n.addNonvoter(a, exists, RoleLearner)
+	return n.addNonvoter(a, cur, exists, RoleLearner)
 }
 
 // addNonvoter adds (or updates) a as a Raft non-voter in role RoleLearner
-// (promoted once it has caught up) or RoleNonvoter (never promoted). The
-// learner record is set or cleared first, so that no leader sees the
-// non-voter in the wrong role.
-func (n *Node) addNonvoter(a *MemberArgs, exists bool, role string) (string, error) {
+// (promoted once it has caught up) or RoleNonvoter (never promoted); cur
+// is the member as the configuration holds it, when it exists (then a
+// non-voter). The learner record is set or cleared first, so that no
+// leader sees the non-voter in the wrong role; a non-voter already at
+// a.Addr needs no configuration entry.
+func (n *Node) addNonvoter(a *MemberArgs, cur raft.Server, exists bool, role string) (string, error) {
 	learner := role == RoleLearner
 	if n.fsm.learners.has(a.ID) != learner {
 		if err := n.setLearner(a.ID, learner); err != nil {
 			return "", err
 		}
+	}
+	if exists && cur.Address == raft.ServerAddress(a.Addr) {
+		return role, nil
 	}
 	if err := n.raft.AddNonvoter(raft.ServerID(a.ID), raft.ServerAddress(a.Addr), 0, n.cfg.ApplyTimeout).Error(); err != nil {
 		return "", fmt.Errorf("add %s %s: %w", role, a.ID, err)

@@ -245,3 +245,31 @@ func TestMembership_VoterAddedAgainAppendsNothing(t *testing.T) {
 		t.Fatalf("adding the voter n1 again at its address appended %d Raft entries; want none", after-before)
 	}
 }
+
+// TestMembership_NonvoterAddedAgainAppendsNothing: a learner or a
+// permanent non-voter added again in the same role at the same address is
+// answered its role without a configuration entry.
+func TestMembership_NonvoterAddedAgainAppendsNothing(t *testing.T) {
+	n := startNode(t, "n1", t.TempDir(), nil)
+	testwait.For(t, "leadership", n.IsLeader)
+	ctx := context.Background()
+	for _, m := range []struct {
+		id, role string
+		nonVoter bool
+	}{{"edge", RoleNonvoter, true}, {"learner", RoleLearner, false}} {
+		addr := freeAddr(t) // answers nowhere: the learner stays one
+		if role, err := n.AddMember(ctx, m.id, addr, m.nonVoter); err != nil || role != m.role {
+			t.Fatalf("adding %s = %q, %v; want %s", m.id, role, err, m.role)
+		}
+		if err := n.raft.Barrier(30 * time.Second).Error(); err != nil {
+			t.Fatal(err)
+		}
+		before := n.raft.LastIndex()
+		if role, err := n.AddMember(ctx, m.id, addr, m.nonVoter); err != nil || role != m.role {
+			t.Fatalf("adding %s again = %q, %v; want %s", m.id, role, err, m.role)
+		}
+		if after := n.raft.LastIndex(); after != before {
+			t.Fatalf("adding the %s %s again at its address appended %d Raft entries; want none", m.role, m.id, after-before)
+		}
+	}
+}

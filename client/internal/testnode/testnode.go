@@ -152,16 +152,36 @@ func StartLeaderless(t testing.TB) *testproc.Node {
 		t.Fatal(err)
 	}
 	// Wait until it serves HTTP (it is never ready).
-	deadline := time.Now().Add(30 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := waitServing(ctx, n.Proc, n.URL()+"/health"); err != nil {
+		t.Fatalf("leaderless node does not serve /health: %v", err)
+	}
+	return n
+}
+
+// waitServing polls GET url until it answers, p exits, or ctx ends. Each
+// request is bounded by ctx, so a process that accepts connections (its
+// socket is handed over before it serves) and never answers cannot hold
+// the wait past its deadline.
+func waitServing(ctx context.Context, p *testproc.Proc, url string) error {
 	for {
-		resp, err := http.Get(n.URL() + "/health")
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
-			return n
+			return nil
 		}
-		if time.Now().After(deadline) || !n.Running() {
-			t.Fatalf("leaderless node does not serve /health: %v", err)
+		if p != nil && !p.Running() {
+			return fmt.Errorf("%s exited: %w", p.Name, err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }

@@ -443,7 +443,8 @@ func (n *Node) checkQuorum(ctx context.Context, vs []raft.Server, known map[raft
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			answers[i] = n.following(ctx, s) == nil
+			_, err := n.following(ctx, s)
+			answers[i] = err == nil
 		}()
 	}
 	wg.Wait()
@@ -476,37 +477,32 @@ func (n *Node) probe(ctx context.Context, s raft.Server) (NodeStatus, error) {
 // leader and still count as answering it.
 func (n *Node) contactLimit() time.Duration { return 2 * n.cfg.HeartbeatTimeout }
 
-// following returns nil when member s answers, follows this node in its
-// current term and heard from it lately; else the reason it does not.
-func (n *Node) following(ctx context.Context, s raft.Server) error {
+// following returns member s's status when it answers, follows this node
+// in its current term and heard from it lately; else the reason it does
+// not.
+func (n *Node) following(ctx context.Context, s raft.Server) (NodeStatus, error) {
 	st, err := n.probe(ctx, s)
 	if err != nil {
-		return errors.New("it does not answer the leader")
+		return st, errors.New("it does not answer the leader")
 	}
-	return n.follows(st)
-}
-
-func (n *Node) follows(st NodeStatus) error {
-	if n.heartbeats.failing(raft.ServerID(st.ID), n.contactLimit()) {
-		return errors.New("the leader's heartbeats to it fail")
+	limit := n.contactLimit()
+	if n.heartbeats.failing(raft.ServerID(st.ID), limit) {
+		return st, errors.New("the leader's heartbeats to it fail")
 	}
 	if st.Leader != n.cfg.NodeID || st.Term != n.raft.CurrentTerm() {
-		return errors.New("it does not follow the current leader")
+		return st, errors.New("it does not follow the current leader")
 	}
-	if limit := n.contactLimit(); st.LastContactMillis < 0 || time.Duration(st.LastContactMillis)*time.Millisecond > limit {
-		return fmt.Errorf("it last heard from the leader %d ms ago (at most %d ms allowed)", st.LastContactMillis, limit.Milliseconds())
+	if st.LastContactMillis < 0 || time.Duration(st.LastContactMillis)*time.Millisecond > limit {
+		return st, fmt.Errorf("it last heard from the leader %d ms ago (at most %d ms allowed)", st.LastContactMillis, limit.Milliseconds())
 	}
-	return nil
+	return st, nil
 }
 
 // caughtUp returns nil when member s follows this leader and its Raft log
 // reaches within PromoteMaxLag entries of the commit index; else why not.
 func (n *Node) caughtUp(ctx context.Context, s raft.Server) error {
-	st, err := n.probe(ctx, s)
+	st, err := n.following(ctx, s)
 	if err != nil {
-		return errors.New("it does not answer the leader")
-	}
-	if err := n.follows(st); err != nil {
 		return err
 	}
 	if commit := n.raft.CommitIndex(); st.LastIndex+n.cfg.PromoteMaxLag < commit {

@@ -168,7 +168,8 @@ func TestMembership_RemoveRefusedWithoutQuorum(t *testing.T) {
 	testwait.For(t, "the leader sees "+cut.ID()+" gone", func() bool {
 		conf, _, _ := leader.configuration()
 		s, _ := findServer(conf, cut.ID())
-		return leader.following(ctx, s) != nil
+		_, err := leader.following(ctx, s)
+		return err != nil
 	})
 	err := live.RemoveMember(ctx, live.ID())
 	var me *MembershipError

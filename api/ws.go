@@ -150,7 +150,8 @@ func (s *Server) openWS(ws *websocket.Conn, p *principal, bad *apiError, clientI
 	c := s.hub.Open("websocket", w.wake, pingFrame)
 	wc := &wsConn{s: s, c: c, limiter: rate.NewLimiter(rate.Limit(s.cfg.SubscribeRate), s.cfg.SubscribeBurst)}
 	wc.setPrincipal(p)
-	in := &inbox{handle: wc.handleFrame, refuse: func() { wc.frameError("", CodeRateLimited, "too many frames waiting; slow down") }}
+	in := &inbox{handle: wc.handleFrame, maxFrame: s.cfg.MaxFrameBytes,
+		refuse: func() { wc.frameError("", CodeRateLimited, "too many frames waiting; slow down") }}
 
 	ws.SetReadLimit(maxReadBytes)
 	deadline := func() { ws.SetReadDeadline(time.Now().Add(s.hub.Config().PingInterval * 5 / 2)) }
@@ -234,33 +235,52 @@ func (wc *wsConn) refresh(token string) {
 // goroutine that exists only while there are frames to handle. The reader
 // goroutine, which every idle connection keeps, then only reads: its stack
 // stays small instead of growing with JSON decoding and subscribe work.
+//
+// What waits is bounded in bytes as well as in frames, since the client
+// picks the size: at most maxInbox frames and maxInboxBytes of them (one
+// frame is always taken), plus the batch being handled; a frame past
+// maxFrame (MaxFrameBytes) waits as its size alone, for the handler to
+// refuse.
 type inbox struct {
-	// handle answers one frame; refuse answers a frame past maxInbox.
-	handle  func(mt int, data []byte)
-	refuse  func()
-	mu      sync.Mutex
-	frames  []inFrame // guarded by mu
-	running bool      // guarded by mu
-	wg      sync.WaitGroup
+	// handle answers one frame (data is nil when size is past maxFrame);
+	// refuse answers a frame past the budget.
+	handle   func(mt int, data []byte, size int)
+	refuse   func()
+	maxFrame int
+	mu       sync.Mutex
+	frames   []inFrame // guarded by mu
+	bytes    int       // of frames' data; guarded by mu
+	running  bool      // guarded by mu
+	wg       sync.WaitGroup
 }
 
 type inFrame struct {
 	mt   int
 	data []byte
+	size int
 }
 
-// maxInbox is how many client frames may wait; more are refused with an
-// error frame (a client this far ahead is flooding).
-const maxInbox = 256
+// maxInbox is how many client frames may wait, and maxInboxBytes how many
+// bytes of them; more are refused with an error frame (a client this far
+// ahead is flooding).
+const (
+	maxInbox      = 256
+	maxInboxBytes = 1 << 20
+)
 
 func (in *inbox) add(mt int, data []byte) {
+	f := inFrame{mt: mt, data: data, size: len(data)}
+	if f.size > in.maxFrame {
+		f.data = nil // refused by its size; the bytes need not wait
+	}
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if len(in.frames) >= maxInbox {
+	if len(in.frames) >= maxInbox || len(in.frames) > 0 && in.bytes+len(f.data) > maxInboxBytes {
 		in.refuse()
 		return
 	}
-	in.frames = append(in.frames, inFrame{mt, data})
+	in.frames = append(in.frames, f)
+	in.bytes += len(f.data)
 	if !in.running {
 		in.running = true
 		in.wg.Add(1)
@@ -273,7 +293,7 @@ func (in *inbox) run() {
 	for {
 		in.mu.Lock()
 		fs := in.frames
-		in.frames = nil
+		in.frames, in.bytes = nil, 0
 		if len(fs) == 0 {
 			in.running = false
 			in.mu.Unlock()
@@ -281,7 +301,7 @@ func (in *inbox) run() {
 		}
 		in.mu.Unlock()
 		for _, f := range fs {
-			in.handle(f.mt, f.data)
+			in.handle(f.mt, f.data, f.size)
 		}
 	}
 }
@@ -291,16 +311,17 @@ func (wc *wsConn) frameError(channel, code, msg string) {
 	wc.c.Push(wsControl(errorFrame{Type: "error", Channel: channel, Code: code, Error: msg}))
 }
 
-// handleFrame answers one client frame. Bad frames get an error frame; the
+// handleFrame answers one client frame of size bytes (data is nil when
+// that is past MaxFrameBytes). Bad frames get an error frame; the
 // connection stays up.
-func (wc *wsConn) handleFrame(mt int, data []byte) {
+func (wc *wsConn) handleFrame(mt int, data []byte, size int) {
 	s := wc.s
 	if mt != websocket.TextMessage {
 		wc.frameError("", CodeValidation, "binary frames are not supported; send JSON text frames")
 		return
 	}
-	if len(data) > s.cfg.MaxFrameBytes {
-		wc.frameError("", CodePayloadTooLarge, "frame is "+strconv.Itoa(len(data))+" bytes; at most "+strconv.Itoa(s.cfg.MaxFrameBytes)+" are allowed")
+	if size > s.cfg.MaxFrameBytes {
+		wc.frameError("", CodePayloadTooLarge, "frame is "+strconv.Itoa(size)+" bytes; at most "+strconv.Itoa(s.cfg.MaxFrameBytes)+" are allowed")
 		return
 	}
 	var f clientFrame

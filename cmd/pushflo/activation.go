@@ -4,17 +4,16 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // socketNames are the sockets serve takes from a service manager, by their
-// LISTEN_FDNAMES name (FileDescriptorName= in a systemd .socket unit).
-var socketNames = map[string]string{
-	"http":  "REST, WebSocket and SSE (instead of --http-addr)",
-	"raft":  "Raft between nodes (instead of --raft-addr)",
-	"debug": "pprof (instead of --debug-addr)",
-}
+// LISTEN_FDNAMES name (FileDescriptorName= in a systemd .socket unit):
+// REST, WebSocket and SSE (instead of --http-addr), Raft between nodes
+// (instead of --raft-addr) and pprof (instead of --debug-addr).
+var socketNames = []string{"http", "raft", "debug"}
 
 // inheritedListeners returns the listening sockets passed to this process
 // by systemd's socket-activation protocol (sd_listen_fds(3)), by name:
@@ -46,7 +45,7 @@ func inheritedListeners() (map[string]net.Listener, error) {
 		return nil, err
 	}
 	for i, name := range list {
-		if _, ok := socketNames[name]; !ok {
+		if !slices.Contains(socketNames, name) {
 			return fail(fmt.Errorf("LISTEN_FDNAMES names socket %d %q; serve takes http, raft and debug", i+1, name))
 		}
 		if out[name] != nil {

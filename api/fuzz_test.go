@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -164,20 +163,8 @@ func fuzzServer(f *testing.F) *testServer {
 // httpDo makes one request for a fuzz iteration.
 func httpDo(t *testing.T, method, url, key string, body []byte) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := fuzzHTTP.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: the server stopped answering: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	r := request(t, fuzzHTTP, method, url, key, bytes.NewReader(body))
+	return r.status, r.body
 }
 
 var fuzzHTTP = &http.Client{Timeout: 15 * time.Second}

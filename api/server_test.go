@@ -145,9 +145,17 @@ func (ts *testServer) do(method, path, key string, body any, hdr ...string) resp
 		js, _ := json.Marshal(b)
 		rd = bytes.NewReader(js)
 	}
-	req, err := http.NewRequest(method, ts.url+path, rd)
+	return request(ts.t, http.DefaultClient, method, ts.url+path, key, rd, hdr...)
+}
+
+// request makes one HTTP request with key as its bearer credential (none
+// when empty) and hdr as name, value pairs, and fails tb if no answer
+// comes.
+func request(tb testing.TB, hc *http.Client, method, url, key string, body io.Reader, hdr ...string) response {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
-		ts.t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -155,9 +163,9 @@ func (ts *testServer) do(method, path, key string, body any, hdr ...string) resp
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
-		ts.t.Fatal(err)
+		tb.Fatalf("%s %s: the server stopped answering: %v", method, url, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
